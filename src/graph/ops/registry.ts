@@ -1,0 +1,38 @@
+/**
+ * The op -> shape rule table (every canonical op of docs/ir.md). Kept apart from index.ts so that infer.ts and
+ * validate.ts can import it without an import cycle. Passes that add Tessera ops call `registerShapeRule`.
+ */
+import { batchNormRule } from './batchnorm.js';
+import { convRule } from './conv.js';
+import { elementwiseRules } from './elementwise.js';
+import { fusedShapeRules } from './fused.js';
+import { gemmRule, matmulRule } from './gemm.js';
+import { globalPoolRule, poolRule } from './pool.js';
+import { reduceRule } from './reduce.js';
+import { shapeOpRules } from './shape_ops.js';
+import { softmaxRule } from './softmax.js';
+import type { ShapeRule } from './types.js';
+
+export const shapeRules: Record<string, ShapeRule> = {
+  Conv: convRule,
+  BatchNormalization: batchNormRule,
+  MaxPool: poolRule,
+  AveragePool: poolRule,
+  GlobalAveragePool: globalPoolRule,
+  GlobalMaxPool: globalPoolRule,
+  ReduceMean: reduceRule,
+  ReduceMax: reduceRule,
+  ReduceSum: reduceRule,
+  Gemm: gemmRule,
+  MatMul: matmulRule,
+  Softmax: softmaxRule,
+  ...elementwiseRules,
+  ...shapeOpRules,
+  ...fusedShapeRules,
+};
+
+/** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */
+export function registerShapeRule(op: string, rule: ShapeRule): void {
+  shapeRules[op] = rule;
+}
+

@@ -1,0 +1,221 @@
+/**
+ * Passes: fold inference BatchNormalization into neighbouring linear ops. All arithmetic is float64, stored as f32.
+ *
+ * BN(y) = s * (y - mean) + beta with s = scale / sqrt(var + eps) (per channel, axis 1).
+ *
+ * `foldBatchNormBackward` — BN whose input is produced by (and only used by):
+ *   - Conv:   W'[o] = W[o] * s[o],  B'[o] = (B[o] - mean[o]) * s[o] + beta[o]
+ *   - Gemm:   B' scaled along N,    C' = s * (beta_gemm * C - mean) + beta, and Gemm beta := 1
+ *   - MatMul with a constant 2-D right operand and a 2-D left operand: becomes a Gemm as above.
+ * `foldBatchNormForward` — BN whose output is only used as X of a Conv (pre-activation nets, no nonlinearity in
+ *   between): W'[o, c] = W[o, c] * s[c], B'[o] = B[o] + sum_{c,k} W[o, c, k] * t[c] with t = beta - mean * s.
+ *   Only exact when the conv has no padding: with padding the original conv sees zeros *after* BN, while the
+ *   folded conv would see zeros *before* BN (i.e. t after BN) at the borders. So we fold forward only when every
+ *   pad is 0 and auto_pad is NOTSET/VALID.
+ * A BatchNormalization that can be folded neither way stays as is (it is a canonical op every backend runs as one
+ * per-channel affine pass, cheaper than a Mul + Add pair).
+ */
+import { attrFloat, attrInt, attrInts, attrString, type Graph, type Node } from '../ir.js';
+import { inferShapes } from '../infer.js';
+import {
+  NameGenerator,
+  cloneGraph,
+  f32From,
+  floatConstant,
+  graphOutputNames,
+  hasSingleUse,
+  producersOf,
+  usesOf,
+} from './graph_utils.js';
+import { gemmBiasRows, gemmOutputChannels, scaleGemmWeights, storeGemmBias } from './gemm_utils.js';
+
+interface BnAffine {
+  /** Per-channel multiplier s. */
+  scale: Float64Array;
+  /** Per-channel shift t = beta - mean * s. */
+  shift: Float64Array;
+  mean: Float64Array;
+  beta: Float64Array;
+}
+
+/** Per-channel s and t of a BN node whose four parameters are constants of length `channels`. */
+function bnAffine(graph: Graph, bn: Node, channels: number): BnAffine | undefined {
+  const params = bn.inputs.slice(1, 5).map((name) => floatConstant(graph, name));
+  if (params.length !== 4 || params.some((p) => !p || p.values.length !== channels || p.tensor.shape.length !== 1)) return undefined;
+  const [gamma, beta, mean, variance] = params.map((p) => p!.values) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const eps = attrFloat(bn, 'epsilon', 1e-5);
+  const scale = new Float64Array(channels);
+  const shift = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = gamma[c]! / Math.sqrt(variance[c]! + eps);
+    shift[c] = beta[c]! - mean[c]! * scale[c]!;
+  }
+  return { scale, shift, mean, beta };
+}
+
+function isBn(node: Node): boolean {
+  return node.op === 'BatchNormalization' && node.outputs.filter((o) => o !== '').length === 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backward folding
+
+function foldIntoConv(graph: Graph, names: NameGenerator, conv: Node, bn: Node): boolean {
+  const w = floatConstant(graph, conv.inputs[1] ?? '');
+  if (!w || w.tensor.shape.length < 3) return false;
+  const cout = w.tensor.shape[0]!;
+  const affine = bnAffine(graph, bn, cout);
+  if (!affine) return false;
+  const hasBias = (conv.inputs[2] ?? '') !== '';
+  const bias = hasBias ? floatConstant(graph, conv.inputs[2]!) : undefined;
+  if (hasBias && (!bias || bias.values.length !== cout)) return false;
+
+  const perOut = w.values.length / cout;
+  const w2 = new Float64Array(w.values.length);
+  for (let o = 0; o < cout; o++) for (let i = 0; i < perOut; i++) w2[o * perOut + i] = w.values[o * perOut + i]! * affine.scale[o]!;
+  const b2 = new Float64Array(cout);
+  for (let o = 0; o < cout; o++) b2[o] = ((bias?.values[o] ?? 0) - affine.mean[o]!) * affine.scale[o]! + affine.beta[o]!;
+
+  const wName = names.fresh(`${conv.inputs[1]}_bnfold`);
+  const bName = names.fresh(`${conv.name}_bias_bnfold`);
+  graph.initializers.set(wName, f32From(w.tensor.shape, w2));
+  graph.initializers.set(bName, f32From([cout], b2));
+  conv.inputs = [conv.inputs[0]!, wName, bName];
+  conv.outputs = [bn.outputs[0]!];
+  return true;
+}
+
+function foldIntoGemm(graph: Graph, names: NameGenerator, gemm: Node, bn: Node): boolean {
+  const b = floatConstant(graph, gemm.inputs[1] ?? '');
+  if (!b || b.tensor.shape.length !== 2) return false;
+  const transB = attrInt(gemm, 'transB', 0) !== 0;
+  const n = gemmOutputChannels(b.tensor, transB);
+  const affine = bnAffine(graph, bn, n);
+  if (!affine) return false;
+  const bias = gemmBiasRows(graph, gemm, n);
+  if (!bias) return false;
+  const { rows, values } = bias;
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < n; j++) values[r * n + j] = (values[r * n + j]! - affine.mean[j]!) * affine.scale[j]! + affine.beta[j]!;
+  const bName = names.fresh(`${gemm.inputs[1]}_bnfold`);
+  graph.initializers.set(bName, scaleGemmWeights(b, transB, affine.scale));
+  const cName = names.fresh(`${gemm.name}_bias_bnfold`);
+  graph.initializers.set(cName, storeGemmBias(rows, n, values));
+  gemm.inputs = [gemm.inputs[0]!, bName, cName];
+  gemm.attrs = { ...gemm.attrs, beta: 1 };
+  gemm.outputs = [bn.outputs[0]!];
+  return true;
+}
+
+/** MatMul(A [M, K], constant B [K, N]) followed by BN over N: rewrite as a Gemm, then fold. */
+function foldIntoMatMul(graph: Graph, names: NameGenerator, matmul: Node, bn: Node, rankOf: (t: string) => number | undefined): boolean {
+  const b = floatConstant(graph, matmul.inputs[1] ?? '');
+  if (!b || b.tensor.shape.length !== 2 || rankOf(matmul.inputs[0] ?? '') !== 2) return false;
+  const asGemm: Node = { ...matmul, op: 'Gemm', attrs: { alpha: 1, beta: 1, transA: 0, transB: 0 }, inputs: matmul.inputs.slice(0, 2) };
+  if (!foldIntoGemm(graph, names, asGemm, bn)) return false;
+  Object.assign(matmul, asGemm);
+  return true;
+}
+
+export function foldBatchNormBackward(input: Graph): Graph {
+  const graph = cloneGraph(input);
+  const names = new NameGenerator(graph);
+  const uses = usesOf(graph);
+  const outputs = graphOutputNames(graph);
+  const producers = producersOf(graph);
+  let ranks: Map<string, number> | null | undefined;
+  const rankOf = (t: string): number | undefined => {
+    if (ranks === undefined) {
+      try {
+        ranks = new Map([...inferShapes(graph)].map(([k, v]) => [k, v.shape.length]));
+      } catch {
+        ranks = null; // shapes unavailable (unknown op...): MatMul folding is skipped
+      }
+    }
+    return ranks?.get(t);
+  };
+  const removed = new Set<Node>();
+  for (const bn of graph.nodes) {
+    if (!isBn(bn)) continue;
+    const x = bn.inputs[0] ?? '';
+    const producer = producers.get(x);
+    if (!producer || removed.has(producer) || !hasSingleUse(x, uses, outputs) || producer.outputs.length !== 1) continue;
+    let folded = false;
+    if (producer.op === 'Conv') folded = foldIntoConv(graph, names, producer, bn);
+    else if (producer.op === 'Gemm') folded = foldIntoGemm(graph, names, producer, bn);
+    else if (producer.op === 'MatMul') folded = foldIntoMatMul(graph, names, producer, bn, rankOf);
+    if (folded) {
+      removed.add(bn);
+      producers.set(bn.outputs[0]!, producer);
+    }
+  }
+  graph.nodes = graph.nodes.filter((n) => !removed.has(n));
+  return graph;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forward folding (BN -> Conv without padding)
+
+function convHasNoPadding(conv: Node): boolean {
+  const autoPad = attrString(conv, 'auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') return false;
+  return attrInts(conv, 'pads', []).every((p) => p === 0);
+}
+
+function foldForwardIntoConv(graph: Graph, names: NameGenerator, bn: Node, conv: Node): boolean {
+  if (!convHasNoPadding(conv)) return false;
+  const w = floatConstant(graph, conv.inputs[1] ?? '');
+  if (!w || w.tensor.shape.length < 3) return false;
+  const group = attrInt(conv, 'group', 1);
+  const [cout, cinPerGroup] = [w.tensor.shape[0]!, w.tensor.shape[1]!];
+  const cin = cinPerGroup * group;
+  const affine = bnAffine(graph, bn, cin);
+  if (!affine || cout % group !== 0) return false;
+  const hasBias = (conv.inputs[2] ?? '') !== '';
+  const bias = hasBias ? floatConstant(graph, conv.inputs[2]!) : undefined;
+  if (hasBias && (!bias || bias.values.length !== cout)) return false;
+
+  const kernelSize = w.values.length / (cout * cinPerGroup);
+  const outPerGroup = cout / group;
+  const w2 = new Float64Array(w.values.length);
+  const b2 = new Float64Array(cout);
+  for (let o = 0; o < cout; o++) {
+    let acc = bias?.values[o] ?? 0;
+    const firstChannel = Math.floor(o / outPerGroup) * cinPerGroup;
+    for (let ci = 0; ci < cinPerGroup; ci++) {
+      const c = firstChannel + ci;
+      const base = (o * cinPerGroup + ci) * kernelSize;
+      for (let k = 0; k < kernelSize; k++) {
+        const v = w.values[base + k]!;
+        w2[base + k] = v * affine.scale[c]!;
+        acc += v * affine.shift[c]!;
+      }
+    }
+    b2[o] = acc;
+  }
+  const wName = names.fresh(`${conv.inputs[1]}_bnfold`);
+  const bName = names.fresh(`${conv.name}_bias_bnfold`);
+  graph.initializers.set(wName, f32From(w.tensor.shape, w2));
+  graph.initializers.set(bName, f32From([cout], b2));
+  conv.inputs = [bn.inputs[0]!, wName, bName];
+  return true;
+}
+
+export function foldBatchNormForward(input: Graph): Graph {
+  const graph = cloneGraph(input);
+  const names = new NameGenerator(graph);
+  const uses = usesOf(graph);
+  const outputs = graphOutputNames(graph);
+  const removed = new Set<Node>();
+  for (const bn of graph.nodes) {
+    if (!isBn(bn)) continue;
+    const y = bn.outputs[0]!;
+    if (!hasSingleUse(y, uses, outputs)) continue;
+    const use = uses.get(y)![0]!;
+    if (use.node.op !== 'Conv' || use.index !== 0) continue;
+    if (foldForwardIntoConv(graph, names, bn, use.node)) removed.add(bn);
+  }
+  graph.nodes = graph.nodes.filter((n) => !removed.has(n));
+  return graph;
+}
+

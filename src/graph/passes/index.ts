@@ -1,0 +1,70 @@
+/**
+ * Graph optimisation pipeline. Every pass is a pure `(graph) => graph` that never mutates its input.
+ *
+ * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
+ *   1. removeIdentity        Identity / Dropout
+ *   2. foldBatchNorm         BN into the preceding Conv / Gemm / MatMul(const)   } repeated until nothing changes,
+ *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
+ *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
+ *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm (fuseResidual: residuals)
+ *   5. removeDeadCode        unreachable nodes and unused initializers
+ */
+import type { Graph } from '../ir.js';
+import { removeDeadCode } from './dead_code.js';
+import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
+import { foldConstantArithmetic } from './fold_constants.js';
+import { fuseEpilogues } from './fuse_epilogue.js';
+import { removeIdentityOps } from './remove_identity.js';
+
+export { removeDeadCode } from './dead_code.js';
+export { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
+export { foldConstantArithmetic } from './fold_constants.js';
+export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
+export { removeIdentityOps } from './remove_identity.js';
+
+export interface OptimizeOptions {
+  removeIdentity?: boolean;
+  foldBatchNorm?: boolean;
+  foldBatchNormForward?: boolean;
+  foldConstants?: boolean;
+  fuseEpilogue?: boolean;
+  /** Within fuseEpilogue: also absorb residual Adds. */
+  fuseResidual?: boolean;
+  removeDeadCode?: boolean;
+  /** Called after each pass that ran (for logging / debugging). */
+  onPass?: (pass: string, before: Graph, after: Graph) => void;
+}
+
+export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
+  removeIdentity: false,
+  foldBatchNorm: false,
+  foldBatchNormForward: false,
+  foldConstants: false,
+  fuseEpilogue: false,
+  fuseResidual: false,
+  removeDeadCode: false,
+});
+
+const MAX_FOLD_ROUNDS = 4;
+
+/** Run the enabled passes (all by default) in the order above; returns a new graph. */
+export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
+  const on = (flag: keyof Omit<OptimizeOptions, 'onPass'>): boolean => options[flag] ?? true;
+  let g = graph;
+  const run = (name: string, pass: (x: Graph) => Graph): void => {
+    const before = g;
+    g = pass(g);
+    options.onPass?.(name, before, g);
+  };
+  if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
+  for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
+    const count = g.nodes.length;
+    if (on('foldBatchNorm')) run('foldBatchNorm', foldBatchNormBackward);
+    if (on('foldConstants')) run('foldConstants', foldConstantArithmetic);
+    if (g.nodes.length === count) break;
+  }
+  if (on('foldBatchNormForward')) run('foldBatchNormForward', foldBatchNormForward);
+  if (on('fuseEpilogue')) run('fuseEpilogue', (x) => fuseEpilogues(x, { residual: on('fuseResidual') }));
+  if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);
+  return g;
+}

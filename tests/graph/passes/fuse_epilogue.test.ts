@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { fuseEpilogues } from '../../../src/graph/passes/index.js';
+import type { Attrs, Graph } from '../../../src/graph/ir.js';
+import { GraphBuilder, addConv, expectEquivalent, opsOf, randomInput, snapshot, tensorF32, uniform } from './helpers.js';
+
+const ACTIVATIONS: [string, Attrs, string][] = [
+  ['Relu', {}, 'relu'],
+  ['Clip', { min: 0, max: 6 }, 'clip'],
+  ['Clip', { min: -0.5, max: 0.25 }, 'clip'],
+  ['LeakyRelu', { alpha: 0.1 }, 'leaky_relu'],
+  ['HardSwish', {}, 'hard_swish'],
+  ['HardSigmoid', { alpha: 0.3, beta: 0.4 }, 'hard_sigmoid'],
+  ['Sigmoid', {}, 'sigmoid'],
+  ['Tanh', {}, 'tanh'],
+];
+
+function onlyNode(g: Graph) {
+  expect(g.nodes).toHaveLength(1);
+  return g.nodes[0]!;
+}
+
+describe('fuseEpilogues: activations', () => {
+  it.each(ACTIVATIONS)('Conv -> %s %j becomes one FusedConv, bit-exact on the CPU', (op, attrs, activation) => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [2, 3, 5, 5]);
+    const y = addConv(b, 'x', 3, 4, 11);
+    b.output(b.node(op, [y], attrs));
+    const g = b.build();
+    const before = snapshot(g);
+    const out = fuseEpilogues(g);
+    expect(snapshot(g)).toBe(before);
+    const n = onlyNode(out);
+    expect(n.op).toBe('FusedConv');
+    expect(n.attrs['activation']).toBe(activation);
+    expectEquivalent(out, g, { x: randomInput([2, 3, 5, 5], 12) });
+  });
+
+  it.each([false, true])('SiLU written as Mul(y, Sigmoid(y)) (operands swapped: %s)', (swapped) => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 3, 5, 5]);
+    const y = addConv(b, 'x', 3, 4, 21);
+    const s = b.node('Sigmoid', [y]);
+    b.output(b.node('Mul', swapped ? [s, y] : [y, s]));
+    const g = b.build();
+    const n = onlyNode(fuseEpilogues(g));
+    expect(n.attrs['activation']).toBe('silu');
+    expectEquivalent(fuseEpilogues(g), g, { x: randomInput([1, 3, 5, 5], 22) });
+  });
+
+  it('Gemm -> Relu becomes a FusedGemm', () => {
+    const b = new GraphBuilder();
+    b.input('a', 'f32', [2, 8]);
+    b.init('w', tensorF32([5, 8], uniform(40, 3)));
+    b.init('c', tensorF32([5], uniform(5, 4)));
+    b.output(b.node('Relu', [b.node('Gemm', ['a', 'w', 'c'], { transB: 1 })]));
+    const g = b.build();
+    const n = onlyNode(fuseEpilogues(g));
+    expect(n.op).toBe('FusedGemm');
+    expectEquivalent(fuseEpilogues(g), g, { a: randomInput([2, 8], 5) });
+  });
+});
+
+describe('fuseEpilogues: bias', () => {
+  it('merges a per-channel constant Add into the bias of a conv (with or without bias) and a gemm', () => {
+    for (const hasBias of [false, true]) {
+      const b = new GraphBuilder();
+      b.input('x', 'f32', [1, 3, 5, 5]);
+      const y = addConv(b, 'x', 3, 4, 31, { bias: hasBias });
+      b.init('bias_c', tensorF32([4, 1, 1], uniform(4, 32)));
+      b.output(b.node('Relu', [b.node('Add', ['bias_c', y])]));
+      const g = b.build();
+      const out = fuseEpilogues(g);
+      const n = onlyNode(out);
+      expect(n.inputs).toHaveLength(3);
+      expect(n.attrs['activation']).toBe('relu');
+      expectEquivalent(out, g, { x: randomInput([1, 3, 5, 5], 33) }, 1e-6);
+    }
+    const b = new GraphBuilder();
+    b.input('a', 'f32', [3, 4]);
+    b.init('w', tensorF32([4, 6], uniform(24, 34)));
+    b.init('c', tensorF32([3, 6], uniform(18, 35)));
+    b.init('d', tensorF32([6], uniform(6, 36)));
+    b.output(b.node('Tanh', [b.node('Add', [b.node('Gemm', ['a', 'w', 'c'], { beta: 0.5 }), 'd'])]));
+    const g = b.build();
+    const out = fuseEpilogues(g);
+    expect(onlyNode(out).op).toBe('FusedGemm');
+    expectEquivalent(out, g, { a: randomInput([3, 4], 37) }, 1e-6);
+  });
+});
+
+describe('fuseEpilogues: residual', () => {
+  /** Basic ResNet block; the downsample conv comes after the main branch, as PyTorch exports it. */
+  function resnetBlock(downsample: boolean): Graph {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [2, 4, 6, 6]);
+    const stem = b.node('Relu', [addConv(b, 'x', 4, 4, 41)]);
+    const c1 = b.node('Relu', [addConv(b, stem, 4, 6, 42, { strides: downsample ? 2 : 1 })]);
+    const c2 = addConv(b, c1, 6, downsample ? 6 : 4, 43);
+    const shortcut = downsample ? addConv(b, stem, 4, 6, 44, { k: 1, pads: 0, strides: 2 }) : stem;
+    b.output(b.node('Relu', [b.node('Add', [c2, shortcut])]));
+    return b.build();
+  }
+
+  it('identity shortcut: relu(conv + x) becomes FusedConv with R, bit-exact', () => {
+    const g = resnetBlock(false);
+    const out = fuseEpilogues(g);
+    expect(opsOf(out)).toEqual(['FusedConv', 'FusedConv', 'FusedConv']);
+    const last = out.nodes[2]!;
+    expect(last.inputs[3]).toBe(out.nodes[0]!.outputs[0]);
+    expect(last.attrs['activation']).toBe('relu');
+    expect(last.attrs['residual_after_activation'] ?? 0).toBe(0);
+    expectEquivalent(out, g, { x: randomInput([2, 4, 6, 6], 45) });
+  });
+
+  it('downsample shortcut: the residual goes into the later conv (the other operand must exist already)', () => {
+    const g = resnetBlock(true);
+    const out = fuseEpilogues(g);
+    expect(opsOf(out)).toEqual(['FusedConv', 'FusedConv', 'Conv', 'FusedConv']);
+    const fused = out.nodes[3]!;
+    expect(fused.inputs[3]).toBe(out.nodes[2]!.outputs[0]);
+    expect(fused.attrs['activation']).toBe('relu');
+    expectEquivalent(out, g, { x: randomInput([2, 4, 6, 6], 46) });
+  });
+
+  it('residual after the activation: act(conv) + r', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 3, 5, 5]);
+    const y = b.node('Clip', [addConv(b, 'x', 3, 3, 51)], { min: 0, max: 6 });
+    const z = b.node('Add', ['x', y]);
+    b.output(b.node('Relu', [z]));
+    const g = b.build();
+    const out = fuseEpilogues(g);
+    expect(opsOf(out)).toEqual(['FusedConv', 'Relu']);
+    expect(out.nodes[0]!.attrs['residual_after_activation']).toBe(1);
+    expectEquivalent(out, g, { x: randomInput([1, 3, 5, 5], 52) });
+  });
+
+  it('does not absorb a broadcasting Add, or residuals when disabled', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 3, 5, 5]);
+    b.input('r', 'f32', [1, 3, 1, 1]);
+    const y = addConv(b, 'x', 3, 3, 61);
+    b.output(b.node('Add', [y, 'r']));
+    const g = b.build();
+    expect(opsOf(fuseEpilogues(g))).toEqual(['Conv', 'Add']);
+
+    const b2 = new GraphBuilder();
+    b2.input('x', 'f32', [1, 3, 5, 5]);
+    b2.output(b2.node('Relu', [b2.node('Add', [addConv(b2, 'x', 3, 3, 62), 'x'])]));
+    const g2 = b2.build();
+    expect(opsOf(fuseEpilogues(g2, { residual: false }))).toEqual(['Conv', 'Add', 'Relu']);
+    expect(opsOf(fuseEpilogues(g2))).toEqual(['FusedConv']);
+  });
+
+  it('never absorbs an intermediate that is a graph output or has a second use', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 3, 5, 5]);
+    const y = addConv(b, 'x', 3, 3, 71);
+    b.output(y);
+    b.output(b.node('Relu', [y]));
+    const y2 = addConv(b, 'x', 3, 3, 72);
+    b.output(b.node('Relu', [y2]));
+    b.output(b.node('Sigmoid', [y2]));
+    const g = b.build();
+    expect(opsOf(fuseEpilogues(g))).toEqual(opsOf(g));
+  });
+});
