@@ -1,0 +1,185 @@
+/**
+ * The importer's working state while it walks the ONNX graph in topological order: known constants, static value
+ * infos, symbolic shape vectors, emitted canonical nodes, and the name allocator.
+ *
+ * `add(node)` is the single entry point for a canonical node: it folds the node when every input is a constant
+ * (Shape of a statically shaped tensor counts as constant), otherwise emits it and records its output infos from the
+ * op's shape rule.
+ */
+import { makeTensor, type DType, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
+import type { CpuKernel } from '../../backends/cpu/types.js';
+import type { InputInfo, ShapeRule } from '../../graph/ops/types.js';
+import { OnnxImportError } from './errors.js';
+import { evalSymbolic, symFromShape, symFromTensor, type SymValue } from './symbolic.js';
+
+export interface ImportServices {
+  shapeRules: Record<string, ShapeRule>;
+  kernels: Record<string, CpuKernel>;
+}
+
+export class ImportContext {
+  readonly constants = new Map<string, Tensor>();
+  readonly infos = new Map<string, ValueInfo>();
+  readonly symbolic = new Map<string, SymValue>();
+  readonly nodes: Node[] = [];
+  readonly notes: string[] = [];
+  /** Tensors consumed by some live source node or by a graph output (set by the importer before normalising). */
+  readonly used = new Set<string>();
+  private readonly tensorNames = new Set<string>();
+  private readonly nodeNames = new Set<string>();
+
+  constructor(
+    readonly opset: number,
+    private readonly services: ImportServices,
+  ) {}
+
+  // ----- names -----
+
+  /** Register names that exist in the source model so generated names never collide with them. */
+  reserveTensorName(name: string): void {
+    this.tensorNames.add(name);
+  }
+
+  freshTensorName(base: string): string {
+    let name = base;
+    for (let i = 1; this.tensorNames.has(name); i++) name = `${base}_${i}`;
+    this.tensorNames.add(name);
+    return name;
+  }
+
+  freshNodeName(base: string): string {
+    let name = base;
+    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    this.nodeNames.add(name);
+    return name;
+  }
+
+  // ----- values -----
+
+  isUsed(name: string): boolean {
+    return this.used.has(name);
+  }
+
+  constant(name: string): Tensor | undefined {
+    return name === '' ? undefined : this.constants.get(name);
+  }
+
+  /** dtype and shape of a value, from a constant or from shape inference; undefined when unknown. */
+  info(name: string): { dtype: DType; shape: Shape } | undefined {
+    const c = this.constants.get(name);
+    if (c) return { dtype: c.dtype, shape: c.shape };
+    return this.infos.get(name);
+  }
+
+  /** Shape of an input the normaliser needs (e.g. its rank); throws naming the node when unknown. */
+  requireShape(name: string, node: Node, what: string): Shape {
+    const info = this.info(name);
+    if (!info)
+      throw new OnnxImportError(`needs the shape of ${what} '${name}', which could not be inferred`, nodeWhere(node));
+    return info.shape;
+  }
+
+  sym(name: string): SymValue | undefined {
+    if (name === '') return undefined;
+    const s = this.symbolic.get(name);
+    if (s) return s;
+    const c = this.constants.get(name);
+    return c ? symFromTensor(c) : undefined;
+  }
+
+  addConstant(name: string, t: Tensor): void {
+    this.constants.set(name, t);
+    this.tensorNames.add(name);
+  }
+
+  // ----- nodes -----
+
+  /** Fold or emit one canonical node. */
+  add(node: Node): void {
+    for (const o of node.outputs) this.tensorNames.add(o);
+    if (this.tryFold(node)) return;
+    this.nodes.push(node);
+    this.trackSymbolic(node);
+    this.inferOutputs(node);
+  }
+
+  private tryFold(node: Node): boolean {
+    if (node.op === 'Shape') {
+      const info = this.info(node.inputs[0] ?? '');
+      if (!info || !info.shape.every((d) => d >= 0)) return false;
+      const s = symFromShape('', info.shape, numAttr(node, 'start', 0), numAttr(node, 'end', info.shape.length));
+      const values = s.items as number[];
+      this.addConstant(node.outputs[0]!, makeTensor('i64', [values.length], BigInt64Array.from(values, BigInt)));
+      return true;
+    }
+    const present = node.inputs.filter((n) => n !== '');
+    if (present.length === 0 || !present.every((n) => this.constants.has(n))) return false;
+    const kernel = this.services.kernels[node.op];
+    if (!kernel) {
+      this.notes.push(`not folded (no CPU kernel): ${node.op} '${node.name}'`);
+      return false;
+    }
+    let outs: Tensor[];
+    try {
+      outs = kernel(
+        node,
+        node.inputs.map((n) => this.constant(n)),
+      );
+    } catch (e) {
+      throw new OnnxImportError(`constant folding failed: ${e instanceof Error ? e.message : String(e)}`, nodeWhere(node));
+    }
+    node.outputs.forEach((o, i) => {
+      if (o === '') return;
+      const t = outs[i];
+      if (!t) throw new OnnxImportError(`constant folding produced no output ${i}`, nodeWhere(node));
+      this.addConstant(o, t);
+    });
+    return true;
+  }
+
+  private trackSymbolic(node: Node): void {
+    if (node.outputs.length !== 1) return;
+    let value: SymValue | undefined;
+    if (node.op === 'Shape') {
+      const info = this.info(node.inputs[0] ?? '');
+      if (info) value = symFromShape(node.inputs[0]!, info.shape, numAttr(node, 'start', 0), numAttr(node, 'end', info.shape.length));
+    } else {
+      const ins = node.inputs.map((n) => this.sym(n));
+      if (ins.some((s) => s !== undefined)) value = evalSymbolic(node, ins);
+    }
+    if (value) this.symbolic.set(node.outputs[0]!, value);
+  }
+
+  private inferOutputs(node: Node): void {
+    const rule = this.services.shapeRules[node.op];
+    if (!rule) {
+      this.notes.push(`no shape rule for ${node.op}; outputs of '${node.name}' have unknown shapes`);
+      return;
+    }
+    const inputs: (InputInfo | undefined)[] = [];
+    for (const n of node.inputs) {
+      if (n === '') {
+        inputs.push(undefined);
+        continue;
+      }
+      const info = this.info(n);
+      if (!info) return; // an upstream shape is unknown: leave these outputs unknown too
+      const value = this.constants.get(n);
+      inputs.push(value ? { dtype: info.dtype, shape: info.shape, value } : { dtype: info.dtype, shape: info.shape });
+    }
+    const outs = rule(node, inputs);
+    node.outputs.forEach((name, i) => {
+      const o = outs[i];
+      if (name !== '' && o) this.infos.set(name, { name, dtype: o.dtype, shape: o.shape });
+    });
+  }
+}
+
+export function nodeWhere(node: Node): string {
+  return `${node.op} node '${node.name}'`;
+}
+
+function numAttr(node: Node, key: string, dflt: number): number {
+  const v = node.attrs[key];
+  return typeof v === 'number' ? v : dflt;
+}
