@@ -1,0 +1,121 @@
+/** `tessera convert`: ONNX (or .tessera) → .tessera, with preprocessing metadata from flags. */
+import { basename } from 'node:path';
+import { writeTessera } from '../format/index.js';
+import { inferShapes } from '../graph/infer.js';
+import type { GraphMetadata } from '../graph/ir.js';
+import { graphStats } from '../graph/stats.js';
+import { helpText, numberList, parseArgs, parseNumber, stringFlag, boolFlag, requireOnePositional, type CommandSpec } from './args.js';
+import { CliError, UsageError } from './errors.js';
+import { readTextFile, writeOutputFile } from './files.js';
+import { bytesText, si, thousands } from './format.js';
+import type { CliIo } from './io.js';
+import { parseLabels } from './metadata.js';
+import { loadModel, mainInput } from './model.js';
+
+export const convertSpec: CommandSpec = {
+  name: 'convert',
+  brief: 'convert an ONNX model to .tessera (with labels and preprocessing metadata)',
+  summary: 'Convert an ONNX model to a .tessera file. Flags override the metadata the exporter stored in ONNX metadata_props.',
+  usage: 'tessera convert MODEL.onnx -o OUT.tessera [options]',
+  flags: {
+    output: { type: 'string', alias: 'o', value: 'FILE', help: 'output .tessera file (required)' },
+    fp16: { type: 'boolean', help: 'store conv/gemm/matmul/batchnorm weights as float16 (half the size)' },
+    labels: { type: 'string', value: 'FILE', help: 'class names, one per line (line i = class i)' },
+    mean: { type: 'string', value: 'R,G,B', help: 'per-channel mean, applied after --pixel-scale' },
+    std: { type: 'string', value: 'R,G,B', help: 'per-channel standard deviation' },
+    'input-size': { type: 'string', value: 'C,H,W', help: 'input image size without batch, e.g. 3,32,32' },
+    'pixel-scale': { type: 'string', value: 'S', help: 'pixel scale before mean/std: 1/255 (default) or 1 for raw 0..255' },
+    name: { type: 'string', value: 'NAME', help: 'model name stored in the file' },
+  },
+  epilog: 'Example:\n  tessera convert resnet20.onnx -o resnet20.tessera --labels classes.txt --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225',
+};
+
+export async function convertCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, convertSpec);
+  if (boolFlag(args, 'help')) return io.out(helpText(convertSpec)), 0;
+  const input = requireOnePositional(args, 'convert', 'input model file');
+  const output = stringFlag(args, 'output');
+  if (output === undefined) throw new UsageError(`convert: missing -o/--output FILE (see 'tessera convert --help')`);
+
+  const sizeFlag = stringFlag(args, 'input-size');
+  const inputSize = sizeFlag !== undefined ? numberList(sizeFlag, 'convert --input-size', 3) : undefined;
+  if (inputSize && inputSize.some((d) => !Number.isInteger(d) || d <= 0))
+    throw new UsageError(`convert --input-size: expected three positive integers C,H,W, got '${sizeFlag}'`);
+
+  let model = loadModel(input, 'convert: input model');
+  // A model with dynamic spatial dims needs --input-size to get static shapes for every layer.
+  const inp = mainInput(model.graph);
+  if (inputSize && model.format === 'onnx' && inp.shape.length === 4 && inp.shape.slice(1).some((d) => d < 0)) {
+    model = loadModel(input, 'convert: input model', { inputShapes: { [inp.name]: [inp.shape[0]!, ...inputSize] } });
+  }
+  const graph = model.graph;
+  graph.metadata = applyMetadataFlags(graph.metadata, {
+    labels: stringFlag(args, 'labels'),
+    mean: stringFlag(args, 'mean'),
+    std: stringFlag(args, 'std'),
+    pixelScale: stringFlag(args, 'pixel-scale'),
+    name: stringFlag(args, 'name'),
+    inputSize,
+  });
+  if (graph.metadata.name === undefined) graph.metadata.name = basename(input).replace(/\.[^.]*$/, '');
+  const channels = graph.metadata.inputSize?.[0] ?? (inp.shape.length === 4 && inp.shape[1]! > 0 ? inp.shape[1] : undefined);
+  for (const key of ['mean', 'std'] as const) {
+    const v = graph.metadata[key];
+    if (v && channels !== undefined && v.length !== channels && v.length !== 1)
+      throw new UsageError(`convert --${key}: ${v.length} values but the model input has ${channels} channel${channels === 1 ? '' : 's'}`);
+  }
+
+  const shapes = inferShapes(graph);
+  const stats = graphStats(graph, shapes);
+  const classes = graph.outputs[0] ? shapes.get(graph.outputs[0].name)?.shape.at(-1) : undefined;
+  const labels = graph.metadata.labels;
+  if (labels && classes !== undefined && classes > 0 && labels.length !== classes)
+    io.err(`warning: ${labels.length} labels but the model outputs ${classes} classes`);
+
+  const bytes = writeTessera(graph, { fp16: boolFlag(args, 'fp16') });
+  writeOutputFile(output, bytes, 'convert -o');
+
+  const opCounts = new Map<string, number>();
+  for (const n of graph.nodes) opCounts.set(n.op, (opCounts.get(n.op) ?? 0) + 1);
+  const ops = [...opCounts].map(([op, c]) => (c > 1 ? `${op}×${c}` : op)).join(', ');
+  io.out(`${input} -> ${output}`);
+  io.out(`  model:   ${graph.metadata.name}`);
+  io.out(`  ops:     ${graph.nodes.length} (${ops})`);
+  io.out(`  params:  ${thousands(stats.totals.params)}`);
+  io.out(`  MACs:    ${si(stats.totals.macs)} per image`);
+  io.out(`  weights: ${boolFlag(args, 'fp16') ? 'float16' : 'float32'}`);
+  io.out(`  file:    ${bytesText(bytes.length)} (input ${bytesText(model.fileBytes)})`);
+  if (labels) io.out(`  labels:  ${labels.length} (${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ', ...' : ''})`);
+  return 0;
+}
+
+interface MetadataFlags {
+  labels?: string;
+  mean?: string;
+  std?: string;
+  pixelScale?: string;
+  name?: string;
+  inputSize?: number[];
+}
+
+/** Flags win over whatever the model file already carried. */
+export function applyMetadataFlags(meta: GraphMetadata, flags: MetadataFlags): GraphMetadata {
+  const out: GraphMetadata = { ...meta };
+  if (flags.labels !== undefined) {
+    const labels = parseLabels(readTextFile(flags.labels, 'convert --labels'));
+    if (labels.length === 0) throw new CliError(`convert --labels '${flags.labels}': file has no labels`);
+    out.labels = labels;
+  }
+  if (flags.mean !== undefined) out.mean = numberList(flags.mean, 'convert --mean');
+  if (flags.std !== undefined) {
+    out.std = numberList(flags.std, 'convert --std');
+    if (out.std.some((s) => s === 0)) throw new UsageError(`convert --std: values must be non-zero, got '${flags.std}'`);
+  }
+  if (flags.pixelScale !== undefined) out.pixelScale = parseNumber(flags.pixelScale, 'convert --pixel-scale');
+  if (flags.name !== undefined) out.name = flags.name;
+  if (flags.inputSize !== undefined) {
+    out.inputSize = flags.inputSize;
+    out.layout = 'NCHW';
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/** `tessera run`: classify one image (PNG) or run one raw tensor (.npy/.npz) and print the top classes. */
+import { extname } from 'node:path';
+import { makeTensor, sizeOf, tensorToNumbers, type Tensor, type ValueInfo } from '../graph/ir.js';
+import { readNpy, writeNpy } from '../io/npy.js';
+import { readNpz } from '../io/npz.js';
+import { decodePng } from '../io/png.js';
+import { imageToTensor, inputGeometry, normalizationFor } from '../io/preprocess.js';
+import { boolFlag, helpText, intFlag, parseArgs, requireOnePositional, stringFlag, type CommandSpec } from './args.js';
+import { createRunner, parseBackend } from './backend.js';
+import { isDistribution, outputRows, softmax, topK } from './classify.js';
+import { CliError, UsageError } from './errors.js';
+import { readInputFile, writeOutputFile } from './files.js';
+import { shapeText } from './format.js';
+import type { CliIo } from './io.js';
+import { loadModel, mainInput } from './model.js';
+
+export const runSpec: CommandSpec = {
+  name: 'run',
+  brief: 'classify one PNG image or run one .npy/.npz tensor',
+  summary:
+    'Run a model on one PNG image (resized/cropped and normalised per the model metadata) or on a raw input tensor ' +
+    '(.npy, or .npz with one array; fed as is, cast to float32), print the top classes and optionally save the raw output.',
+  usage: 'tessera run MODEL (--image IMG.png | --input X.npy) [--output Y.npy] [--top K] [--backend cpu]',
+  flags: {
+    image: { type: 'string', value: 'FILE.png', help: 'input image (PNG; gray, RGB or RGBA)' },
+    input: { type: 'string', value: 'FILE.npy', help: 'raw input tensor (.npy or .npz), fed without preprocessing' },
+    output: { type: 'string', alias: 'o', value: 'FILE.npy', help: 'write the raw model output here' },
+    top: { type: 'string', value: 'K', help: 'number of classes to print (default 5)' },
+    backend: { type: 'string', value: 'NAME', help: 'cpu (default) or webgpu' },
+  },
+};
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, runSpec);
+  if (boolFlag(args, 'help')) return io.out(helpText(runSpec)), 0;
+  const modelPath = requireOnePositional(args, 'run', 'model file');
+  const image = stringFlag(args, 'image');
+  const inputFile = stringFlag(args, 'input');
+  if ((image === undefined) === (inputFile === undefined)) throw new UsageError(`run: give exactly one of --image FILE.png or --input FILE.npy`);
+  const k = intFlag(args, 'run', 'top', { min: 1, dflt: 5 })!;
+  const backend = parseBackend(stringFlag(args, 'backend'), 'run');
+  const outPath = stringFlag(args, 'output');
+
+  const { graph } = loadModel(modelPath, 'run: model');
+  const input = mainInput(graph);
+  let tensor: Tensor;
+  if (image !== undefined) {
+    const img = decodePng(readInputFile(image, 'run --image'), `run --image '${image}'`);
+    const geom = inputGeometry(input.shape, graph.metadata);
+    tensor = imageToTensor(img, geom, normalizationFor(graph.metadata, geom.channels));
+  } else {
+    tensor = fitInput(readTensorFile(inputFile!), input, `run --input '${inputFile}'`);
+  }
+
+  const runner = await createRunner(graph, backend, input.name);
+  const out = await runner.run(tensor);
+  runner.dispose();
+  if (outPath !== undefined) writeOutputFile(outPath, writeNpy(out), 'run --output');
+
+  const batch = tensor.shape[0] ?? 1;
+  const rows = outputRows(out, batch);
+  const labels = graph.metadata.labels;
+  rows.forEach((row, n) => {
+    const probs = isDistribution(row) ? row : softmax(row);
+    if (batch > 1) io.out(`sample ${n}:`);
+    for (const [rank, { index, p }] of topK(row, probs, k).entries()) {
+      const name = labels?.[index] ?? `class ${index}`;
+      io.out(`${String(rank + 1).padStart(3)}. ${name.padEnd(16)} ${(p * 100).toFixed(2).padStart(6)} %  (index ${index}, score ${row[index]!.toPrecision(5)})`);
+    }
+  });
+  if (outPath !== undefined) io.out(`output ${shapeText(out.shape)} written to ${outPath}`);
+  return 0;
+}
+
+function readTensorFile(path: string): Tensor {
+  const bytes = readInputFile(path, 'run --input');
+  const where = `run --input '${path}'`;
+  if (extname(path).toLowerCase() === '.npz') {
+    const arrays = readNpz(bytes, where);
+    if (arrays.size === 0) throw new CliError(`${where}: archive holds no arrays`);
+    // The ONNX model zoo's samples store `inputs` next to `outputs`; otherwise there must be exactly one array.
+    const named = arrays.get('inputs') ?? arrays.get('input') ?? (arrays.size === 1 ? [...arrays.values()][0] : undefined);
+    if (!named) throw new CliError(`${where}: holds ${[...arrays.keys()].join(', ')}; expected one array or one named 'input(s)'`);
+    return named;
+  }
+  return readNpy(bytes, where);
+}
+
+/**
+ * Make a user tensor fit the graph input: cast to f32, add a missing batch dim, or reshape when only the element
+ * count matches a static input shape (e.g. the zoo's MNIST samples, [1, 784] for [1, 1, 28, 28]).
+ */
+export function fitInput(t: Tensor, input: ValueInfo, where: string): Tensor {
+  let data = t.data;
+  if (input.dtype === 'f32' && t.dtype !== 'f32') data = Float32Array.from(tensorToNumbers(t));
+  else if (input.dtype !== t.dtype && input.dtype !== 'f32')
+    throw new CliError(`${where}: dtype ${t.dtype} but model input '${input.name}' wants ${input.dtype}`);
+  const want = input.shape;
+  const matches = (shape: readonly number[]) => shape.length === want.length && shape.every((d, i) => want[i]! < 0 || want[i] === d);
+  let shape: readonly number[] = t.shape;
+  if (!matches(shape)) {
+    if (matches([1, ...shape])) shape = [1, ...shape];
+    else if (want.slice(1).every((d) => d > 0) && sizeOf(shape) % sizeOf(want.slice(1)) === 0 && want[0]! < 0) {
+      shape = [sizeOf(shape) / sizeOf(want.slice(1)), ...want.slice(1)];
+    } else if (want.every((d) => d > 0) && sizeOf(want) === sizeOf(shape)) shape = [...want];
+    else throw new CliError(`${where}: shape ${shapeText(t.shape)} does not fit model input '${input.name}' ${shapeText(want)}`);
+  }
+  return makeTensor(input.dtype === 'f32' ? 'f32' : t.dtype, shape, data);
+}
