@@ -3,10 +3,12 @@
  *
  * Starting at each Conv / Gemm, we walk down the chain of single consumers and absorb, in this order of legality:
  *   - Add of a per-channel float constant (before any activation): merged into the bias B / C;
- *   - Add of a non-constant tensor R with the output's exact shape (residual), when R is available before the
- *     conv runs (graph input, initializer, or produced by an earlier node): the fused node stays at the conv's
- *     position, so R must already exist there. Before the activation it is `act(y + R)` (post-activation ResNet,
- *     the activation is absorbed next); after an activation it is `act(y) + R` and the walk stops;
+ *   - Add of a non-constant tensor R with the output's exact shape (residual). Before the activation it is
+ *     `act(y + R)` (post-activation ResNet, the activation is absorbed next); after an activation it is
+ *     `act(y) + R` and the walk stops. The fused node normally stays at the conv's position; when R is produced
+ *     after the conv (e.g. a shortcut computed after the main branch: option-A Slice/Pad shortcuts, downsample
+ *     convs exported last), the fused node moves to the Add's position instead, which is valid because nothing
+ *     but the absorbed chain reads the conv's output;
  *   - one activation: Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, and SiLU written as
  *     Mul(y, Sigmoid(y)) (either operand order).
  * Every absorbed intermediate must have a single use and not be a graph output. Nothing is rewritten for a
@@ -76,6 +78,8 @@ interface Fusion {
   bias?: string;
   output: string;
   absorbed: Node[];
+  /** Absorbed node whose position the fused node takes (when R is produced after the conv). */
+  placeAt?: Node;
 }
 
 function sameShape(a: ValueInfo | undefined, b: ValueInfo | undefined): boolean {
@@ -122,6 +126,8 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
   };
 
   const absorbedAll = new Set<Node>();
+  /** Absorbed node -> fused node to emit in its place. */
+  const moved = new Map<Node, Node>();
   for (const node of graph.nodes) {
     if ((node.op !== 'Conv' && node.op !== 'Gemm') || absorbedAll.has(node) || node.outputs.length !== 1) continue;
     const weights = graph.initializers.get(node.inputs[1] ?? '');
@@ -164,8 +170,9 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
           bias = fusion.bias = newBias;
         } else {
           const shapeOk = shapes && sameShape(shapes.get(other), shapes.get(y)) && sameShape(shapes.get(next.outputs[0]!), shapes.get(y));
-          if (!allowResidual || fusion.residual !== undefined || other === y || !shapeOk || !availableBefore(other, index)) break;
+          if (!allowResidual || fusion.residual !== undefined || other === y || !shapeOk) break;
           fusion.residual = other;
+          if (!availableBefore(other, index)) fusion.placeAt = next;
           if (hasActivation) fusion.attrs = { ...fusion.attrs, residual_after_activation: 1 };
         }
       } else {
@@ -189,7 +196,13 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
     node.attrs = attrs;
     node.outputs = [fusion.output];
     producers.set(fusion.output, node);
+    if (fusion.placeAt) moved.set(fusion.placeAt, node);
   }
-  graph.nodes = graph.nodes.filter((n) => !absorbedAll.has(n));
+  const movedNodes = new Set(moved.values());
+  graph.nodes = graph.nodes.flatMap((n) => {
+    const arriving = moved.get(n);
+    if (arriving) return [arriving];
+    return absorbedAll.has(n) || movedNodes.has(n) ? [] : [n];
+  });
   return graph;
 }

@@ -3,6 +3,7 @@
  *
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
  *   1. removeIdentity        Identity / Dropout
+ *      matMulToGemm          MatMul(2-D A, constant 2-D B) -> Gemm, so heads fold and fuse like Gemm
  *   2. foldBatchNorm         BN into the preceding Conv / Gemm / MatMul(const)   } repeated until nothing changes,
  *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
  *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
@@ -14,6 +15,7 @@ import { removeDeadCode } from './dead_code.js';
 import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 import { foldConstantArithmetic } from './fold_constants.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
+import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
 
 export { removeDeadCode } from './dead_code.js';
@@ -21,9 +23,11 @@ export { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js
 export { foldConstantArithmetic } from './fold_constants.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
 export { removeIdentityOps } from './remove_identity.js';
+export { matMulToGemm } from './matmul_to_gemm.js';
 
 export interface OptimizeOptions {
   removeIdentity?: boolean;
+  matMulToGemm?: boolean;
   foldBatchNorm?: boolean;
   foldBatchNormForward?: boolean;
   foldConstants?: boolean;
@@ -37,6 +41,7 @@ export interface OptimizeOptions {
 
 export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   removeIdentity: false,
+  matMulToGemm: false,
   foldBatchNorm: false,
   foldBatchNormForward: false,
   foldConstants: false,
@@ -57,6 +62,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
     options.onPass?.(name, before, g);
   };
   if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
+  if (on('matMulToGemm')) run('matMulToGemm', matMulToGemm);
   for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
     const count = g.nodes.length;
     if (on('foldBatchNorm')) run('foldBatchNorm', foldBatchNormBackward);

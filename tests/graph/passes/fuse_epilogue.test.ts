@@ -112,14 +112,29 @@ describe('fuseEpilogues: residual', () => {
     expectEquivalent(out, g, { x: randomInput([2, 4, 6, 6], 45) });
   });
 
-  it('downsample shortcut: the residual goes into the later conv (the other operand must exist already)', () => {
+  it('downsample shortcut computed after the main branch: the fused conv moves to the Add', () => {
     const g = resnetBlock(true);
     const out = fuseEpilogues(g);
     expect(opsOf(out)).toEqual(['FusedConv', 'FusedConv', 'Conv', 'FusedConv']);
     const fused = out.nodes[3]!;
+    expect(fused.name).toBe('conv43');
     expect(fused.inputs[3]).toBe(out.nodes[2]!.outputs[0]);
     expect(fused.attrs['activation']).toBe('relu');
     expectEquivalent(out, g, { x: randomInput([2, 4, 6, 6], 46) });
+  });
+
+  it('option-A shortcut (Slice + Pad after the conv) is absorbed as the residual', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 4, 8, 8]);
+    const c = addConv(b, 'x', 4, 8, 81, { strides: 2 });
+    const sub = b.node('Slice', ['x'], { starts: [0, 0], ends: [8, 8], axes: [2, 3], steps: [2, 2] });
+    const sc = b.node('Pad', [sub], { pads: [0, 2, 0, 0, 0, 2, 0, 0] });
+    b.output(b.node('Relu', [b.node('Add', [c, sc])]));
+    const g = b.build();
+    const out = fuseEpilogues(g);
+    expect(opsOf(out)).toEqual(['Slice', 'Pad', 'FusedConv']);
+    expect(out.nodes[2]!.inputs[3]).toBe(sc);
+    expectEquivalent(out, g, { x: randomInput([1, 4, 8, 8], 82) });
   });
 
   it('residual after the activation: act(conv) + r', () => {

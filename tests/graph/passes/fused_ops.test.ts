@@ -98,6 +98,6 @@ describe('FusedConv / FusedGemm shape rules', () => {
     const w = tensorF32([2, 3, 1, 1], uniform(6, 9));
     const node: Node = { name: 'n', op: 'FusedConv', inputs: ['x', 'w'], outputs: ['y'], attrs: {} };
     const plain = cpuKernels['Conv']!({ ...node, op: 'Conv' }, [t, w])[0]!;
-    expect(Array.from(cpuKernels['FusedConv']!(node, [t, w])[0]!.data)).toEqual(Array.from(plain.data));
+    expect(Array.from(cpuKernels["FusedConv"]!(node, [t, w])[0]!.data as Float32Array)).toEqual(Array.from(plain.data as Float32Array));
   });
 });
