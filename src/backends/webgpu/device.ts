@@ -1,0 +1,214 @@
+/**
+ * WebGPU adapter/device acquisition for browsers (`navigator.gpu`) and Node (the `webgpu` package, Dawn).
+ *
+ * Device loss and uncaptured errors are never swallowed: they are stored on the context and rethrown as a typed
+ * `WebGPUDeviceError` by the next `checkHealthy()` (the executor calls it before and after every run).
+ */
+
+/** No usable WebGPU implementation (no navigator.gpu, no adapter, or the device request failed). */
+export class WebGPUUnavailableError extends Error {
+  override name = 'WebGPUUnavailableError';
+}
+
+/** The device was lost or reported an error (validation, out-of-memory, internal) outside any error scope. */
+export class WebGPUDeviceError extends Error {
+  override name = 'WebGPUDeviceError';
+  constructor(
+    message: string,
+    readonly kind: 'lost' | 'validation' | 'out-of-memory' | 'internal',
+  ) {
+    super(message);
+  }
+}
+
+export interface GpuFeatures {
+  f16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+}
+
+/** Counts every GPU object the engine creates, so tests can assert that steady-state runs allocate nothing. */
+export class ResourceTracker {
+  pipelinesCreated = 0;
+  bindGroupsCreated = 0;
+  buffersCreated = 0;
+  liveBuffers = 0;
+  liveBytes = 0;
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+    const buffer = this.device.createBuffer(desc);
+    this.buffersCreated++;
+    this.liveBuffers++;
+    this.liveBytes += desc.size;
+    this.sizes.set(buffer, desc.size);
+    return buffer;
+  }
+
+  destroyBuffer(buffer: GPUBuffer): void {
+    const size = this.sizes.get(buffer);
+    if (size === undefined) return; // not ours, or already destroyed
+    this.sizes.delete(buffer);
+    this.liveBuffers--;
+    this.liveBytes -= size;
+    buffer.destroy();
+  }
+
+  createBindGroup(desc: GPUBindGroupDescriptor): GPUBindGroup {
+    this.bindGroupsCreated++;
+    return this.device.createBindGroup(desc);
+  }
+
+  createComputePipelineAsync(desc: GPUComputePipelineDescriptor): Promise<GPUComputePipeline> {
+    this.pipelinesCreated++;
+    return this.device.createComputePipelineAsync(desc);
+  }
+
+  snapshot(): { pipelinesCreated: number; bindGroupsCreated: number; buffersCreated: number; liveBuffers: number; liveBytes: number } {
+    const { pipelinesCreated, bindGroupsCreated, buffersCreated, liveBuffers, liveBytes } = this;
+    return { pipelinesCreated, bindGroupsCreated, buffersCreated, liveBuffers, liveBytes };
+  }
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  features: GpuFeatures;
+  /** Where the device came from: the browser, Dawn for Node, or the caller. */
+  source: 'navigator' | 'dawn-node' | 'user';
+  /** e.g. 'google swiftshader'. */
+  adapterDescription: string;
+  maxWorkgroupsPerDimension: number;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
+  tracker: ResourceTracker;
+  /** Throws (and clears) the first stored device error, if any. */
+  checkHealthy(): void;
+  /** True once the device is lost; a lost device never comes back. */
+  readonly lost: boolean;
+}
+
+const NODE_HINT =
+  "In Node, WebGPU comes from the 'webgpu' package (Dawn); without a GPU set " +
+  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader Vulkan ICD), or run in Chromium.';
+
+// Dawn's GPU object must stay referenced or its devices can be collected.
+let dawnGpu: GPU | undefined;
+
+async function findGpu(): Promise<{ gpu: GPU; source: 'navigator' | 'dawn-node' }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, source: 'navigator' };
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) throw new WebGPUUnavailableError('navigator.gpu is missing: this browser or context has no WebGPU (it needs a secure context, e.g. http://127.0.0.1 or https).');
+  if (!dawnGpu) {
+    const specifier = 'webgpu'; // a variable keeps bundlers from pulling Dawn into browser builds
+    let mod: { create: (flags: string[]) => GPU };
+    try {
+      mod = (await import(/* @vite-ignore */ specifier)) as { create: (flags: string[]) => GPU };
+    } catch (e) {
+      throw new WebGPUUnavailableError(`could not load the 'webgpu' package: ${(e as Error).message}. ${NODE_HINT}`);
+    }
+    dawnGpu = mod.create([]);
+  }
+  return { gpu: dawnGpu, source: 'dawn-node' };
+}
+
+function featuresOf(set: GPUSupportedFeatures): GpuFeatures {
+  return { f16: set.has('shader-f16'), subgroups: set.has('subgroups'), timestampQuery: set.has('timestamp-query') };
+}
+
+export interface AcquireOptions {
+  /** Use this device instead of requesting one (the caller keeps ownership; it is never destroyed by Tessera). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+}
+
+export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuContext> {
+  let device: GPUDevice;
+  let source: GpuContext['source'];
+  let adapterDescription = 'caller-provided device';
+  if (options.device) {
+    device = options.device;
+    source = 'user';
+  } else {
+    const found = await findGpu();
+    source = found.source;
+    const adapter = await found.gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    if (!adapter) throw new WebGPUUnavailableError(`no WebGPU adapter available (${source}). ${source === 'dawn-node' ? NODE_HINT : ''}`.trim());
+    const wanted: GPUFeatureName[] = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const info = (adapter as { info?: GPUAdapterInfo }).info;
+    if (info) adapterDescription = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
+    try {
+      device = await adapter.requestDevice({
+        requiredFeatures: wanted,
+        requiredLimits: {
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          maxBufferSize: adapter.limits.maxBufferSize,
+          maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+          maxComputeWorkgroupsPerDimension: adapter.limits.maxComputeWorkgroupsPerDimension,
+        },
+      });
+    } catch (e) {
+      throw new WebGPUUnavailableError(`requestDevice failed: ${(e as Error).message}`);
+    }
+  }
+
+  let pending: WebGPUDeviceError | undefined;
+  let lost = false;
+  device.lost.then((info) => {
+    lost = true;
+    pending ??= new WebGPUDeviceError(`WebGPU device lost (${info.reason}): ${info.message}`, 'lost');
+  });
+  device.addEventListener('uncapturederror', (ev) => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    const kind = err.constructor?.name === 'GPUOutOfMemoryError' ? 'out-of-memory' : err.constructor?.name === 'GPUInternalError' ? 'internal' : 'validation';
+    pending ??= new WebGPUDeviceError(`WebGPU ${kind} error: ${err.message}`, kind);
+    ev.preventDefault?.();
+  });
+
+  const limits = device.limits;
+  return {
+    device,
+    features: featuresOf(device.features),
+    source,
+    adapterDescription,
+    maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+    maxBufferSize: limits.maxBufferSize,
+    maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+    tracker: new ResourceTracker(device),
+    get lost() {
+      return lost;
+    },
+    checkHealthy() {
+      if (pending) {
+        const e = pending;
+        if (!lost) pending = undefined; // a lost device stays lost: keep reporting it
+        throw e;
+      }
+    },
+  };
+}
+
+let defaultGpu: Promise<GpuContext> | undefined;
+const userGpus = new WeakMap<GPUDevice, GpuContext>();
+
+/**
+ * The process-wide default context (one device shared by sessions, so pipelines are compiled once), or the context
+ * wrapping a caller's device. A lost default device is replaced on the next call.
+ */
+export async function sharedGpu(options: AcquireOptions = {}): Promise<GpuContext> {
+  if (options.device) {
+    let ctx = userGpus.get(options.device);
+    if (!ctx) userGpus.set(options.device, (ctx = await acquireGpu(options)));
+    return ctx;
+  }
+  if (defaultGpu) {
+    const ctx = await defaultGpu.catch(() => undefined);
+    if (ctx && !ctx.lost) return ctx;
+  }
+  defaultGpu = acquireGpu(options);
+  return defaultGpu;
+}

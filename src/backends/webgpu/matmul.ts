@@ -1,0 +1,153 @@
+/** Gemm and MatMul (numpy semantics: batched, broadcast batch dims, 1-D promotion) on one strided matmul shader. */
+import { attrFloat, attrInt, sizeOf, stridesOf, type Shape } from '../../graph/ir.js';
+import { WebGPUKernelError, groupsFor, type Kernel, type ProgramSpec, type UniformField } from './program.js';
+import { WG, inputShape } from './kernel_util.js';
+import { fusedEpilogue, residualDefines } from './fused.js';
+
+const MAX_BATCH_RANK = 4;
+
+interface MatmulArgs {
+  m: number;
+  n: number;
+  k: number;
+  aStrideM: number;
+  aStrideK: number;
+  bStrideK: number;
+  bStrideN: number;
+  batchShape: number[];
+  aBatchStrides: number[];
+  bBatchStrides: number[];
+  alpha: number;
+  beta: number;
+  cStrideM: number;
+  cStrideN: number;
+}
+
+function matmulUniforms(a: MatmulArgs, total: number): UniformField[] {
+  const pad = (v: number[]) => (v.length ? v : [0]);
+  return [
+    { name: 'total', type: 'u32', value: total },
+    { name: 'm', type: 'u32', value: a.m },
+    { name: 'n', type: 'u32', value: a.n },
+    { name: 'k', type: 'u32', value: a.k },
+    { name: 'a_stride_m', type: 'u32', value: a.aStrideM },
+    { name: 'a_stride_k', type: 'u32', value: a.aStrideK },
+    { name: 'b_stride_k', type: 'u32', value: a.bStrideK },
+    { name: 'b_stride_n', type: 'u32', value: a.bStrideN },
+    { name: 'c_stride_m', type: 'u32', value: a.cStrideM },
+    { name: 'c_stride_n', type: 'u32', value: a.cStrideN },
+    { name: 'alpha', type: 'f32', value: a.alpha },
+    { name: 'beta', type: 'f32', value: a.beta },
+    { name: 'batch_shape', type: 'u32', value: pad(a.batchShape) },
+    { name: 'a_batch_strides', type: 'u32', value: pad(a.aBatchStrides) },
+    { name: 'b_batch_strides', type: 'u32', value: pad(a.bBatchStrides) },
+  ];
+}
+
+export const gemmKernel: Kernel = (ctx) => {
+  const { node } = ctx;
+  const a = inputShape(ctx, 0);
+  const b = inputShape(ctx, 1);
+  if (a.length !== 2 || b.length !== 2) throw new WebGPUKernelError('Gemm inputs must be 2-D', node.name, node.op);
+  const transA = attrInt(node, 'transA', 0) !== 0;
+  const transB = attrInt(node, 'transB', 0) !== 0;
+  const [m, k] = transA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+  const n = transB ? b[0]! : b[1]!;
+  const hasC = node.inputs.length > 2 && node.inputs[2] !== '';
+  let cStrideM = 0;
+  let cStrideN = 0;
+  if (hasC) {
+    const c: Shape = inputShape(ctx, 2);
+    const cm = c.length === 2 ? c[0]! : 1;
+    const cn = c.length >= 1 ? c[c.length - 1]! : 1;
+    cStrideM = cm === 1 ? 0 : cn;
+    cStrideN = cn === 1 ? 0 : 1;
+  }
+  const args: MatmulArgs = {
+    m,
+    n,
+    k,
+    aStrideM: transA ? 1 : k,
+    aStrideK: transA ? m : 1,
+    bStrideK: transB ? 1 : n,
+    bStrideN: transB ? k : 1,
+    batchShape: [],
+    aBatchStrides: [],
+    bBatchStrides: [],
+    alpha: attrFloat(node, 'alpha', 1),
+    beta: attrFloat(node, 'beta', 1),
+    cStrideM,
+    cStrideN,
+  };
+  const act = fusedEpilogue(node);
+  const total = m * n;
+  const program: ProgramSpec = {
+    name: 'gemm_naive',
+    shader: 'matmul',
+    defines: { WG, HAS_C: hasC ? 1 : 0, BATCH_RANK: 0, ...residualDefines(act) },
+    activation: act.activation,
+    inputs: [
+      { wgsl: 'a', tensor: node.inputs[0]! },
+      { wgsl: 'b', tensor: node.inputs[1]! },
+      ...(hasC ? [{ wgsl: 'cmat', tensor: node.inputs[2]! }] : []),
+      ...(act.residual ? [{ wgsl: 'res', tensor: act.residual }] : []),
+    ],
+    outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
+    uniforms: [...matmulUniforms(args, total), ...act.uniforms],
+    workgroups: groupsFor(total, WG),
+    macs: total * k,
+  };
+  return { programs: [program] };
+};
+
+export const matmulKernel: Kernel = (ctx) => {
+  const { node } = ctx;
+  let a = [...inputShape(ctx, 0)];
+  let b = [...inputShape(ctx, 1)];
+  if (a.length === 0 || b.length === 0) throw new WebGPUKernelError('MatMul inputs must have rank ≥ 1', node.name, node.op);
+  if (a.length === 1) a = [1, a[0]!];
+  if (b.length === 1) b = [b[0]!, 1];
+  const [m, k] = a.slice(-2) as [number, number];
+  const [k2, n] = b.slice(-2) as [number, number];
+  if (k !== k2) throw new WebGPUKernelError(`inner dimensions differ (${k} vs ${k2})`, node.name, node.op);
+  const aBatch = a.slice(0, -2);
+  const bBatch = b.slice(0, -2);
+  const rank = Math.max(aBatch.length, bBatch.length);
+  if (rank > MAX_BATCH_RANK) throw new WebGPUKernelError(`batch rank ${rank} > ${MAX_BATCH_RANK}`, node.name, node.op);
+  const batchShape: number[] = [];
+  const aStr = stridesOf(aBatch).map((s) => s * m * k);
+  const bStr = stridesOf(bBatch).map((s) => s * k * n);
+  const aBatchStrides: number[] = [];
+  const bBatchStrides: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const ai = d - (rank - aBatch.length);
+    const bi = d - (rank - bBatch.length);
+    const ad = ai >= 0 ? aBatch[ai]! : 1;
+    const bd = bi >= 0 ? bBatch[bi]! : 1;
+    if (ad !== bd && ad !== 1 && bd !== 1) throw new WebGPUKernelError(`batch dims ${ad} and ${bd} do not broadcast`, node.name, node.op);
+    batchShape.push(Math.max(ad, bd));
+    aBatchStrides.push(ai >= 0 && ad !== 1 ? aStr[ai]! : 0);
+    bBatchStrides.push(bi >= 0 && bd !== 1 ? bStr[bi]! : 0);
+  }
+  const total = sizeOf(batchShape) * m * n;
+  const act = fusedEpilogue(node);
+  const args: MatmulArgs = { m, n, k, aStrideM: k, aStrideK: 1, bStrideK: n, bStrideN: 1, batchShape, aBatchStrides, bBatchStrides, alpha: 1, beta: 0, cStrideM: 0, cStrideN: 0 };
+  return {
+    programs: [
+      {
+        name: 'matmul_naive',
+        shader: 'matmul',
+        defines: { WG, HAS_C: 0, BATCH_RANK: rank, RES_BEFORE: 0, RES_AFTER: 0 },
+        activation: act.activation,
+        inputs: [
+          { wgsl: 'a', tensor: node.inputs[0]! },
+          { wgsl: 'b', tensor: node.inputs[1]! },
+        ],
+        outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
+        uniforms: [...matmulUniforms(args, total), ...act.uniforms],
+        workgroups: groupsFor(total, WG),
+        macs: total * k,
+      },
+    ],
+  };
+};

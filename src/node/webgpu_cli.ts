@@ -1,0 +1,146 @@
+/**
+ * WebGPU from the command line (Node). Two paths:
+ *   - 'chromium' (default): headless Chromium through playwright-core (src/node/browser_harness.ts); the model is sent
+ *     once, then inputs in batches. Works wherever Chromium does (SwiftShader without a GPU).
+ *   - 'dawn': the `webgpu` npm package in this process. It works on this machine with
+ *     VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json, but has aborted some processes (std::system_error),
+ *     so it is only used when asked for (`path: 'dawn'` or TESSERA_WEBGPU_PATH=dawn).
+ * Every result says which path ran.
+ */
+import type { Graph, Tensor, ValueInfo } from '../graph/ir.js';
+import { writeTessera } from '../format/writer.js';
+import { Session, type ProfileResult } from '../runtime/session.js';
+import { startBrowserSession, type BrowserSession } from './browser_harness.js';
+import type { PageModelInfo, PageTensor } from './page_api.js';
+
+export type WebGPUPath = 'chromium' | 'dawn';
+
+export interface WebGPURunnerOptions {
+  /** Default: TESSERA_WEBGPU_PATH, else 'chromium'. */
+  path?: WebGPUPath | 'auto';
+  /** Chromium executable (default TESSERA_CHROMIUM or /usr/bin/chromium). */
+  executablePath?: string;
+}
+
+interface PageApiHandle {
+  tessera: { page: typeof import('./page_api.js').pageApi };
+}
+
+function toPageFeeds(session: BrowserSession, feeds: Record<string, Tensor>): { feeds: Record<string, { url: string; shape: number[] }>; urls: string[] } {
+  const out: Record<string, { url: string; shape: number[] }> = {};
+  const urls: string[] = [];
+  for (const [name, t] of Object.entries(feeds)) {
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+    const url = session.serveBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    urls.push(url);
+    out[name] = { url, shape: [...t.shape] };
+  }
+  return { feeds: out, urls };
+}
+
+/** A model loaded on WebGPU, reachable from Node. */
+export class WebGPURunner {
+  private constructor(
+    readonly path: WebGPUPath,
+    /** e.g. 'navigator (google swiftshader)' or 'dawn-node (...)'. */
+    readonly device: string,
+    readonly inputs: ValueInfo[],
+    readonly outputs: ValueInfo[],
+    private readonly local?: Session,
+    private readonly browser?: BrowserSession,
+    private readonly modelId?: number,
+  ) {}
+
+  static async open(modelBytes: Uint8Array, options: WebGPURunnerOptions = {}): Promise<WebGPURunner> {
+    const env = process.env['TESSERA_WEBGPU_PATH'];
+    const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
+    if (path === 'dawn') {
+      const s = await Session.create(modelBytes, { backend: 'webgpu' });
+      return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
+    }
+    const browser = await startBrowserSession({ executablePath: options.executablePath });
+    try {
+      const url = browser.serveBytes(modelBytes);
+      const info = await browser.page.evaluate(([u]) => (globalThis as unknown as PageApiHandle).tessera.page.loadModel(u!, 'webgpu'), [url] as const);
+      browser.unserve(url);
+      const asInfo = (v: PageModelInfo['inputs'][number]): ValueInfo => ({ name: v.name, shape: v.shape, dtype: v.dtype as ValueInfo['dtype'] });
+      return new WebGPURunner('chromium', `chromium ${info.device ?? ''}`.trim(), info.inputs.map(asInfo), info.outputs.map(asInfo), undefined, browser, info.id);
+    } catch (e) {
+      await browser.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens an in-memory graph (e.g. what the CLI already loaded and optimised). Dawn runs it directly; Chromium gets it
+   * serialised as .tessera (no further optimisation there).
+   */
+  static async fromGraph(graph: Graph, options: WebGPURunnerOptions = {}): Promise<WebGPURunner> {
+    const env = process.env['TESSERA_WEBGPU_PATH'];
+    const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
+    if (path === 'dawn') {
+      const s = await Session.create(graph, { backend: 'webgpu', optimize: false });
+      return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
+    }
+    return WebGPURunner.open(writeTessera(graph), { ...options, path: 'chromium' });
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (this.local) return this.local.run(feeds);
+    const browser = this.browser!;
+    const { feeds: pageFeeds, urls } = toPageFeeds(browser, feeds);
+    try {
+      const out = await browser.page.evaluate(
+        ([id, f]) => (globalThis as unknown as PageApiHandle).tessera.page.run(id as number, f as Record<string, { url: string; shape: number[] }>),
+        [this.modelId, pageFeeds] as const,
+      );
+      const result: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(out as Record<string, PageTensor>)) result[name] = { dtype: 'f32', shape: t.shape, data: Float32Array.from(t.data) };
+      return result;
+    } finally {
+      for (const u of urls) browser.unserve(u);
+    }
+  }
+
+  /**
+   * Runs `images` (each one item of `inputName`, e.g. [3, 32, 32] floats) in batches of `batchSize` along dim 0 and
+   * returns one output record per batch. The model's batch dim must be free (-1) for batchSize > 1.
+   */
+  async runBatches(inputName: string, itemShape: number[], images: Float32Array[], batchSize: number): Promise<Record<string, Tensor>[]> {
+    const per = itemShape.reduce((a, b) => a * b, 1);
+    const results: Record<string, Tensor>[] = [];
+    for (let start = 0; start < images.length; start += batchSize) {
+      const chunk = images.slice(start, start + batchSize);
+      const data = new Float32Array(chunk.length * per);
+      chunk.forEach((img, i) => data.set(img, i * per));
+      results.push(await this.run({ [inputName]: { dtype: 'f32', shape: [chunk.length, ...itemShape], data } }));
+    }
+    return results;
+  }
+
+  async profile(): Promise<ProfileResult> {
+    if (this.local) return this.local.profile();
+    return (await this.browser!.page.evaluate((id) => (globalThis as unknown as PageApiHandle).tessera.page.profile(id), this.modelId!)) as ProfileResult;
+  }
+
+  async close(): Promise<void> {
+    this.local?.release();
+    if (this.browser) await this.browser.close();
+  }
+}
+
+/** One-shot helper: loads the model on WebGPU, runs each feed, closes. */
+export async function runInChromium(
+  modelBytes: Uint8Array,
+  inputs: Record<string, Tensor>[],
+  options: WebGPURunnerOptions = {},
+): Promise<{ outputs: Record<string, Tensor>[]; path: WebGPUPath; device: string }> {
+  const runner = await WebGPURunner.open(modelBytes, { path: 'chromium', ...options });
+  try {
+    const outputs: Record<string, Tensor>[] = [];
+    for (const feed of inputs) outputs.push(await runner.run(feed));
+    return { outputs, path: runner.path, device: runner.device };
+  } finally {
+    await runner.close();
+  }
+}

@@ -1,0 +1,2 @@
+export { Session, InputError, SessionReleasedError, type SessionOptions, type ProfileResult, type BackendName, type ProfileRow } from './session.js';
+export { loadModelBytes, graphFromBytes, ModelLoadError, type ModelSource } from './load.js';

@@ -1,0 +1,108 @@
+/**
+ * Browser bundle for the WebGPU tests: the package API (globalThis.tessera) plus `tesseraTest`, which runs a single
+ * node on seeded random data on the CPU reference and on WebGPU in the page and returns only error metrics.
+ */
+import '../../src/node/browser_entry.js';
+import { cpuKernels } from '../../src/backends/cpu/index.js';
+import { sharedGpu } from '../../src/backends/webgpu/device.js';
+import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
+import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
+import { sizeOf } from '../../src/graph/ir.js';
+import { randomF32 } from './rng.js';
+
+export interface CaseInput {
+  shape: number[];
+  /** 'input': a graph input (activation); 'const': an initializer (weights). Default 'input'. */
+  kind?: 'input' | 'const';
+  lo?: number;
+  hi?: number;
+  /** Absent optional input (''). */
+  absent?: boolean;
+}
+
+export interface NodeCase {
+  label: string;
+  op: string;
+  attrs?: Node['attrs'];
+  inputs: CaseInput[];
+  outputs?: number;
+  seed: number;
+}
+
+export interface CaseResult {
+  label: string;
+  ok: boolean;
+  relL2: number;
+  maxAbs: number;
+  cpuShape: number[];
+  gpuShape: number[];
+  kernels: string[];
+  error?: string;
+}
+
+function relL2(a: Float32Array, b: Float32Array): { rel: number; maxAbs: number } {
+  let num = 0;
+  let den = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    num += d * d;
+    den += b[i]! * b[i]!;
+    maxAbs = Math.max(maxAbs, Math.abs(d));
+  }
+  if (Number.isNaN(num)) return { rel: NaN, maxAbs: NaN };
+  return { rel: den === 0 ? Math.sqrt(num) : Math.sqrt(num / den), maxAbs };
+}
+
+async function runCase(c: NodeCase): Promise<CaseResult> {
+  const inputNames = c.inputs.map((inp, i) => (inp.absent ? '' : `in${i}`));
+  const outNames = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
+  const node: Node = { name: 'node_under_test', op: c.op, inputs: inputNames, outputs: outNames, attrs: c.attrs ?? {} };
+  const tensors: (Tensor | undefined)[] = c.inputs.map((inp, i) =>
+    inp.absent ? undefined : { dtype: 'f32', shape: inp.shape, data: randomF32(sizeOf(inp.shape), c.seed * 131 + i, inp.lo ?? -1, inp.hi ?? 1) },
+  );
+  const base = { label: c.label, cpuShape: [] as number[], gpuShape: [] as number[], kernels: [] as string[], relL2: NaN, maxAbs: NaN };
+  let expected: Tensor;
+  try {
+    expected = cpuKernels[c.op]!(node, tensors)[0]!;
+  } catch (e) {
+    return { ...base, ok: false, error: `CPU reference failed: ${(e as Error).message}` };
+  }
+  const graph: Graph = {
+    inputs: [],
+    outputs: [{ name: 'out0', dtype: 'f32', shape: expected.shape }],
+    nodes: [node],
+    initializers: new Map(),
+    metadata: {},
+  };
+  const feeds: Record<string, Float32Array> = {};
+  c.inputs.forEach((inp, i) => {
+    if (inp.absent) return;
+    if (inp.kind === 'const') graph.initializers.set(inputNames[i]!, tensors[i]!);
+    else {
+      graph.inputs.push({ name: inputNames[i]!, dtype: 'f32', shape: inp.shape });
+      feeds[inputNames[i]!] = tensors[i]!.data as Float32Array;
+    }
+  });
+  try {
+    const gpu = await sharedGpu();
+    const ex = await WebGPUExecutor.create(gpu, graph);
+    const out = (await ex.run(feeds))['out0']!;
+    ex.release();
+    const m = relL2(out.data as Float32Array, expected.data as Float32Array);
+    const sameShape = out.shape.length === expected.shape.length && out.shape.every((d, i) => d === expected.shape[i]);
+    return { ...base, ok: sameShape, relL2: m.rel, maxAbs: m.maxAbs, cpuShape: [...expected.shape], gpuShape: [...out.shape], kernels: ex.dispatches.map((d) => d.kernel) };
+  } catch (e) {
+    return { ...base, cpuShape: [...expected.shape], ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+const tesseraTest = {
+  async runCases(cases: NodeCase[]): Promise<CaseResult[]> {
+    const results: CaseResult[] = [];
+    for (const c of cases) results.push(await runCase(c));
+    return results;
+  },
+};
+
+(globalThis as unknown as { tesseraTest: typeof tesseraTest }).tesseraTest = tesseraTest;
