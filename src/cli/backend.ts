@@ -9,7 +9,9 @@ export type BackendName = (typeof BACKENDS)[number];
 /** Runs the graph on one input tensor and returns its first output. */
 export interface ModelRunner {
   run(input: Tensor): Promise<Tensor>;
-  dispose(): void;
+  dispose(): void | Promise<void>;
+  /** Which backend and path ran, e.g. 'cpu' or 'webgpu via chromium (swiftshader)'. */
+  description: string;
 }
 
 export function parseBackend(value: string | undefined, cmd: string): BackendName {
@@ -19,13 +21,12 @@ export function parseBackend(value: string | undefined, cmd: string): BackendNam
 }
 
 /** Throws BackendUnavailableError for a backend that cannot run in this build. */
-export function assertBackendAvailable(backend: BackendName): void {
-  // The WebGPU runtime (src/runtime) is wired in by its own issue; until then the flag is accepted but refused.
-  if (backend === 'webgpu') throw new BackendUnavailableError('WebGPU backend not available yet (use --backend cpu)');
+export function assertBackendAvailable(_backend: BackendName): void {
+  // Both backends exist in every build; WebGPU availability is only known once a device is asked for (createRunner).
 }
 
 export async function createRunner(graph: Graph, backend: BackendName, inputName: string): Promise<ModelRunner> {
-  assertBackendAvailable(backend);
+  if (backend === 'webgpu') return createWebGPURunner(graph, inputName);
   const executor = new CpuExecutor(graph);
   const outputName = graph.outputs[0]!.name;
   return {
@@ -36,5 +37,31 @@ export async function createRunner(graph: Graph, backend: BackendName, inputName
       return out;
     },
     dispose() {},
+    description: 'cpu (reference executor)',
+  };
+}
+
+/**
+ * WebGPU from Node: headless Chromium by default (Dawn in-process when TESSERA_WEBGPU_PATH=dawn); see
+ * src/node/webgpu_cli.ts. Loaded lazily so the CPU path never pulls in playwright.
+ */
+async function createWebGPURunner(graph: Graph, inputName: string): Promise<ModelRunner> {
+  const { WebGPURunner } = await import('../node/webgpu_cli.js');
+  let runner: Awaited<ReturnType<typeof WebGPURunner.fromGraph>>;
+  try {
+    runner = await WebGPURunner.fromGraph(graph);
+  } catch (e) {
+    throw new BackendUnavailableError(`WebGPU backend could not start: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const outputName = graph.outputs[0]!.name;
+  return {
+    async run(input) {
+      const outputs = await runner.run({ [inputName]: input });
+      const out = outputs[outputName];
+      if (!out) throw new Error(`WebGPU session returned no tensor for output '${outputName}'`);
+      return out;
+    },
+    dispose: () => runner.close(),
+    description: `webgpu via ${runner.path} (${runner.device})`,
   };
 }

@@ -29,7 +29,7 @@ try {
 
 port.on('message', async (msg: WorkerRequest) => {
   if (msg.type === 'stop' || !runner) {
-    runner?.dispose();
+    void runner?.dispose();
     port.close();
     return;
   }

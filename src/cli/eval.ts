@@ -21,7 +21,7 @@ export const evalSpec: CommandSpec = {
   name: 'eval',
   brief: 'top-1 accuracy on the CIFAR-10 or MNIST test set',
   summary: 'Measure top-1 accuracy of a model on the CIFAR-10 or MNIST test set.',
-  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--predictions FILE] [--backend cpu]',
+  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--predictions FILE] [--backend cpu|webgpu]',
   flags: {
     cifar10: { type: 'string', value: 'DIR', help: 'directory with test_batch.bin (+ batches.meta.txt)' },
     mnist: { type: 'string', value: 'DIR', help: 'directory with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]' },
@@ -77,9 +77,10 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
   batchToTensor(data.images.subarray(0, data.channels * data.height * data.width), 1, setup.source, geometry, setup.normalization);
 
   const jobs = splitJobs(data.count, batch);
-  const workers = Math.max(1, Math.min(requestedWorkers ?? availableParallelism(), jobs.length));
+  // One GPU session serves the whole run: worker threads only split CPU work.
+  const workers = backend === 'webgpu' ? 1 : Math.max(1, Math.min(requestedWorkers ?? availableParallelism(), jobs.length));
   const progress = new Progress(io, `eval ${data.name}`, data.count);
-  const predictions = workers === 1 ? await evalInProcess(graph, setup, data, jobs, progress) : await evalWithWorkers(setup, data, jobs, workers, progress);
+  const predictions = workers === 1 ? await evalInProcess(graph, setup, data, jobs, progress, io) : await evalWithWorkers(setup, data, jobs, workers, progress);
 
   let correct = 0;
   for (let i = 0; i < data.count; i++) if (predictions[i] === data.labels[i]) correct++;
@@ -116,8 +117,9 @@ function jobImages(data: ImageDataset, job: Job): Uint8Array {
   return data.images.slice(job.start * per, (job.start + job.count) * per);
 }
 
-async function evalInProcess(graph: Graph, setup: EvalSetup, data: ImageDataset, jobs: Job[], progress: Progress): Promise<Int32Array> {
+async function evalInProcess(graph: Graph, setup: EvalSetup, data: ImageDataset, jobs: Job[], progress: Progress, io: CliIo): Promise<Int32Array> {
   const runner = await createRunner(graph, setup.backend, setup.inputName);
+  io.err(`backend: ${runner.description}`);
   const predictions = new Int32Array(data.count);
   try {
     for (const job of jobs) {
@@ -125,7 +127,7 @@ async function evalInProcess(graph: Graph, setup: EvalSetup, data: ImageDataset,
       progress.update(job.start + job.count);
     }
   } finally {
-    runner.dispose();
+    await runner.dispose();
   }
   return predictions;
 }

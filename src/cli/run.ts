@@ -20,7 +20,7 @@ export const runSpec: CommandSpec = {
   summary:
     'Run a model on one PNG image (resized/cropped and normalised per the model metadata) or on a raw input tensor ' +
     '(.npy, or .npz with one array; fed as is, cast to float32), print the top classes and optionally save the raw output.',
-  usage: 'tessera run MODEL (--image IMG.png | --input X.npy) [--output Y.npy] [--top K] [--backend cpu]',
+  usage: 'tessera run MODEL (--image IMG.png | --input X.npy) [--output Y.npy] [--top K] [--backend cpu|webgpu]',
   flags: {
     image: { type: 'string', value: 'FILE.png', help: 'input image (PNG; gray, RGB or RGBA)' },
     input: { type: 'string', value: 'FILE.npy', help: 'raw input tensor (.npy or .npz), fed without preprocessing' },
@@ -53,8 +53,13 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   const runner = await createRunner(graph, backend, input.name);
-  const out = await runner.run(tensor);
-  runner.dispose();
+  let out: Tensor;
+  try {
+    out = await runner.run(tensor);
+  } finally {
+    await runner.dispose();
+  }
+  io.err(`backend: ${runner.description}`);
   if (outPath !== undefined) writeOutputFile(outPath, writeNpy(out), 'run --output');
 
   const batch = tensor.shape[0] ?? 1;
