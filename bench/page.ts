@@ -1,0 +1,200 @@
+/**
+ * In-page half of the benchmark (bundled by the Chromium harness): `globalThis.tesseraBench.runJob(spec)` loads one
+ * runtime on one model, times cold start (create + first run) and steady runs, and returns the last output.
+ * Everything is timed in the page with performance.now(), so Playwright round trips never enter the figures.
+ */
+import '../src/node/browser_entry.js';
+import { Session } from '../src/runtime/session.js';
+import type { ProfileRow } from '../src/backends/webgpu/executor.js';
+import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow } from './page_types.js';
+
+/** Minimal structural view of the onnxruntime-web API we use (the module is imported at run time from /ort/). */
+interface OrtTensor {
+  dims: readonly number[];
+  getData(): Promise<ArrayLike<number>>;
+}
+interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface OrtModule {
+  env: { logLevel?: string; wasm: { numThreads?: number; wasmPaths?: string; proxy?: boolean } };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  InferenceSession: { create(bytes: Uint8Array, options: unknown): Promise<OrtSession> };
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Runs `once` repeatedly: at least minReps, at most reps, stopping early once maxSeconds went into it. */
+async function timedRuns(spec: JobSpec, once: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < spec.reps) {
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+    if (times.length >= spec.minReps && performance.now() - start > spec.maxSeconds * 1000) break;
+  }
+  return times;
+}
+
+function summarizeProfile(rows: ProfileRow[], wallMs: number, gpuMs: number | null, timestampQuery: boolean): JobProfile {
+  const groups = new Map<string, ProfileSummaryRow>();
+  for (const r of rows) {
+    const key = `${r.op}\u0000${r.kernel}`;
+    const g = groups.get(key) ?? { op: r.op, kernel: r.kernel, dispatches: 0, macs: 0, gpuMs: r.gpuMs === null ? null : 0 };
+    g.dispatches++;
+    g.macs += r.macs;
+    if (g.gpuMs !== null && r.gpuMs !== null) g.gpuMs += r.gpuMs;
+    else g.gpuMs = null;
+    groups.set(key, g);
+  }
+  const byTime = (a: { gpuMs: number | null; macs: number }, b: { gpuMs: number | null; macs: number }) =>
+    a.gpuMs !== null && b.gpuMs !== null ? b.gpuMs - a.gpuMs : b.macs - a.macs;
+  const slowest = [...rows]
+    .sort(byTime)
+    .slice(0, 12)
+    .map((r) => ({ node: r.node, op: r.op, kernel: r.kernel, macs: r.macs, gpuMs: r.gpuMs, outputShape: [...(r.outputShapes[0] ?? [])] }));
+  return { timestampQuery, wallMs, gpuMs, dispatches: rows.length, byKernel: [...groups.values()].sort(byTime), slowest };
+}
+
+async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
+  const r: JobResult = { runtime: 'tessera', ok: false, notes: [] };
+  const feedsFor = (s: Session) => ({ [s.inputs[0]!.name]: { dtype: 'f32' as const, shape: spec.inputShape, data: input } });
+  const t0 = performance.now();
+  const session = await Session.create(model, { backend: 'webgpu' });
+  const t1 = performance.now();
+  r.device = session.deviceDescription;
+  const feeds = feedsFor(session);
+  let out = Object.values(await session.run(feeds))[0]!;
+  const t2 = performance.now();
+  r.createMs = t1 - t0;
+  r.firstRunMs = t2 - t1;
+  r.coldMs = t2 - t0;
+  const afterFirst = session.gpuStats();
+  r.runsMs = await timedRuns(spec, async () => {
+    out = Object.values(await session.run(feeds))[0]!;
+  });
+  r.medianMs = median(r.runsMs);
+  const stats = session.gpuStats();
+  if (stats && afterFirst) {
+    r.gpuObjects = {
+      pipelines: stats.pipelinesCreated,
+      buffers: stats.buffersCreated,
+      createdAfterFirstRun: stats.pipelinesCreated + stats.buffersCreated + stats.bindGroupsCreated - (afterFirst.pipelinesCreated + afterFirst.buffersCreated + afterFirst.bindGroupsCreated),
+    };
+  }
+  r.outputShape = [...out.shape];
+  r.output = Array.from(out.data as Float32Array);
+  if (spec.profile) {
+    try {
+      const p = await session.profile(feeds);
+      r.profile = summarizeProfile(p.rows, p.wallMs, p.gpuMs, p.timestampQuery);
+    } catch (e) {
+      r.notes!.push(`profile failed: ${(e as Error).message}`);
+    }
+  }
+  session.release();
+  r.ok = true;
+  return r;
+}
+
+const COMPUTE_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** A device with every adapter feature and the adapter's full compute/buffer limits (defaults are 128/256 MiB). */
+async function fullDevice(): Promise<{ device: GPUDevice; description: string }> {
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const requiredLimits: Record<string, number> = {};
+  for (const k of COMPUTE_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredFeatures: [...adapter.features] as GPUFeatureName[], requiredLimits });
+  const info = adapter.info;
+  return { device, description: [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') };
+}
+
+async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
+  const r: JobResult = { runtime: spec.runtime, ok: false, notes: [] };
+  const ti = performance.now();
+  const moduleUrl = spec.ortModule!; // a variable: esbuild must leave this import to the browser
+  const ort = (await import(/* @vite-ignore */ moduleUrl)) as OrtModule;
+  r.importMs = performance.now() - ti;
+  ort.env.logLevel = 'error';
+  ort.env.wasm.wasmPaths = new URL('./', new URL(moduleUrl, location.href)).href;
+  ort.env.wasm.proxy = false;
+  if (spec.wasmThreads) ort.env.wasm.numThreads = spec.wasmThreads;
+  if (spec.runtime === 'ort-wasm') r.notes!.push(`wasm threads ${spec.wasmThreads ?? 'default'}, crossOriginIsolated ${globalThis.crossOriginIsolated}`);
+
+  const t0 = performance.now();
+  let providers: unknown[] = ['wasm'];
+  if (spec.runtime === 'ort-webgpu') {
+    const { device, description } = await fullDevice();
+    r.deviceMs = performance.now() - t0;
+    r.device = description;
+    providers = [{ name: 'webgpu', device }];
+  } else {
+    r.device = `wasm (${navigator.hardwareConcurrency} hardware threads)`;
+  }
+  const session = await ort.InferenceSession.create(model, { executionProviders: providers, graphOptimizationLevel: 'all' });
+  const t1 = performance.now();
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  // A new Tensor per run, as an application feeding new images would.
+  const once = async (): Promise<OrtTensor> => {
+    const outs = await session.run({ [inputName]: new ort.Tensor('float32', input, spec.inputShape) });
+    const o = outs[outputName]!;
+    await o.getData();
+    return o;
+  };
+  let out = await once();
+  const t2 = performance.now();
+  r.createMs = t1 - t0;
+  r.firstRunMs = t2 - t1;
+  r.coldMs = t2 - t0;
+  r.runsMs = await timedRuns(spec, async () => {
+    out = await once();
+  });
+  r.medianMs = median(r.runsMs);
+  r.outputShape = [...out.dims];
+  r.output = Array.from(await out.getData());
+  await session.release();
+  r.ok = true;
+  return r;
+}
+
+const tesseraBench = {
+  async runJob(spec: JobSpec): Promise<JobResult> {
+    try {
+      const model = await fetchBytes(spec.modelUrl);
+      const raw = await fetchBytes(spec.inputUrl);
+      const input = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      return spec.runtime === 'tessera' ? await runTessera(spec, model, input) : await runOrt(spec, model, input);
+    } catch (e) {
+      const err = e as Error;
+      return { runtime: spec.runtime, ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}` };
+    }
+  },
+};
+
+(globalThis as unknown as { tesseraBench: typeof tesseraBench }).tesseraBench = tesseraBench;

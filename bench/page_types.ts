@@ -1,0 +1,72 @@
+/** Messages between the Node side of the benchmark (bench/run.ts) and its in-page half (bench/page.ts). */
+
+export type RuntimeName = 'tessera' | 'ort-webgpu' | 'ort-wasm';
+/** Runtimes with results: the in-page ones plus onnxruntime-node (run in the Node process). */
+export type ResultRuntime = RuntimeName | 'ort-node';
+
+export interface JobSpec {
+  runtime: RuntimeName;
+  /** Same-origin URLs served by the harness. */
+  modelUrl: string;
+  inputUrl: string;
+  inputShape: number[];
+  /** Timed steady-state runs wanted (after the cold first run). */
+  reps: number;
+  /** Stop adding timed runs once this much time went into them (but do at least minReps). */
+  maxSeconds: number;
+  minReps: number;
+  /** ORT-web ES module to import (e.g. '/ort/ort.webgpu.bundle.min.mjs'); unused for Tessera. */
+  ortModule?: string;
+  /** ORT-web WASM threads (needs a crossOriginIsolated page). */
+  wasmThreads?: number;
+  /** Tessera: also run session.profile() once after timing. */
+  profile?: boolean;
+}
+
+export interface ProfileSummaryRow {
+  op: string;
+  kernel: string;
+  dispatches: number;
+  macs: number;
+  /** Sum of timestamp-query GPU times (ms), null without timestamp-query. */
+  gpuMs: number | null;
+}
+
+export interface JobProfile {
+  timestampQuery: boolean;
+  wallMs: number;
+  gpuMs: number | null;
+  dispatches: number;
+  /** Aggregated per (op, kernel), largest GPU time (else MACs) first. */
+  byKernel: ProfileSummaryRow[];
+  /** The slowest dispatches (at most 12). */
+  slowest: { node: string; op: string; kernel: string; macs: number; gpuMs: number | null; outputShape: number[] }[];
+}
+
+export interface JobResult {
+  runtime: ResultRuntime;
+  ok: boolean;
+  error?: string;
+  /** Adapter / backend description. */
+  device?: string;
+  /** Import of the runtime's JS module (ORT only; not part of cold start: Tessera's bundle is loaded with the page). */
+  importMs?: number;
+  /** Adapter + device request (ORT: done by the bench with full limits; Tessera: inside Session.create). */
+  deviceMs?: number;
+  /** Session creation (ORT: includes device request and WASM instantiation). */
+  createMs?: number;
+  firstRunMs?: number;
+  /** createMs + firstRunMs. */
+  coldMs?: number;
+  /** Steady-state runs (input upload + execution + output readback each), in order. */
+  runsMs?: number[];
+  medianMs?: number;
+  outputShape?: number[];
+  output?: number[];
+  profile?: JobProfile;
+  /** Tessera only: GPU objects created (pipelines, buffers) and how many appeared after the first run. */
+  gpuObjects?: { pipelines: number; buffers: number; createdAfterFirstRun: number };
+  notes?: string[];
+  /** Set by the Node side: 1-minute load average of the machine when the job started (other work skews timings). */
+  loadAverage1m?: number;
+}

@@ -1,0 +1,262 @@
+/**
+ * `npm run bench -- [--models resnet20,resnet18] [--reps N] [--out bench/results]`
+ *
+ * For each model, each runtime runs as its own job in a freshly launched headless Chromium (a new temporary profile:
+ * no shader or pipeline cache carries over from another job): Tessera (Session.create from the ONNX bytes, WebGPU),
+ * ONNX Runtime Web's WebGPU provider (the C++ EP bundle, ort.webgpu.bundle.min.mjs, on a device with the adapter's
+ * full buffer limits) and its WASM backend; then onnxruntime-node in this process. Same ONNX file, same seeded input;
+ * every output is compared with PyTorch's (rel L2). Prints a Markdown table and writes bench/results/<date>-<model>.json
+ * and bench/results/latest.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBrowserSession } from '../src/node/browser_harness.js';
+import { readNpy } from '../src/io/npy.js';
+import { importOnnx } from '../src/import/onnx/index.js';
+import { inferShapes } from '../src/graph/infer.js';
+import { graphStats } from '../src/graph/stats.js';
+import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js';
+import { markdownTable, median, profileLine, relL2, type ModelRow, type RuntimeFigures } from './metrics.js';
+import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
+import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PAGE_ENTRY = join(here, 'page.ts');
+const ORT_DIST = join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+const ORT_MODULES: Record<Exclude<RuntimeName, 'tessera'>, string> = {
+  'ort-webgpu': '/ort/ort.webgpu.bundle.min.mjs', // C++ WebGPU EP (what `import "onnxruntime-web/webgpu"` resolves to)
+  'ort-wasm': '/ort/ort.wasm.bundle.min.mjs',
+};
+// Dev features: un-quantized timestamp queries for session.profile(); the same flags for every runtime.
+const CHROMIUM_EXTRA_ARGS = ['--enable-webgpu-developer-features'];
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Loaded {
+  files: ModelFiles;
+  model: Uint8Array;
+  input: Float32Array;
+  inputShape: number[];
+  expected: Float32Array;
+  gmacs?: number;
+}
+
+function loadModel(name: string): Loaded {
+  const files = ensureModel(name, undefined, log);
+  const model = new Uint8Array(readFileSync(files.onnx));
+  const x = readNpy(new Uint8Array(readFileSync(files.input)), files.input);
+  const y = readNpy(new Uint8Array(readFileSync(files.output)), files.output);
+  let gmacs: number | undefined;
+  try {
+    const g = importOnnx(model);
+    gmacs = graphStats(g, inferShapes(g)).totals.macs / 1e9;
+  } catch (e) {
+    log(`  (MAC count unavailable: ${(e as Error).message})`);
+  }
+  return { files, model, input: x.data as Float32Array, inputShape: [...x.shape], expected: y.data as Float32Array, gmacs };
+}
+
+async function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let chromiumVersion = 'unknown';
+
+/** One runtime on one model, in a freshly launched Chromium. */
+async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
+  const info = modelInfo(name);
+  const session = await startBrowserSession({
+    entry: PAGE_ENTRY,
+    staticDirs: { '/ort/': ORT_DIST },
+    crossOriginIsolated: true,
+    args: CHROMIUM_EXTRA_ARGS,
+    onConsole: args.verbose ? (t) => log(`  [page] ${t}`) : undefined,
+  });
+  try {
+    chromiumVersion = session.browser.version();
+    const spec: JobSpec = {
+      runtime,
+      modelUrl: session.serveBytes(m.model),
+      inputUrl: session.serveBytes(new Uint8Array(m.input.buffer, m.input.byteOffset, m.input.byteLength)),
+      inputShape: m.inputShape,
+      reps: args.reps ?? info.reps,
+      maxSeconds: args.maxSeconds ?? info.maxSeconds,
+      minReps: Math.min(3, args.reps ?? info.reps),
+      ortModule: runtime === 'tessera' ? undefined : ORT_MODULES[runtime],
+      wasmThreads: runtime === 'ort-wasm' ? Math.max(1, cpus().length) : undefined,
+      profile: runtime === 'tessera' && args.profile,
+    };
+    const run = session.page.evaluate((s) => (globalThis as unknown as { tesseraBench: { runJob(s: JobSpec): Promise<JobResult> } }).tesseraBench.runJob(s), spec);
+    return await withTimeout(run, args.jobTimeoutSeconds, `${runtime} on ${name}`);
+  } catch (e) {
+    return { runtime, ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+  } finally {
+    await session.close();
+  }
+}
+
+async function ortNodeJob(m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
+  const info = modelInfo(name);
+  try {
+    const ort = await import('onnxruntime-node');
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(m.files.onnx);
+    const t1 = performance.now();
+    const feeds = () => ({ [session.inputNames[0]!]: new ort.Tensor('float32', m.input, m.inputShape) });
+    let out = (await session.run(feeds()))[session.outputNames[0]!]!;
+    const t2 = performance.now();
+    const runs: number[] = [];
+    const reps = Math.max(args.reps ?? info.reps, 10);
+    while (runs.length < reps) {
+      const s = performance.now();
+      out = (await session.run(feeds()))[session.outputNames[0]!]!;
+      runs.push(performance.now() - s);
+    }
+    await session.release();
+    const data = out.data as Float32Array;
+    return { runtime: 'ort-node', ok: true, device: 'cpu', createMs: t1 - t0, firstRunMs: t2 - t1, coldMs: t2 - t0, runsMs: runs, medianMs: median(runs), outputShape: [...out.dims], output: Array.from(data) };
+  } catch (e) {
+    return { runtime: 'ort-node', ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+function figures(r: JobResult | undefined, expected: Float32Array): RuntimeFigures | undefined {
+  if (!r) return undefined;
+  if (!r.ok) return { ok: false, error: r.error };
+  return { ok: true, coldMs: r.coldMs, medianMs: r.medianMs, reps: r.runsMs?.length, relL2: r.output ? relL2(r.output, expected) : undefined };
+}
+
+function describe(r: JobResult, expected: Float32Array): string {
+  if (!r.ok) return `${r.runtime}: FAILED ${r.error}`;
+  const f = (x?: number) => (x === undefined ? '–' : `${x.toFixed(1)} ms`);
+  return (
+    `${r.runtime}: cold ${f(r.coldMs)} (create ${f(r.createMs)}${r.deviceMs !== undefined ? `, of which device ${f(r.deviceMs)}` : ''}, first run ${f(r.firstRunMs)}), ` +
+    `median ${f(r.medianMs)} over ${r.runsMs?.length} runs, relL2 ${r.output ? relL2(r.output, expected).toExponential(2) : '–'}`
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (e) {
+    if (e instanceof BenchArgsError) {
+      log(`bench: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const outDir = resolve(REPO_ROOT, args.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const started = Date.now();
+  const rows: ModelRow[] = [];
+  const profiles: string[] = [];
+  const loads: number[] = [];
+  const browserRuntimes = (['tessera', 'ort-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
+
+  for (const name of args.models) {
+    log(`== ${name}`);
+    let m: Loaded;
+    try {
+      m = loadModel(name);
+    } catch (e) {
+      log(`  ${(e as Error).name}: ${(e as Error).message}`);
+      rows.push({ model: name, tessera: { ok: false, error: (e as Error).message } });
+      continue;
+    }
+    const results: JobResult[] = [];
+    for (const runtime of browserRuntimes) {
+      const t = Date.now();
+      const load = loadavg()[0];
+      const r = await browserJob(runtime, m, name, args);
+      r.loadAverage1m = load;
+      loads.push(load ?? 0);
+      results.push(r);
+      if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
+      log(`  ${describe(r, m.expected)}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
+    }
+    if (args.runtimes.includes('ort-node')) {
+      const load = loadavg()[0];
+      const r = await ortNodeJob(m, name, args);
+      r.loadAverage1m = load;
+      loads.push(load ?? 0);
+      results.push(r);
+      if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
+      log(`  ${describe(r, m.expected)}`);
+    }
+    const by = (rt: string) => results.find((r) => r.runtime === rt);
+    const row: ModelRow = {
+      model: name,
+      gmacs: m.gmacs,
+      tessera: figures(by('tessera'), m.expected),
+      ortWebgpu: figures(by('ort-webgpu'), m.expected),
+      ortWasm: figures(by('ort-wasm'), m.expected),
+      ortNode: figures(by('ort-node'), m.expected),
+    };
+    rows.push(row);
+    const record = {
+      date: new Date().toISOString(),
+      command: argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench',
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, chromium: chromiumVersion, onnxruntimeWeb: ortWebVersion() },
+      model: name,
+      gmacs: m.gmacs,
+      files: m.files,
+      summary: row,
+      // Outputs are summarized by their error; keep only the first values for eyeballing.
+      jobs: results.map((r) => ({ ...r, output: r.output?.slice(0, 8), relL2: r.output ? relL2(r.output, m.expected) : undefined })),
+    };
+    writeFileSync(join(outDir, `${date}-${name}.json`), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  const table = markdownTable(rows);
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const command = argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench';
+  const md = [
+    `# Benchmark ${new Date().toISOString()}`,
+    '',
+    `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, headless Chromium ${chromiumVersion} ` +
+      `(WebGPU on the adapter Chromium picks; SwiftShader here), onnxruntime-web ${ortWebVersion()}, Node ${process.version}; ${minutes} min.`,
+    'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
+    'input upload and output readback. Ratios are Tessera / ORT-web WebGPU (lower is better for Tessera).',
+    `Machine load (1-min average) when jobs started: ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–'} on ${cpus().length} cores.`,
+    '',
+    table,
+    '',
+    ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries):", '', ...profiles, ''] : []),
+  ].join('\n');
+  writeFileSync(join(outDir, 'latest.md'), md);
+  console.log(table);
+  log(`wrote ${join(outDir, 'latest.md')} and ${args.models.length} JSON file(s) in ${minutes} min`);
+  return rows.every((r) => r.tessera?.ok) ? 0 : 1;
+}
+
+function ortWebVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    log(`bench: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  },
+);

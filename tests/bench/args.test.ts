@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ALL_RUNTIMES, BenchArgsError, parseBenchArgs } from '../../bench/args.js';
+import { DEFAULT_MODELS, KNOWN_MODELS, modelFiles, modelInfo } from '../../bench/models.js';
+
+describe('bench arguments', () => {
+  it('defaults: ResNet-20 and ResNet-18, every runtime, bench/results', () => {
+    const a = parseBenchArgs([]);
+    expect(a.models).toEqual(['resnet20', 'resnet18']);
+    expect(DEFAULT_MODELS.every((m) => !modelInfo(m).big)).toBe(true);
+    expect(a.runtimes).toEqual(ALL_RUNTIMES);
+    expect(a.outDir).toBe('bench/results');
+    expect(a.reps).toBeUndefined();
+  });
+
+  it('parses lists, inline values and all', () => {
+    const a = parseBenchArgs(['--models', 'resnet50,densenet121', '--reps=4', '--runtimes', 'tessera,ort-webgpu', '--no-profile', '--out', '/tmp/x']);
+    expect(a.models).toEqual(['resnet50', 'densenet121']);
+    expect(a.reps).toBe(4);
+    expect(a.runtimes).toEqual(['tessera', 'ort-webgpu']);
+    expect(a.profile).toBe(false);
+    expect(a.outDir).toBe('/tmp/x');
+    expect(parseBenchArgs(['--models', 'all']).models).toEqual(KNOWN_MODELS.map((m) => m.name));
+  });
+
+  it('rejects bad input with BenchArgsError', () => {
+    expect(() => parseBenchArgs(['--reps', '0'])).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(['--reps'])).toThrow(/positive integer/);
+    expect(() => parseBenchArgs(['--runtimes', 'tfjs'])).toThrow(/unknown runtime 'tfjs'/);
+    expect(() => parseBenchArgs(['--models', '../etc'])).toThrow(/not a model name/);
+    expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown argument/);
+  });
+
+  it('model files sit side by side; unknown models are opt-in big ones', () => {
+    expect(modelFiles('resnet18', '/m')).toEqual({ onnx: '/m/resnet18.onnx', input: '/m/resnet18.input.npy', output: '/m/resnet18.output.npy' });
+    expect(modelInfo('regnet_y_400mf').big).toBe(true);
+    expect(modelInfo('resnet50').reps).toBeLessThan(modelInfo('resnet20').reps);
+  });
+});
