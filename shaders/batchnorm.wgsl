@@ -4,6 +4,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = flat_group(wid, nwg) * WG + lid;
   if (i >= u.total) { return; }
   let c = (i / u.spatial) % u.channels;
-  let inv = scale[c] / sqrt(variance[c] + u.epsilon);
-  y[i] = activate((x[i] - mean[c]) * inv + bias[c]);
+  let inv = scale_at(c) / sqrt(variance_at(c) + u.epsilon);
+  y_set(i, activate((x_at(i) - mean_at(c)) * inv + bias_at(c)));
 }

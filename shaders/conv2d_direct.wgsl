@@ -1,3 +1,5 @@
+// Bindings are touched only through generated accessors (x_at, w_at4, y_set...; ProgramSpec.accessors in
+// src/backends/webgpu/program.ts): they add the element offset of views (in-place Concat) and read f16 weights.
 // General direct 2-D convolution, NCHW, one output element per thread.
 // Handles groups, strides, dilations and asymmetric pads; weights are OIHW ([C_out, C_in/group, KH, KW]).
 @compute @workgroup_size(WG)
@@ -24,13 +26,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var kw = 0u; kw < u.k_w; kw++) {
         let iw = iw0 + i32(kw * u.dil_w);
         if (iw < 0 || iw >= i32(u.in_w)) { continue; }
-        acc += x[xrow + u32(iw)] * w[wbase + kh * u.k_w + kw];
+        acc += x_at(xrow + u32(iw)) * w_at(wbase + kh * u.k_w + kw);
       }
     }
   }
-  acc += bias[oc]; // @if HAS_BIAS
-  acc += res[i]; // @if RES_BEFORE
+  acc += bias_at(oc); // @if HAS_BIAS
+  acc += res_at(i); // @if RES_BEFORE
   acc = activate(acc);
-  acc += res[i]; // @if RES_AFTER
-  y[i] = acc;
+  acc += res_at(i); // @if RES_AFTER
+  y_set(i, acc);
 }

@@ -5,5 +5,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= u.total) { return; }
   let o = i / u.inner_in;
   let j = i % u.inner_in;
-  y[o * u.inner_out + u.offset + j] = x[i];
+  y_set(o * u.inner_out + u.offset + j, x_at(i));
 }

@@ -7,9 +7,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = 0.0;
   if (IS_MAX != 0u) { acc = -3.4028234663852886e38; }
   for (var k = 0u; k < u.spatial; k++) {
-    let v = x[base + k];
+    let v = x_at(base + k);
     if (IS_MAX != 0u) { acc = max(acc, v); } else { acc += v; }
   }
   if (IS_MAX == 0u) { acc = acc / f32(u.spatial); }
-  y[i] = activate(acc);
+  y_set(i, activate(acc));
 }

@@ -1,3 +1,5 @@
+// Bindings are touched only through generated accessors (x_at, w_at4, y_set...; ProgramSpec.accessors in
+// src/backends/webgpu/program.ts): they add the element offset of views (in-place Concat) and read f16 weights.
 // Batched matrix product with broadcasting over up to 4 batch dims, used for MatMul and Gemm:
 //   y[b, m, n] = activate(alpha * sum_k A[b, m, k] * B[b, k, n] + beta * C[m, n])
 // A and B are read through strides, so transposed operands cost nothing. One output per thread.
@@ -23,14 +25,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var bidx = bbase + col * u.b_stride_n;
   var acc = 0.0;
   for (var k = 0u; k < u.k; k++) {
-    acc += a[aidx] * b[bidx];
+    acc += a_at(aidx) * b_at(bidx);
     aidx += u.a_stride_k;
     bidx += u.b_stride_k;
   }
   acc = acc * u.alpha;
-  acc += u.beta * cmat[row * u.c_stride_m + col * u.c_stride_n]; // @if HAS_C
-  acc += res[i]; // @if RES_BEFORE
+  acc += u.beta * cmat_at(row * u.c_stride_m + col * u.c_stride_n); // @if HAS_C
+  acc += res_at(i); // @if RES_BEFORE
   acc = activate(acc);
-  acc += res[i]; // @if RES_AFTER
-  y[i] = acc;
+  acc += res_at(i); // @if RES_AFTER
+  y_set(i, acc);
 }

@@ -29,5 +29,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     idx += u32(max(ic, 0)) * stride;
     stride *= u32(idim);
   }
-  if (inside) { y[i] = x[idx]; } else { y[i] = u.value; }
+  if (inside) { y_set(i, x_at(idx)); } else { y_set(i, u.value); }
 }

@@ -24,7 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (iw >= u.w_end) { break; }
       counted++;
       if (ih >= 0 && ih < i32(u.in_h) && iw >= 0 && iw < i32(u.in_w)) {
-        let v = x[base + u32(ih) * u.in_w + u32(iw)];
+        let v = x_at(base + u32(ih) * u.in_w + u32(iw));
         if (IS_MAX != 0u) { acc = max(acc, v); } else { acc += v; }
         valid++;
       }
@@ -34,5 +34,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let divisor = select(valid, counted, u.count_include_pad != 0u);
     acc = acc / f32(max(divisor, 1u));
   }
-  y[i] = activate(acc);
+  y_set(i, activate(acc));
 }

@@ -23,9 +23,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       idx += (rr % dim) * lane(u.red_strides[k >> 2u], k);
       rr = rr / dim;
     }
-    let v = x[idx];
+    let v = x_at(idx);
     if (KIND == 2u) { acc = max(acc, v); } else { acc += v; }
   }
   if (KIND == 1u) { acc = acc / f32(u.red_count); }
-  y[i] = acc;
+  y_set(i, acc);
 }

@@ -7,11 +7,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let j = i % u.inner;
   let base = o * u.axis_len * u.inner + j;
   var mx = -3.4028234663852886e38;
-  for (var k = 0u; k < u.axis_len; k++) { mx = max(mx, x[base + k * u.inner]); }
+  for (var k = 0u; k < u.axis_len; k++) { mx = max(mx, x_at(base + k * u.inner)); }
   var sum = 0.0;
-  for (var k = 0u; k < u.axis_len; k++) { sum += exp(x[base + k * u.inner] - mx); }
+  for (var k = 0u; k < u.axis_len; k++) { sum += exp(x_at(base + k * u.inner) - mx); }
   for (var k = 0u; k < u.axis_len; k++) {
     let idx = base + k * u.inner;
-    y[idx] = exp(x[idx] - mx) / sum;
+    y_set(idx, exp(x_at(idx) - mx) / sum);
   }
 }

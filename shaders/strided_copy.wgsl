@@ -13,5 +13,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     rem = rem / dim;
     idx += i32(c) * lane_i(u.strides[k >> 2u], k);
   }
-  y[i] = x[u32(idx)];
+  y_set(i, x_at(u32(idx)));
 }

@@ -3,5 +3,5 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = flat_group(wid, nwg) * WG + lid;
   if (i >= u.total) { return; }
-  y[i] = activate(x[i]);
+  y_set(i, activate(x_at(i)));
 }

@@ -7,7 +7,7 @@ export { optimize, type OptimizeOptions } from './graph/passes/index.js';
 export { inferShapes } from './graph/infer.js';
 export { WebGPUUnavailableError, WebGPUDeviceError, acquireGpu, sharedGpu, type GpuContext } from './backends/webgpu/device.js';
 export { WebGPUExecutor, type DispatchInfo } from './backends/webgpu/executor.js';
-export { WebGPUKernelError } from './backends/webgpu/program.js';
+export { WebGPUKernelError, WebGPULimitError } from './backends/webgpu/program.js';
 export { webgpuSupports } from './backends/webgpu/kernels.js';
 export { GraphError } from './graph/ir.js';
 export type { Graph, Node, Tensor, ValueInfo, DType, Shape, GraphMetadata } from './graph/ir.js';

@@ -10,6 +10,7 @@ import type { DType, GraphMetadata } from '../graph/ir.js';
 import { ALIGNMENT, MAX_RANK, MAX_TENSOR_ELEMENTS } from './constants.js';
 import { isDType, storedByteLength, STORED_DTYPES } from './dtypes.js';
 import { FormatError } from './errors.js';
+import { LIMITS } from '../load/limits.js';
 
 /** JSON cannot hold non-finite numbers or negative zero; those are spelled as strings. */
 export type JsonNumber = number | 'Infinity' | '-Infinity' | 'NaN' | '-0';
@@ -173,7 +174,26 @@ function expectTensorShape(v: unknown, path: string): [number[], number] {
 function expectValueShape(v: unknown, path: string): number[] {
   const dims = expectArray(v, path);
   if (dims.length > MAX_RANK) throw new FormatError(`rank ${dims.length} exceeds the limit of ${MAX_RANK}`, path);
-  return dims.map((d, i) => expectInteger(d, `${path}[${i}]`, -1));
+  return dims.map((d, i) => expectInteger(d, `${path}[${i}]`, -1, LIMITS.maxDim));
+}
+
+/** A list in a node attribute: bounded like the importer's (LIMITS.maxAttrValues). */
+function expectAttrList(v: unknown, path: string): unknown[] {
+  const list = expectArray(v, path);
+  if (list.length > LIMITS.maxAttrValues) throw new FormatError(`list of ${list.length} values exceeds the limit of ${LIMITS.maxAttrValues} (maxAttrValues)`, path);
+  return list;
+}
+
+/** Nesting depth of a JSON value, measured without recursion; throws past LIMITS.maxMetadataDepth. */
+function checkJsonDepth(v: unknown, path: string): void {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length) {
+    const [x, depth] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth > LIMITS.maxMetadataDepth)
+      throw new FormatError(`value is nested deeper than the limit of ${LIMITS.maxMetadataDepth} (maxMetadataDepth)`, path);
+    for (const child of Object.values(x)) stack.push([child, depth + 1]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -246,13 +266,14 @@ function validateAttr(v: unknown, path: string): AttrEntry {
       return { type, value: o.value as JsonNumber };
     case 'numbers':
       expectKeys(o, ['type', 'value'], [], path);
-      expectArray(o.value, `${path}.value`).forEach((x, i) => decodeNumber(x, `${path}.value[${i}]`));
+      expectAttrList(o.value, `${path}.value`).forEach((x, i) => decodeNumber(x, `${path}.value[${i}]`));
       return { type, value: o.value as JsonNumber[] };
     case 'string':
       expectKeys(o, ['type', 'value'], [], path);
       return { type, value: expectString(o.value, `${path}.value`) };
     case 'strings':
       expectKeys(o, ['type', 'value'], [], path);
+      expectAttrList(o.value, `${path}.value`);
       return { type, value: expectStrings(o.value, `${path}.value`) };
     case 'tensor':
       expectKeys(o, ['type', 'tensor'], [], path);
@@ -326,6 +347,7 @@ export function validateMetadata(v: unknown, path = 'header.metadata'): GraphMet
       }
       default:
         if (value === undefined) throw new FormatError('metadata values must be JSON values, got undefined', p);
+        checkJsonDepth(value, p);
         out[key] = value;
     }
   }
@@ -385,6 +407,13 @@ function checkReferences(header: TesseraHeader): void {
   });
 }
 
+function expectNodeList(v: unknown): unknown[] {
+  const nodes = expectArray(v, 'header.graph.nodes');
+  if (nodes.length > LIMITS.maxNodes)
+    throw new FormatError(`${nodes.length} nodes exceed the limit of ${LIMITS.maxNodes} (maxNodes)`, 'header.graph.nodes');
+  return nodes;
+}
+
 /** Validate a parsed JSON header. Throws FormatError naming the field path of the first problem. */
 export function validateHeader(v: unknown): TesseraHeader {
   const root = expectObject(v, 'header');
@@ -409,7 +438,7 @@ export function validateHeader(v: unknown): TesseraHeader {
     outputs: expectArray(graphObj.outputs, 'header.graph.outputs').map((x, i) =>
       validateValueInfo(x, `header.graph.outputs[${i}]`),
     ),
-    nodes: expectArray(graphObj.nodes, 'header.graph.nodes').map((x, i) => validateNode(x, `header.graph.nodes[${i}]`)),
+    nodes: expectNodeList(graphObj.nodes).map((x, i) => validateNode(x, `header.graph.nodes[${i}]`)),
     initializers: expectStrings(graphObj.initializers, 'header.graph.initializers', true),
   };
 

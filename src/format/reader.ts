@@ -27,6 +27,11 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Check the payload's SHA-256 against the header (default true). The header's own hash is always checked. */
   verifyHash?: boolean;
+  /**
+   * Return tensors stored as f16 as dtype 'f16' tensors (raw Uint16Array bits) instead of converting them to f32
+   * (default false). The WebGPU backend keeps them as halves on the GPU; the CPU backend decodes them once.
+   */
+  keepF16?: boolean;
 }
 
 export interface TesseraHeaderInfo {
@@ -65,7 +70,7 @@ export function readTesseraHeader(bytes: Uint8Array, options: ReadOptions = {}):
 export function readTessera(bytes: Uint8Array, options: ReadOptions = {}): Graph {
   return guarded('reading the .tessera file', () => {
     const info = readHeader(bytes, options);
-    return buildGraph(bytes, info);
+    return buildGraph(bytes, info, !!options.keepF16);
   });
 }
 
@@ -137,9 +142,10 @@ function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo 
   return { formatVersion: version, headerByteLength, payloadOffset, fileByteLength: bytes.length, header };
 }
 
-function readTensor(bytes: Uint8Array, payloadOffset: number, entry: TensorEntry): Tensor {
+function readTensor(bytes: Uint8Array, payloadOffset: number, entry: TensorEntry, keepF16 = false): Tensor {
   const start = payloadOffset + entry.byteOffset;
   const raw = bytes.subarray(start, start + entry.byteLength);
+  if (entry.storage === 'f16' && keepF16 && entry.dtype === 'f32') return { dtype: 'f16', shape: [...entry.shape], data: typedArrayFromBytes('f16', raw) };
   if (entry.storage === 'f16') {
     const half = typedArrayFromBytes('f16', raw) as Uint16Array;
     const data = new Float32Array(half.length);
@@ -164,10 +170,10 @@ function decodeAttr(attr: AttrEntry, tensors: Map<string, Tensor>): AttrValue {
   }
 }
 
-function buildGraph(bytes: Uint8Array, info: TesseraHeaderInfo): Graph {
+function buildGraph(bytes: Uint8Array, info: TesseraHeaderInfo, keepF16 = false): Graph {
   const { header, payloadOffset } = info;
   const tensors = new Map<string, Tensor>();
-  for (const entry of header.tensors) tensors.set(entry.name, readTensor(bytes, payloadOffset, entry));
+  for (const entry of header.tensors) tensors.set(entry.name, readTensor(bytes, payloadOffset, entry, keepF16));
 
   const initializers = new Map<string, Tensor>();
   for (const name of header.graph.initializers) initializers.set(name, tensors.get(name)!);

@@ -37,8 +37,11 @@ export async function loadModelBytes(src: ModelSource): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** .tessera when the bytes start with its magic, ONNX protobuf otherwise. */
+/**
+ * .tessera when the bytes start with its magic, ONNX protobuf otherwise. f16 weights of a .tessera file stay f16
+ * tensors: the WebGPU backend keeps them as halves on the GPU, the CPU backend decodes them once.
+ */
 export function graphFromBytes(bytes: Uint8Array): { graph: Graph; format: 'tessera' | 'onnx' } {
-  if (isTessera(bytes)) return { graph: readTessera(bytes), format: 'tessera' };
+  if (isTessera(bytes)) return { graph: readTessera(bytes, { keepF16: true }), format: 'tessera' };
   return { graph: importOnnx(bytes), format: 'onnx' };
 }

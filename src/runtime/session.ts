@@ -13,13 +13,13 @@ import { sizeOf, type Graph, type Shape, type Tensor, type ValueInfo } from '../
 import { optimize, type OptimizeOptions } from '../graph/passes/index.js';
 import { CpuExecutor, InputError } from '../backends/cpu/index.js';
 import { sharedGpu, WebGPUUnavailableError, type GpuContext } from '../backends/webgpu/device.js';
-import { SessionReleasedError, WebGPUExecutor, type ProfileRow } from '../backends/webgpu/executor.js';
+import { SessionReleasedError, WebGPUExecutor, type ProfileOptions, type ProfileRow, type ProfileTiming } from '../backends/webgpu/executor.js';
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
 
 export { InputError } from '../backends/cpu/index.js';
-export { SessionReleasedError, type ProfileRow } from '../backends/webgpu/executor.js';
+export { SessionReleasedError, type ProfileRow, type ProfileOptions, type ProfileTiming } from '../backends/webgpu/executor.js';
 
 export type BackendName = 'webgpu' | 'cpu';
 
@@ -37,12 +37,17 @@ export interface SessionOptions {
 
 export interface ProfileResult {
   backend: BackendName;
+  /** One row per GPU dispatch, in execution order (empty on the CPU backend). */
   rows: ProfileRow[];
   /** Wall-clock time of the profiled run (ms), including upload and readback. */
   wallMs: number;
-  /** Sum of per-dispatch GPU times, or null without timestamp-query. */
+  /** Sum of the rows' times (see `timing`), or null on the CPU backend. */
   gpuMs: number | null;
+  /** How row times were measured: GPU timestamps, or per-dispatch wall time (fallback without timestamp-query). */
+  timing: ProfileTiming | null;
   timestampQuery: boolean;
+  /** The outputs of the profiled run. */
+  outputs: Record<string, Tensor>;
 }
 
 type Feed = Float32Array | Tensor;
@@ -205,27 +210,29 @@ export class Session {
 
   /**
    * Runs once (zeros when no feeds are given) and reports one row per GPU dispatch: node, op, kernel variant, shapes,
-   * MACs and GPU time from timestamp queries. Without timestamp-query, gpuMs is null and only wallMs is measured.
-   * Chrome quantizes timestamps to 100 µs unless WebGPU developer features are enabled.
+   * MACs and time. With timestamp-query the times are GPU timestamps (one compute pass per dispatch); without it, or
+   * with `{ timing: 'wall' }`, each dispatch is submitted alone and timed on the CPU clock until the queue is idle
+   * (includes submit overhead). Chrome quantizes timestamps to 100 µs unless WebGPU developer features are enabled.
    */
-  async profile(feeds?: Record<string, Feed>): Promise<ProfileResult> {
+  async profile(feeds?: Record<string, Feed>, options: ProfileOptions = {}): Promise<ProfileResult> {
     if (this.released) throw new SessionReleasedError('this session was released');
     const f = feeds ?? Object.fromEntries(this.inputs.map((i) => [i.name, new Float32Array(sizeOf(i.shape.map((d) => (d < 0 ? 1 : d))))]));
     if (this.backend === 'cpu') {
       const t0 = performance.now();
-      await this.run(f);
-      return { backend: 'cpu', rows: [], wallMs: performance.now() - t0, gpuMs: null, timestampQuery: false };
+      const outputs = await this.run(f);
+      return { backend: 'cpu', rows: [], wallMs: performance.now() - t0, gpuMs: null, timing: null, timestampQuery: false, outputs };
     }
     const { data, shapes } = this.normalizeFeeds(f);
     const ex = await this.executorFor(shapes);
-    const r = await ex.profile(data);
-    const timed = r.rows.length > 0 && r.rows.every((x) => x.gpuMs !== null);
+    const r = await ex.profile(data, options);
     return {
       backend: 'webgpu',
       rows: r.rows,
       wallMs: r.wallMs,
-      gpuMs: timed ? r.rows.reduce((s, x) => s + x.gpuMs!, 0) : null,
+      gpuMs: r.rows.reduce((s, x) => s + (x.gpuMs ?? 0), 0),
+      timing: r.timing,
       timestampQuery: this.gpu!.features.timestampQuery,
+      outputs: r.outputs,
     };
   }
 

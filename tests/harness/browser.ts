@@ -2,9 +2,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrowserSession, type BrowserSession } from '../../src/node/browser_harness.js';
-import type { CaseResult, NodeCase } from './browser_test_entry.js';
+import type { CaseResult, GraphCase, GraphCaseResult, NodeCase } from './browser_test_entry.js';
 
-export type { CaseResult, NodeCase, CaseInput } from './browser_test_entry.js';
+export type { CaseResult, NodeCase, CaseInput, GraphCase, GraphCaseResult } from './browser_test_entry.js';
 
 export const TEST_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'browser_test_entry.ts');
 
@@ -15,6 +15,14 @@ export function startTestBrowser(): Promise<BrowserSession> {
 /** Runs all cases in one page.evaluate. */
 export function runCases(session: BrowserSession, cases: NodeCase[]): Promise<CaseResult[]> {
   return session.page.evaluate((cs) => (globalThis as unknown as { tesseraTest: { runCases(c: NodeCase[]): Promise<CaseResult[]> } }).tesseraTest.runCases(cs), cases);
+}
+
+/** Runs small multi-node graphs (CPU executor vs WebGPU executor with the memory plan) in one page.evaluate. */
+export function runGraphCases(session: BrowserSession, cases: GraphCase[]): Promise<GraphCaseResult[]> {
+  return session.page.evaluate(
+    (cs) => (globalThis as unknown as { tesseraTest: { runGraphCases(c: GraphCase[]): Promise<GraphCaseResult[]> } }).tesseraTest.runGraphCases(cs),
+    cases,
+  );
 }
 
 /** Tolerance of every kernel-vs-CPU comparison (relative L2). */

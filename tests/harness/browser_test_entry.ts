@@ -3,11 +3,11 @@
  * node on seeded random data on the CPU reference and on WebGPU in the page and returns only error metrics.
  */
 import '../../src/node/browser_entry.js';
-import { cpuKernels } from '../../src/backends/cpu/index.js';
+import { CpuExecutor, cpuKernels } from '../../src/backends/cpu/index.js';
 import { sharedGpu } from '../../src/backends/webgpu/device.js';
 import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
 import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
-import { sizeOf } from '../../src/graph/ir.js';
+import { f32ToF16, sizeOf } from '../../src/graph/ir.js';
 import { randomF32 } from './rng.js';
 
 export interface CaseInput {
@@ -18,6 +18,8 @@ export interface CaseInput {
   hi?: number;
   /** Absent optional input (''). */
   absent?: boolean;
+  /** Initializers only: store as f16 (values rounded to half precision; the CPU reference decodes the same halves). */
+  dtype?: 'f32' | 'f16';
 }
 
 export interface NodeCase {
@@ -97,10 +99,93 @@ async function runCase(c: NodeCase): Promise<CaseResult> {
   }
 }
 
+/** A small multi-node graph on seeded random data: graph inputs ('input') and initializers ('const'). */
+export interface GraphCase {
+  label: string;
+  nodes: Node[];
+  inputs: (CaseInput & { name: string })[];
+  outputs: string[];
+  seed: number;
+  /** Executor options (memory plan / views / f16 weight storage on by default). */
+  views?: boolean;
+  f16Weights?: boolean;
+}
+
+export interface GraphCaseResult extends CaseResult {
+  memory: WebGPUExecutor['memory'];
+  /** Dispatch count per op. */
+  ops: Record<string, number>;
+  /** Tensors placed as views by the memory plan, by kind. */
+  views: Record<string, number>;
+  elided: number;
+}
+
+async function runGraphCase(c: GraphCase): Promise<GraphCaseResult> {
+  const base = {
+    label: c.label,
+    cpuShape: [] as number[],
+    gpuShape: [] as number[],
+    kernels: [] as string[],
+    relL2: NaN,
+    maxAbs: NaN,
+    ops: {},
+    views: {},
+    elided: 0,
+    memory: { activationBytes: 0, plannedActivationBytes: null, lowerBoundBytes: null, weightBytes: 0, f16WeightBytes: 0 },
+  };
+  const graph: Graph = { inputs: [], outputs: [], nodes: c.nodes, initializers: new Map(), metadata: {} };
+  const feeds: Record<string, Tensor> = {};
+  c.inputs.forEach((inp, i) => {
+    const values = randomF32(sizeOf(inp.shape), c.seed * 131 + i, inp.lo ?? -1, inp.hi ?? 1);
+    const t: Tensor =
+      inp.dtype === 'f16' && inp.kind === 'const'
+        ? { dtype: 'f16', shape: inp.shape, data: Uint16Array.from(values, f32ToF16) }
+        : { dtype: 'f32', shape: inp.shape, data: values };
+    if (inp.kind === 'const') graph.initializers.set(inp.name, t);
+    else {
+      graph.inputs.push({ name: inp.name, dtype: 'f32', shape: inp.shape });
+      feeds[inp.name] = t;
+    }
+  });
+  let expected: Record<string, Tensor>;
+  try {
+    const cpu = new CpuExecutor({ ...graph, outputs: c.outputs.map((name) => ({ name, dtype: 'f32', shape: [] })) });
+    expected = cpu.run(feeds);
+  } catch (e) {
+    return { ...base, ok: false, error: `CPU reference failed: ${(e as Error).message}` };
+  }
+  graph.outputs = c.outputs.map((name) => ({ name, dtype: 'f32', shape: [...expected[name]!.shape] }));
+  try {
+    const gpu = await sharedGpu();
+    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true });
+    const out = await ex.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data as Float32Array])));
+    ex.release();
+    let rel = 0;
+    let maxAbs = 0;
+    for (const name of c.outputs) {
+      const m = relL2(out[name]!.data as Float32Array, expected[name]!.data as Float32Array);
+      rel = Math.max(rel, m.rel);
+      maxAbs = Math.max(maxAbs, m.maxAbs);
+    }
+    const ops: Record<string, number> = {};
+    for (const d of ex.dispatches) ops[d.op] = (ops[d.op] ?? 0) + 1;
+    const views: Record<string, number> = {};
+    for (const t of ex.plan?.tensors.values() ?? []) if (t.view) views[t.view.kind] = (views[t.view.kind] ?? 0) + 1;
+    return { ...base, ok: true, relL2: rel, maxAbs, kernels: ex.dispatches.map((d) => d.kernel), ops, views, elided: ex.plan?.elidedNodes.size ?? 0, memory: ex.memory };
+  } catch (e) {
+    return { ...base, ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
 const tesseraTest = {
   async runCases(cases: NodeCase[]): Promise<CaseResult[]> {
     const results: CaseResult[] = [];
     for (const c of cases) results.push(await runCase(c));
+    return results;
+  },
+  async runGraphCases(cases: GraphCase[]): Promise<GraphCaseResult[]> {
+    const results: GraphCaseResult[] = [];
+    for (const c of cases) results.push(await runGraphCase(c));
     return results;
   },
 };

@@ -1,6 +1,6 @@
 /** Unary and binary elementwise kernels (activations, Add/Sub/Mul/Div/Min/Max/Pow with broadcasting). */
 import { attrFloat, sizeOf } from '../../graph/ir.js';
-import { ACTIVATIONS, BINARY_OPS, WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type UniformField } from './program.js';
+import { ACTIVATIONS, BINARY_OPS, WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type ProgramSpec, type UniformField } from './program.js';
 import { WG, broadcastStrides, checkRank, inputShape } from './kernel_util.js';
 
 /** act_a / act_b uniforms for activations with parameters (LeakyRelu alpha, Clip bounds, HardSigmoid alpha/beta). */
@@ -30,6 +30,7 @@ export const unaryKernel: Kernel = (ctx) => {
       {
         name: `unary_${node.op.toLowerCase()}`,
         shader: 'unary',
+        accessors: true,
         defines: { WG },
         activation: node.op,
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
@@ -41,7 +42,7 @@ export const unaryKernel: Kernel = (ctx) => {
   };
 };
 
-function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor: string, aShape: readonly number[], bShape: readonly number[]) {
+function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor: string, aShape: readonly number[], bShape: readonly number[]): ProgramSpec {
   const { node } = ctx;
   const outShape = ctx.outputShapes[0]!;
   checkRank(ctx, outShape.length);
@@ -51,6 +52,7 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
   return {
     name: same ? `binary_${op.toLowerCase()}` : `binary_${op.toLowerCase()}_bcast`,
     shader: 'binary' as const,
+    accessors: true,
     defines: { WG, BCAST: same ? 0 : 1, RANK: same ? 1 : rank },
     binaryOp: op,
     inputs: [
@@ -59,7 +61,7 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
     ],
     outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
     uniforms: [
-      { name: 'total', type: 'u32' as const, value: total },
+      { name: 'total', type: 'u32', value: total },
       { name: 'out_shape', type: 'u32' as const, value: outShape.length ? [...outShape] : [1] },
       { name: 'a_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(aShape, outShape) : [0] },
       { name: 'b_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(bShape, outShape) : [0] },
@@ -71,12 +73,43 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
 export const binaryKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const present = node.inputs.map((name, i) => ({ name, shape: ctx.inputShapes[i] })).filter((x) => x.name !== '');
-  if (present.length === 1 && ['Min', 'Max', 'Sum', 'Mean'].includes(node.op)) return { programs: [], aliases: [{ output: 0, input: 0 }] };
-  if (present.length !== 2) {
-    throw new WebGPUKernelError(`${present.length} inputs: the WebGPU backend supports 1 or 2 inputs for this op`, node.name, node.op);
-  }
   const op = node.op;
+  const variadic = ['Min', 'Max', 'Sum', 'Mean'].includes(op);
+  if (present.length === 1 && variadic) {
+    // One operand: the op is a copy (a dispatch rather than an alias, so the memory plan stays simple).
+    const total = sizeOf(ctx.outputShapes[0]!);
+    return {
+      programs: [
+        {
+          name: 'copy',
+          shader: 'unary',
+          accessors: true,
+          defines: { WG },
+          activation: 'Identity',
+          inputs: [{ wgsl: 'x', tensor: present[0]!.name }],
+          outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
+          uniforms: [{ name: 'total', type: 'u32', value: total }],
+          workgroups: groupsFor(total, WG),
+        },
+      ],
+    };
+  }
+  if (present.length < 2 || (present.length > 2 && !variadic)) {
+    throw new WebGPUKernelError(`${present.length} inputs: ${op} takes ${variadic ? 'at least 1' : '2'}`, node.name, node.op);
+  }
   if (!(op in BINARY_OPS)) throw new WebGPUKernelError('not a binary op', node.name, node.op);
-  const p = binaryProgram(ctx, op, present[0]!.name, present[1]!.name, inputShape(ctx, 0), inputShape(ctx, 1));
-  return { programs: [p] };
+  const n = present.length;
+  if (n === 2) return { programs: [binaryProgram(ctx, op, present[0]!.name, present[1]!.name, present[0]!.shape!, present[1]!.shape!)] };
+  // Variadic: y = op(x0, x1), then y = op(y, xk) in place; Mean sums and scales by 1/n in the last step.
+  const y = node.outputs[0]!;
+  const outShape = ctx.outputShapes[0]!;
+  const step = op === 'Mean' ? 'Sum' : op;
+  const programs: ProgramSpec[] = [binaryProgram(ctx, step, present[0]!.name, present[1]!.name, present[0]!.shape!, present[1]!.shape!)];
+  for (let k = 2; k < n; k++) {
+    const last = k === n - 1 && op === 'Mean';
+    const p = binaryProgram(ctx, last ? 'MeanTail' : step, y, present[k]!.name, outShape, present[k]!.shape!);
+    if (last) p.uniforms.push({ name: 'scale', type: 'f32', value: 1 / n });
+    programs.push(p);
+  }
+  return { programs };
 };

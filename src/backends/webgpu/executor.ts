@@ -1,19 +1,30 @@
 /**
  * WebGPU executor for one graph at fixed input shapes.
  *
- * Load (`WebGPUExecutor.create`): kernel plans for every node → WGSL programs; every distinct pipeline compiled in
- * parallel with createComputePipelineAsync (shared per device by cache key); weights uploaded; activation buffers
- * allocated (one per tensor for now, aliases share their source's buffer); one uniform buffer holding every dispatch's
- * uniforms; bind groups built; readback staging buffers created.
+ * Load (`WebGPUExecutor.create`): kernel plans for every node; the static memory plan (src/plan) places every
+ * activation in a few arena buffers, with views: Concat inputs written by their producers straight into their slice
+ * of the concat output, Slice/Split outputs read in place, reshape-likes free; WGSL programs are built for the
+ * resulting binding layout (element offsets in uniforms, one binding per buffer); every distinct pipeline compiled
+ * in parallel with createComputePipelineAsync (shared per device by cache key); weights uploaded (f16 weights stay
+ * f16); one uniform buffer holding every dispatch's uniforms; bind groups; readback staging buffers.
  * Run: write inputs, encode every dispatch in ONE command encoder and compute pass, ONE submit, map the outputs.
  * Nothing is created after load except by `profile()` (its query set, once).
  */
-import { GraphError, f16ToF32, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
+import { GraphError, f16ToF32, f32ToF16, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu_constants.js';
 import { WebGPUDeviceError, type GpuContext } from './device.js';
-import { WebGPUKernelError, buildProgram, foldDispatch, type KernelPlan, type Program, type ProgramSpec } from './program.js';
-import { planMemory, RESHAPE_OPS, type MemoryPlan } from '../../plan/index.js';
+import {
+  WebGPUKernelError,
+  WebGPULimitError,
+  buildProgram,
+  foldDispatch,
+  type BindingLayout,
+  type KernelPlan,
+  type Program,
+  type ProgramSpec,
+} from './program.js';
+import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels } from './kernels.js';
 
 /** Using a released session/executor. */
@@ -31,9 +42,22 @@ export interface DispatchInfo {
   workgroups: [number, number, number];
 }
 
+/** How a profile row's time was measured: GPU timestamps, or wall time of the dispatch submitted alone. */
+export type ProfileTiming = 'timestamp' | 'wall';
+
 export interface ProfileRow extends DispatchInfo {
-  /** GPU time of the dispatch in milliseconds from timestamp queries, or null when the device has no timestamp-query. */
+  /** Time of the dispatch in milliseconds (see `timing`). */
   gpuMs: number | null;
+  timing: ProfileTiming;
+}
+
+export interface ProfileOptions {
+  /**
+   * 'timestamp' (default when the device has timestamp-query): one compute pass per dispatch with timestampWrites.
+   * 'wall' (the fallback): each dispatch submitted alone and timed from submit to onSubmittedWorkDone on the CPU
+   * clock, which includes submission overhead (≈ tens of µs) but needs no feature.
+   */
+  timing?: ProfileTiming;
 }
 
 interface Dispatch {
@@ -49,24 +73,34 @@ export interface ExecutorOptions {
   inputShapes?: Record<string, number[]>;
   /** Place activations with the static memory plan (default true); false: one buffer per tensor. */
   memoryPlan?: boolean;
+  /** Let the memory plan place views: in-place Concat inputs and Slice/Split outputs (default true). */
+  views?: boolean;
+  /** Keep f16 weights as f16 on the GPU, for kernels that read through accessors (default true). */
+  f16Weights?: boolean;
 }
 
-/** Where a tensor lives on the GPU: a buffer range. Arena slots share their buffer with other tensors. */
+/** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
 interface Slot {
   buffer: GPUBuffer;
   offset: number;
   size: number;
-  arena: boolean;
+  /** Bytes per element as stored (2 for f16 constants). */
+  elementBytes: number;
 }
 
 const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 const layoutCaches = new WeakMap<GPUDevice, Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>>();
 
-/** Bind group layout for a program: uniform, then its inputs (read-only or writable storage), then its outputs. */
+/** Binding kinds of a program: read-only or writable storage per binding (after binding 0, the uniforms). */
+function bindingKinds(p: Program): GPUBufferBindingType[] {
+  if (p.layout) return p.layout.slots.map((s) => (s.writable ? 'storage' : 'read-only-storage'));
+  return [...p.readWriteInputs.map((rw) => (rw ? 'storage' : 'read-only-storage') as GPUBufferBindingType), ...p.outputs.map(() => 'storage' as const)];
+}
+
 function layoutFor(device: GPUDevice, p: Program): { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout } {
   let cache = layoutCaches.get(device);
   if (!cache) layoutCaches.set(device, (cache = new Map()));
-  const kinds: GPUBufferBindingType[] = [...p.readWriteInputs.map((rw) => (rw ? 'storage' : 'read-only-storage') as GPUBufferBindingType), ...p.outputs.map(() => 'storage' as const)];
+  const kinds = bindingKinds(p);
   const key = kinds.join(',');
   let l = cache.get(key);
   if (!l) {
@@ -85,12 +119,83 @@ function toF32(t: Tensor): Float32Array {
   return Float32Array.from(tensorToNumbers(t));
 }
 
+/** f16 bits of `data` when every value is exactly a half float (repacked f16 weights), else undefined. */
+function exactHalves(data: Float32Array): Uint16Array | undefined {
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const h = f32ToF16(data[i]!);
+    if (f16ToF32(h) !== data[i] && !(Number.isNaN(data[i]!) && Number.isNaN(f16ToF32(h)))) return undefined;
+    out[i] = h;
+  }
+  return out;
+}
+
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
+const alignDown = (n: number, a: number) => Math.floor(n / a) * a;
+
+export interface NodeKernel {
+  node: Node;
+  plan: KernelPlan;
+  /** Every program reads and writes through accessors (so the node may write into a view). */
+  accessors: boolean;
+}
+
+export interface ActivationLimits {
+  /** minStorageBufferOffsetAlignment of the device. */
+  offsetAlignment: number;
+  /** Largest arena buffer (min of maxBufferSize and maxStorageBufferBindingSize). */
+  maxBufferBytes: number;
+}
+
+/**
+ * The executor's static memory plan. With `views`, Concat inputs produced by accessor programs are written in place
+ * and Slice/Split outputs are views, as dense blocks only (kernels take an element offset, not strides: at batch 1
+ * a channel slice is dense). If a legacy (non-accessor) program would have to bind a view at an unaligned offset,
+ * the plan is recomputed without views.
+ */
+export function planActivations(graph: Graph, values: Map<string, ValueInfo>, kernels: Map<string, NodeKernel>, limits: ActivationLimits, views = true): MemoryPlan {
+  const planWith = (withViews: boolean) => {
+    const opts: PlanOptions = {
+      alignment: Math.max(256, limits.offsetAlignment),
+      maxBufferBytes: limits.maxBufferBytes,
+      concatViews: withViews,
+      sliceViews: withViews,
+      stridedViews: false,
+      reshapeViews: true,
+      canWriteSlice: (node, contiguous) => contiguous && node.outputs.length === 1 && !!kernels.get(node.name)?.accessors,
+    };
+    return planMemory(graph, values, opts);
+  };
+  const plan = planWith(views);
+  const legacyOnView = [...kernels.values()].some(
+    (k) => !k.accessors && k.plan.programs.some((p) => [...p.inputs, ...p.outputs].some((b) => (plan.tensors.get(b.tensor)?.offset ?? 0) % limits.offsetAlignment !== 0)),
+  );
+  return views && legacyOnView ? planWith(false) : plan;
+}
+
+/** Kernel plans of every node (what step 1 of WebGPUExecutor.create computes), for tools and tests. */
+export function planKernels(graph: Graph, values: Map<string, ValueInfo>): Map<string, NodeKernel> {
+  const out = new Map<string, NodeKernel>();
+  for (const node of graph.nodes) {
+    const kernel = webgpuKernels[node.op];
+    if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
+    const plan = kernel({
+      node,
+      inputShapes: node.inputs.map((n) => (n === '' ? undefined : values.get(n)?.shape)),
+      outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
+      constant: (name: string) => graph.initializers.get(name),
+    });
+    out.set(node.name, { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length });
+  }
+  return out;
+}
 
 export class WebGPUExecutor {
   readonly dispatches: DispatchInfo[];
   /** Shapes and dtypes of every value at this executor's input shapes. */
   readonly values: Map<string, ValueInfo>;
+  /** The static memory plan used (undefined with memoryPlan: false). */
+  readonly plan: MemoryPlan | undefined;
   private released = false;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly owned: GPUBuffer[] = [];
@@ -100,12 +205,14 @@ export class WebGPUExecutor {
     private readonly gpu: GpuContext,
     private readonly graph: Graph,
     values: Map<string, ValueInfo>,
+    plan: MemoryPlan | undefined,
     private readonly list: Dispatch[],
     private readonly io: Map<string, Slot>,
     private readonly staging: Map<string, GPUBuffer>,
     owned: GPUBuffer[],
   ) {
     this.values = values;
+    this.plan = plan;
     this.dispatches = list.map((d) => d.info);
     this.owned = owned;
   }
@@ -124,69 +231,103 @@ export class WebGPUExecutor {
       if (!v) throw new GraphError(`no shape for value '${name}'`);
       return v.shape;
     };
+    const contextOf = (node: Node, inPlaceInputs?: readonly boolean[]) => ({
+      node,
+      inputShapes: node.inputs.map((n) => (n === '' ? undefined : shapeOf(n))),
+      outputShapes: node.outputs.map((n) => (n === '' ? [] : shapeOf(n))),
+      constant: (name: string) => graph.initializers.get(name),
+      inPlaceInputs,
+    });
 
     // 1. Kernel plans; alias outputs resolve to the storage of their source.
     const root = new Map<string, string>();
     const rootOf = (name: string): string => root.get(name) ?? name;
-    const specs: { node: Node; spec: ProgramSpec }[] = [];
-    const derived = new Map<string, Float32Array>();
+    /** Derived constants (repacked weights...), with their f16 bits when the node's weights were f16. */
+    const derived = new Map<string, { data: Float32Array; halves?: Uint16Array; source: string }>();
     let planAllowed = true;
+    const useF16 = options.f16Weights !== false;
     for (const node of graph.nodes) {
-      const kernel = webgpuKernels[node.op];
-      if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
       for (const out of node.outputs) {
         const v = values.get(out);
         if (out !== '' && v && v.dtype !== 'f32' && v.dtype !== 'f16')
           throw new WebGPUKernelError(`output '${out}' has dtype ${v.dtype}; the WebGPU backend computes f32 only`, node.name, node.op);
       }
-      const plan: KernelPlan = kernel({
-        node,
-        inputShapes: node.inputs.map((n) => (n === '' ? undefined : shapeOf(n))),
-        outputShapes: node.outputs.map((n) => (n === '' ? [] : shapeOf(n))),
-        constant: (name) => graph.initializers.get(name),
-      });
-      for (const c of plan.constants ?? []) derived.set(c.name, c.data);
+    }
+    const kernels = planKernels(graph, values);
+    for (const { node, plan } of kernels.values()) {
+      const halfWeights = useF16 && node.inputs.some((i) => graph.initializers.get(i)?.dtype === 'f16');
+      for (const c of plan.constants ?? []) {
+        if (derived.has(c.name)) continue;
+        // Errors about a derived constant (repacked weights) name the initializer it came from.
+        const source = node.inputs.find((i) => graph.initializers.has(i)) ?? node.name;
+        derived.set(c.name, { data: c.data, halves: halfWeights ? exactHalves(c.data) : undefined, source });
+      }
       for (const a of plan.aliases ?? []) root.set(node.outputs[a.output]!, rootOf(node.inputs[a.input]!));
-      // The planner extends live ranges through reshape-like views only; other aliases (single-input Sum...) need
-      // the unplanned path.
+      // The planner extends live ranges through reshape-like views only; other aliases need the unplanned path.
       if (plan.aliases?.length && !RESHAPE_OPS.has(node.op)) planAllowed = false;
+    }
+    const isConstant = (r: string) => derived.has(r) || graph.initializers.has(r);
+
+    // 2. Static memory plan. Views only where every program touching them reads/writes through accessors.
+    const offsetAlign = device.limits.minStorageBufferOffsetAlignment;
+    const maxBufferBytes = Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize);
+    let memoryPlan: MemoryPlan | undefined;
+    try {
+      if (options.memoryPlan !== false && planAllowed)
+        memoryPlan = planActivations(graph, values, kernels, { offsetAlignment: offsetAlign, maxBufferBytes }, options.views !== false);
+    } catch (e) {
+      // A tensor larger than one binding can hold: the typed error names it and the limit.
+      if (e instanceof PlanError && e.tensor !== undefined) {
+        const bytes = sizeOf(shapeOf(e.tensor)) * 4;
+        throw new WebGPULimitError(`needs ${bytes} bytes, above the device's maxStorageBufferBindingSize / maxBufferSize (${maxBufferBytes})`, e.tensor, 'maxStorageBufferBindingSize', bytes);
+      }
+      throw e;
+    }
+
+    // Programs to run, in node order: elided nodes (views) run nothing; partially in-place Concats copy the rest.
+    const specs: { node: Node; spec: ProgramSpec }[] = [];
+    for (const node of graph.nodes) {
+      if (memoryPlan?.elidedNodes.has(node.name)) continue;
+      let plan = kernels.get(node.name)!.plan;
+      const inPlace = memoryPlan?.concatInPlace.get(node.name);
+      if (inPlace) plan = webgpuKernels[node.op]!(contextOf(node, inPlace));
       for (const spec of plan.programs) if (spec.workgroups > 0) specs.push({ node, spec });
     }
 
-    // 2. Storage. Constants (initializers, repacked weights) get one buffer each. Activations are placed by the
-    //    static memory plan (src/plan: liveness-based sharing of a few arena buffers) or, without it, one buffer each.
+    // 3. Storage. Constants (initializers, repacked weights) get one buffer each (f16 bytes when kept as halves).
+    //    Activations live where the plan put them, or without a plan in one buffer each.
     const owned: GPUBuffer[] = [];
     const storageUsage = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
-    const isConstant = (r: string) => derived.has(r) || graph.initializers.has(r);
     const slots = new Map<string, Slot>();
-    const constantSlot = (r: string): Slot => {
-      let slot = slots.get(r);
+    let constantBytes = 0;
+    let f16ConstantBytes = 0;
+    let activationBytes = 0;
+    const checkBinding = (tensor: string, bytes: number) => {
+      if (bytes > gpu.maxStorageBufferBindingSize)
+        throw new WebGPULimitError(`needs a ${bytes}-byte binding, above the device's maxStorageBufferBindingSize (${gpu.maxStorageBufferBindingSize})`, tensor, 'maxStorageBufferBindingSize', bytes);
+    };
+    const constantSlot = (r: string, half: boolean): Slot => {
+      const key = `${half ? 'h' : 'f'}:${r}`;
+      let slot = slots.get(key);
       if (slot) return slot;
-      const data = derived.get(r) ?? toF32(graph.initializers.get(r)!);
-      const size = Math.max(16, align(data.length * 4, 16));
-      if (size > gpu.maxStorageBufferBindingSize) throw new WebGPUKernelError(`constant '${r}' needs ${size} bytes, above the device's maxStorageBufferBindingSize`);
+      const init = graph.initializers.get(r);
+      const bits = half ? (derived.get(r)?.halves ?? (init?.dtype === 'f16' ? (init.data as Uint16Array) : undefined)) : undefined;
+      const data = bits ?? derived.get(r)?.data ?? toF32(init!);
+      const size = Math.max(16, align(data.byteLength, 16));
+      checkBinding(derived.get(r)?.source ?? r, size);
       const buffer = tracker.createBuffer({ size, usage: storageUsage, mappedAtCreation: true });
-      new Float32Array(buffer.getMappedRange()).set(data);
+      const range = buffer.getMappedRange();
+      if (bits) new Uint16Array(range).set(bits);
+      else new Float32Array(range).set(data as Float32Array);
       buffer.unmap();
       owned.push(buffer);
       constantBytes += size;
-      slots.set(r, (slot = { buffer, offset: 0, size, arena: false }));
+      if (bits) f16ConstantBytes += size;
+      slots.set(key, (slot = { buffer, offset: 0, size, elementBytes: bits ? 2 : 4 }));
       return slot;
     };
-    let constantBytes = 0;
-    let activationBytes = 0;
-    let memoryPlan: MemoryPlan | undefined;
-    if (options.memoryPlan !== false && planAllowed) {
-      const alignment = Math.max(256, device.limits.minStorageBufferOffsetAlignment);
-      memoryPlan = planMemory(graph, values, {
-        alignment,
-        maxBufferBytes: Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize),
-        // Kernels address dense tensors from their binding's start: no slice/concat views (yet).
-        concatViews: false,
-        sliceViews: false,
-        stridedViews: false,
-        reshapeViews: true,
-      });
+    const canBeHalf = (r: string) => useF16 && (derived.get(r)?.halves !== undefined || graph.initializers.get(r)?.dtype === 'f16');
+    if (memoryPlan) {
       const arenas = memoryPlan.buffers.map((b) => {
         const size = align(b.bytes + 16, 16);
         const buffer = tracker.createBuffer({ size, usage: storageUsage });
@@ -194,34 +335,67 @@ export class WebGPUExecutor {
         activationBytes += size;
         return buffer;
       });
-      for (const [name, placement] of memoryPlan.tensors) {
-        slots.set(name, { buffer: arenas[placement.buffer]!, offset: placement.offset, size: Math.max(4, align(placement.bytes, 4)), arena: true });
-      }
+      for (const [name, p] of memoryPlan.tensors) slots.set(`a:${name}`, { buffer: arenas[p.buffer]!, offset: p.offset, size: Math.max(4, align(p.bytes, 4)), elementBytes: 4 });
     }
-    const slotOf = (name: string): Slot => {
+    /** Storage of a tensor; constants as f16 when `half` and available. */
+    const slotOf = (name: string, half = false): Slot => {
       const r = rootOf(name);
-      if (isConstant(r)) return constantSlot(r);
-      let slot = root.has(name) ? slots.get(r) : slots.get(name);
+      if (isConstant(r)) return constantSlot(r, half && canBeHalf(r));
+      let slot = slots.get(`a:${name}`) ?? slots.get(`a:${r}`);
       if (!slot) {
         const size = Math.max(16, align(sizeOf(shapeOf(r)) * 4, 16));
-        if (size > gpu.maxStorageBufferBindingSize) throw new WebGPUKernelError(`tensor '${r}' needs ${size} bytes, above the device's maxStorageBufferBindingSize`);
+        checkBinding(r, size);
         const buffer = tracker.createBuffer({ size, usage: storageUsage });
         owned.push(buffer);
         activationBytes += size;
-        slots.set(r, (slot = { buffer, offset: 0, size, arena: false }));
+        slots.set(`a:${r}`, (slot = { buffer, offset: 0, size, elementBytes: 4 }));
       }
       return slot;
     };
     for (const input of graph.inputs) if (!graph.initializers.has(input.name)) slotOf(input.name);
+
+    // 4. Programs with their binding layouts. Accessor programs: one binding per GPUBuffer spanning everything the
+    //    dispatch touches there (start aligned down to minStorageBufferOffsetAlignment), element offsets in uniforms.
+    //    Legacy programs: one exact binding per tensor, read_write when it shares a buffer with an output.
     const planned = specs.map(({ node, spec }) => {
-      const inSlots = spec.inputs.map((t) => slotOf(t.tensor));
-      const outSlots = spec.outputs.map((t) => slotOf(t.tensor));
-      const program = buildProgram(spec, { readWriteInputs: inSlots.map((x) => outSlots.some((o) => o.buffer === x.buffer)) });
-      return { node, program, slots: [...inSlots, ...outSlots] };
+      if (!spec.accessors) {
+        const inSlots = spec.inputs.map((t) => slotOf(t.tensor));
+        const outSlots = spec.outputs.map((t) => slotOf(t.tensor));
+        for (const [k, s] of [...inSlots, ...outSlots].entries()) {
+          if (s.offset % offsetAlign !== 0)
+            throw new WebGPUKernelError(`program ${spec.name} cannot bind tensor ${k} at an unaligned offset (it does not use accessors)`, node.name, node.op);
+        }
+        const program = buildProgram(spec, { readWriteInputs: inSlots.map((x) => outSlots.some((o) => o.buffer === x.buffer)) });
+        return { node, program, ranges: [...inSlots, ...outSlots].map((s) => ({ buffer: s.buffer, offset: s.offset, size: s.size })) };
+      }
+      const tensors = [...spec.inputs.map((i) => ({ tensor: i.tensor, out: false })), ...spec.outputs.map((o) => ({ tensor: o.tensor, out: true }))];
+      const bound = tensors.map((t) => ({ ...t, slot: slotOf(t.tensor, !t.out) }));
+      const buffers: GPUBuffer[] = [];
+      for (const b of bound) if (!buffers.includes(b.slot.buffer)) buffers.push(b.slot.buffer);
+      const ranges = buffers.map((buffer) => {
+        const members = bound.filter((b) => b.slot.buffer === buffer);
+        const start = alignDown(Math.min(...members.map((m) => m.slot.offset)), offsetAlign);
+        const end = Math.max(...members.map((m) => m.slot.offset + m.slot.size));
+        const size = align(end - start, 4);
+        checkBinding(derived.get(members[0]!.tensor)?.source ?? members[0]!.tensor, size);
+        return { buffer, offset: start, size, members };
+      });
+      if (ranges.length > gpu.maxStorageBuffersPerShaderStage)
+        throw new WebGPUKernelError(`program ${spec.name} needs ${ranges.length} storage bindings, above the device's ${gpu.maxStorageBuffersPerShaderStage}`, node.name, node.op);
+      const layout: BindingLayout = {
+        slotOf: bound.map((b) => buffers.indexOf(b.slot.buffer)),
+        slots: ranges.map((r) => {
+          const half = r.members.some((m) => m.slot.elementBytes === 2);
+          return { writable: r.members.some((m) => m.out), element: half ? (gpu.features.f16 ? ('f16' as const) : ('f16x2' as const)) : ('f32' as const) };
+        }),
+        offsets: bound.map((b) => (b.slot.offset - ranges[buffers.indexOf(b.slot.buffer)]!.offset) / b.slot.elementBytes),
+      };
+      const program = buildProgram(spec, { layout });
+      return { node, program, ranges: ranges.map(({ buffer, offset, size }) => ({ buffer, offset, size })) };
     });
     for (const output of graph.outputs) slotOf(output.name);
 
-    // 3. Uniforms: one buffer, each dispatch at a 256-byte aligned offset.
+    // 5. Uniforms: one buffer, each dispatch at an aligned offset.
     const uAlign = device.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
     let uSize = 0;
@@ -238,7 +412,7 @@ export class WebGPUExecutor {
       owned.push(uniformBuffer);
     }
 
-    // 4. Pipelines, compiled in parallel, shared per device by cache key.
+    // 6. Pipelines, compiled in parallel, shared per device by cache key.
     let cache = pipelineCaches.get(device);
     if (!cache) pipelineCaches.set(device, (cache = new Map()));
     const pipelineFor = (p: Program): Promise<GPUComputePipeline> => {
@@ -260,17 +434,18 @@ export class WebGPUExecutor {
       ),
     );
 
-    // 5. Bind groups.
-    const list: Dispatch[] = planned.map(({ node, program, slots: bound }, i) => {
+    // 7. Bind groups.
+    const list: Dispatch[] = planned.map(({ node, program, ranges }, i) => {
       const { bgl } = layoutFor(device, program);
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniformBuffer!, offset: offsets[i]!, size: program.uniformData.byteLength } }];
-      bound.forEach((slot, k) => entries.push({ binding: 1 + k, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } }));
+      ranges.forEach((r, k) => entries.push({ binding: 1 + k, resource: { buffer: r.buffer, offset: r.offset, size: r.size } }));
       const bindGroup = tracker.createBindGroup({ layout: bgl, entries, label: program.name });
+      const dims = foldDispatch(program.workgroups, gpu.maxWorkgroupsPerDimension);
       return {
         program,
         pipeline: pipelines[i]!,
         bindGroup,
-        dims: foldDispatch(program.workgroups, gpu.maxWorkgroupsPerDimension),
+        dims,
         info: {
           node: node.name,
           op: node.op,
@@ -278,12 +453,12 @@ export class WebGPUExecutor {
           inputShapes: node.inputs.filter((n) => n !== '').map(shapeOf),
           outputShapes: node.outputs.filter((n) => n !== '').map(shapeOf),
           macs: program.macs ?? 0,
-          workgroups: foldDispatch(program.workgroups, gpu.maxWorkgroupsPerDimension),
+          workgroups: dims,
         },
       };
     });
 
-    // 6. Readback staging buffers.
+    // 8. Readback staging buffers.
     const staging = new Map<string, GPUBuffer>();
     for (const output of graph.outputs) {
       const size = Math.max(16, align(sizeOf(shapeOf(output.name)) * 4, 16));
@@ -294,19 +469,23 @@ export class WebGPUExecutor {
     const io = new Map<string, Slot>();
     for (const i of graph.inputs) if (!graph.initializers.has(i.name)) io.set(i.name, slotOf(i.name));
     for (const o of graph.outputs) io.set(o.name, slotOf(o.name));
-    const exec = new WebGPUExecutor(gpu, graph, values, list, io, staging, owned);
+    const exec = new WebGPUExecutor(gpu, graph, values, memoryPlan, list, io, staging, owned);
     exec.memory = {
       activationBytes,
       plannedActivationBytes: memoryPlan?.peakActivationBytes ?? null,
       lowerBoundBytes: memoryPlan?.lowerBoundBytes ?? null,
       weightBytes: constantBytes,
+      f16WeightBytes: f16ConstantBytes,
     };
     gpu.checkHealthy();
     return exec;
   }
 
-  /** GPU memory of this executor (bytes). */
-  memory = { activationBytes: 0, plannedActivationBytes: null as number | null, lowerBoundBytes: null as number | null, weightBytes: 0 };
+  /**
+   * GPU memory of this executor (bytes): activation buffers, the plan's peak and lower bound, weight buffers
+   * (initializers and repacked constants) and how many of those bytes are f16.
+   */
+  memory = { activationBytes: 0, plannedActivationBytes: null as number | null, lowerBoundBytes: null as number | null, weightBytes: 0, f16WeightBytes: 0 };
 
   /** Input shapes this executor was built for. */
   get inputShapes(): Record<string, Shape> {
@@ -317,19 +496,29 @@ export class WebGPUExecutor {
 
   /** Runs the graph. Inputs must already be validated f32 data of the executor's input shapes. */
   run(inputs: Record<string, Float32Array>): Promise<Record<string, Tensor>> {
-    const next = this.chain.then(() => this.runNow(inputs, false));
+    const next = this.chain.then(() => this.runNow(inputs, undefined));
     this.chain = next.catch(() => undefined);
     return next.then((r) => r.outputs);
   }
 
-  /** One run with a GPU timestamp per dispatch (when the device has timestamp-query). */
-  profile(inputs: Record<string, Float32Array>): Promise<{ rows: ProfileRow[]; wallMs: number; outputs: Record<string, Tensor> }> {
-    const next = this.chain.then(() => this.runNow(inputs, true));
+  /** One run with a time per dispatch (GPU timestamps when available, else per-dispatch wall time; see ProfileOptions). */
+  profile(inputs: Record<string, Float32Array>, options: ProfileOptions = {}): Promise<{ rows: ProfileRow[]; wallMs: number; outputs: Record<string, Tensor>; timing: ProfileTiming }> {
+    const timing: ProfileTiming = options.timing ?? (this.gpu.features.timestampQuery ? 'timestamp' : 'wall');
+    if (timing === 'timestamp' && !this.gpu.features.timestampQuery) throw new WebGPUKernelError('timestamp profiling needs the timestamp-query feature');
+    const next = this.chain.then(() => this.runNow(inputs, timing));
     this.chain = next.catch(() => undefined);
-    return next.then((r) => ({ rows: r.rows!, wallMs: r.wallMs, outputs: r.outputs }));
+    return next.then((r) => ({ rows: r.rows!, wallMs: r.wallMs, outputs: r.outputs, timing }));
   }
 
-  private async runNow(inputs: Record<string, Float32Array>, profiling: boolean) {
+  private encodeDispatches(pass: GPUComputePassEncoder, list: readonly Dispatch[]): void {
+    for (const d of list) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.dims);
+    }
+  }
+
+  private async runNow(inputs: Record<string, Float32Array>, profiling: ProfileTiming | undefined) {
     if (this.released) throw new SessionReleasedError('this session was released');
     this.gpu.checkHealthy();
     const { device } = this.gpu;
@@ -340,26 +529,36 @@ export class WebGPUExecutor {
       if (!slot) throw new GraphError(`'${name}' is not an input of this graph`);
       device.queue.writeBuffer(slot.buffer, slot.offset, data.buffer, data.byteOffset, data.byteLength);
     }
-    const timed = profiling && this.gpu.features.timestampQuery && this.list.length > 0;
+    const timed = profiling === 'timestamp' && this.list.length > 0;
     if (timed && !this.profiler) this.profiler = this.createProfiler();
+    let wallTimes: number[] | undefined;
+    if (profiling === 'wall') {
+      // Fallback timing: each dispatch alone in its own submit, timed to onSubmittedWorkDone.
+      wallTimes = [];
+      await device.queue.onSubmittedWorkDone();
+      for (const d of this.list) {
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        this.encodeDispatches(pass, [d]);
+        pass.end();
+        const t = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        wallTimes.push(performance.now() - t);
+      }
+    }
     const encoder = device.createCommandEncoder();
     if (timed) {
       this.list.forEach((d, i) => {
         const pass = encoder.beginComputePass({ timestampWrites: { querySet: this.profiler!.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(...d.dims);
+        this.encodeDispatches(pass, [d]);
         pass.end();
       });
       encoder.resolveQuerySet(this.profiler!.querySet, 0, 2 * this.list.length, this.profiler!.resolve, 0);
       encoder.copyBufferToBuffer(this.profiler!.resolve, 0, this.profiler!.staging, 0, 16 * this.list.length);
-    } else if (this.list.length) {
+    } else if (this.list.length && profiling !== 'wall') {
       const pass = encoder.beginComputePass();
-      for (const d of this.list) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(...d.dims);
-      }
+      this.encodeDispatches(pass, this.list);
       pass.end();
     }
     const outShapes = this.graph.outputs.map((o) => this.values.get(o.name)!.shape);
@@ -395,7 +594,11 @@ export class WebGPUExecutor {
         times = new BigInt64Array(this.profiler!.staging.getMappedRange().slice(0));
         this.profiler!.staging.unmap();
       }
-      rows = this.list.map((d, i) => ({ ...d.info, gpuMs: times ? Number(times[2 * i + 1]! - times[2 * i]!) / 1e6 : null }));
+      rows = this.list.map((d, i) => ({
+        ...d.info,
+        timing: profiling,
+        gpuMs: times ? Number(times[2 * i + 1]! - times[2 * i]!) / 1e6 : (wallTimes?.[i] ?? null),
+      }));
     }
     this.gpu.checkHealthy();
     return { outputs, rows, wallMs: performance.now() - t0 };

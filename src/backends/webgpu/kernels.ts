@@ -1,18 +1,26 @@
 /** Op → WebGPU kernel module registry. */
 import { ACTIVATIONS, type Kernel } from './program.js';
 import { binaryKernel, unaryKernel } from './elementwise.js';
+import { binaryWebgpuKernels } from './binary_conv.js';
 import { convKernel } from './conv.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { gemmKernel, matmulKernel } from './matmul.js';
-import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, transposeKernel } from './layout_ops.js';
+import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitKernel, transposeKernel } from './layout_ops.js';
 import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
+import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
+
+/** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
+const bySpatialRank =
+  (planar: Kernel, volumetric: Kernel): Kernel =>
+  (ctx) =>
+    isVolumetric(ctx) ? volumetric(ctx) : planar(ctx);
 
 export const webgpuKernels: Record<string, Kernel> = {
-  Conv: convKernel,
-  FusedConv: convKernel,
+  Conv: bySpatialRank(convKernel, conv3dKernel),
+  FusedConv: bySpatialRank(convKernel, conv3dKernel),
   BatchNormalization: batchNormKernel,
-  MaxPool: poolKernel,
-  AveragePool: poolKernel,
+  MaxPool: bySpatialRank(poolKernel, pool3dKernel),
+  AveragePool: bySpatialRank(poolKernel, pool3dKernel),
   GlobalAveragePool: globalPoolKernel,
   GlobalMaxPool: globalPoolKernel,
   Gemm: gemmKernel,
@@ -21,6 +29,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   Softmax: softmaxKernel,
   Concat: concatKernel,
   Slice: sliceKernel,
+  Split: splitKernel,
   Pad: padKernel,
   Transpose: transposeKernel,
   Expand: expandKernel,
@@ -42,6 +51,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   Max: binaryKernel,
   Sum: binaryKernel,
   Mean: binaryKernel,
+  ...binaryWebgpuKernels,
 };
 
 for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;

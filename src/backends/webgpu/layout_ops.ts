@@ -21,10 +21,12 @@ export const concatKernel: Kernel = (ctx) => {
     const shape = inputShape(ctx, i);
     const innerIn = product(shape.slice(axis));
     const total = outer * innerIn;
-    if (total > 0) {
+    // Inputs the memory plan made views of the output were written there by their producers: nothing to copy.
+    if (total > 0 && !ctx.inPlaceInputs?.[i]) {
       programs.push({
         name: 'concat_copy',
         shader: 'copy_region',
+        accessors: true,
         defines: { WG },
         inputs: [{ wgsl: 'x', tensor }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
@@ -42,8 +44,8 @@ export const concatKernel: Kernel = (ctx) => {
   return { programs };
 };
 
-function stridedCopy(ctx: KernelContext, name: string, base: number, strides: number[]): KernelPlan {
-  const out = ctx.outputShapes[0]!;
+function stridedCopy(ctx: KernelContext, name: string, base: number, strides: number[], output = 0): KernelPlan {
+  const out = ctx.outputShapes[output]!;
   checkRank(ctx, out.length);
   const total = sizeOf(out);
   return {
@@ -51,9 +53,10 @@ function stridedCopy(ctx: KernelContext, name: string, base: number, strides: nu
       {
         name,
         shader: 'strided_copy',
+        accessors: true,
         defines: { WG, RANK: out.length },
         inputs: [{ wgsl: 'x', tensor: ctx.node.inputs[0]! }],
-        outputs: [{ wgsl: 'y', tensor: ctx.node.outputs[0]! }],
+        outputs: [{ wgsl: 'y', tensor: ctx.node.outputs[output]! }],
         uniforms: [
           { name: 'total', type: 'u32', value: total },
           { name: 'base', type: 'i32', value: base },
@@ -116,6 +119,22 @@ export const sliceKernel: Kernel = (ctx) => {
   return stridedCopy(ctx, 'slice', base, step.map((s, d) => s * inStrides[d]!));
 };
 
+/** Split: one strided copy per output (the memory plan usually makes the outputs views instead: no dispatch). */
+export const splitKernel: Kernel = (ctx) => {
+  const { node } = ctx;
+  const x = inputShape(ctx, 0);
+  const axis = normAxis(node, attrInt(node, 'axis', 0), x.length);
+  const strides = stridesOf(x);
+  const programs: ProgramSpec[] = [];
+  let start = 0;
+  node.outputs.forEach((o, k) => {
+    const size = ctx.outputShapes[k]?.[axis] ?? 0;
+    if (o !== '') programs.push(...stridedCopy(ctx, 'split', start * strides[axis]!, strides, k).programs);
+    start += size;
+  });
+  return { programs };
+};
+
 export const padKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const x = inputShape(ctx, 0);
@@ -131,6 +150,7 @@ export const padKernel: Kernel = (ctx) => {
       {
         name: `pad_${mode}`,
         shader: 'pad',
+        accessors: true,
         defines: { WG, RANK: x.length, MODE: modeId },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],

@@ -1,6 +1,10 @@
-/** Gemm and MatMul (numpy semantics: batched, broadcast batch dims, 1-D promotion) on one strided matmul shader. */
-import { attrFloat, attrInt, sizeOf, stridesOf, type Shape } from '../../graph/ir.js';
-import { WebGPUKernelError, groupsFor, type Kernel, type ProgramSpec, type UniformField } from './program.js';
+/**
+ * Gemm and MatMul (numpy semantics: batched, broadcast batch dims, 1-D promotion). 2-D products (no batch) whose B is
+ * a constant (repacked at load) or has contiguous rows with N % 4 == 0 run the register-tiled `matmul_tiled` shader
+ * (16 or 4 rows x 8 columns per thread); everything else runs the strided one-output-per-thread `matmul` shader.
+ */
+import { attrFloat, attrInt, sizeOf, stridesOf, tensorToNumbers, type Shape, type Tensor } from '../../graph/ir.js';
+import { WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type KernelPlan, type ProgramSpec, type UniformField } from './program.js';
 import { WG, inputShape } from './kernel_util.js';
 import { fusedEpilogue, residualDefines } from './fused.js';
 
@@ -44,6 +48,80 @@ function matmulUniforms(a: MatmulArgs, total: number): UniformField[] {
   ];
 }
 
+/**
+ * B (read through its strides) as 8-column panels [ceil(N / 8), K, 8], zero past column N: a thread of the tiled
+ * shader streams one panel sequentially (2 vec4 per k).
+ */
+export function packMatrixB(b: Tensor, k: number, n: number, strideK: number, strideN: number): Float32Array {
+  const src = b.data instanceof Float32Array ? b.data : Float32Array.from(tensorToNumbers(b));
+  const panels = Math.ceil(n / 8);
+  const out = new Float32Array(panels * k * 8);
+  for (let c = 0; c < n; c++) {
+    const base = (c >> 3) * k * 8 + (c & 7);
+    for (let r = 0; r < k; r++) out[base + r * 8] = src[r * strideK + c * strideN]!;
+  }
+  return out;
+}
+
+/**
+ * The tiled plan, or undefined when it does not apply (batched, or a runtime B that is transposed / N % 4 != 0).
+ * `inputs` are the A, B, optional C and residual tensor names.
+ */
+function tiledPlan(ctx: KernelContext, a: MatmulArgs, act: ReturnType<typeof fusedEpilogue>, names: { a: string; b: string; c?: string }): KernelPlan | undefined {
+  if (a.batchShape.some((d) => d !== 1) || a.m === 0 || a.n === 0) return undefined;
+  const constB = ctx.constant?.(names.b);
+  let bName = names.b;
+  let rowVec4s: number;
+  const constants: KernelPlan['constants'] = [];
+  if (constB) {
+    bName = `\u0000matmul_b_panels:${a.bStrideK},${a.bStrideN}:${names.b}`;
+    constants.push({ name: bName, data: packMatrixB(constB, a.k, a.n, a.bStrideK, a.bStrideN) });
+    rowVec4s = Math.ceil(a.n / 8) * 2;
+  } else {
+    if (a.bStrideN !== 1 || a.n % 4 !== 0 || a.bStrideK !== a.n) return undefined;
+    rowVec4s = a.n / 4;
+  }
+  const tm = a.m > 8 ? 16 : 4;
+  const colBlocks = Math.ceil(a.n / 8);
+  const threads = Math.ceil(a.m / tm) * colBlocks;
+  return {
+    constants,
+    programs: [
+      {
+        name: `${ctx.node.op === 'MatMul' ? 'matmul' : 'gemm'}_tiled_${tm}x8`,
+        shader: 'matmul_tiled',
+        accessors: true, // the shader uses the generated accessors (see program.ts)
+        defines: { WG, TM: tm, R16: tm === 16 ? 1 : 0, PANEL: constB ? 1 : 0, HAS_C: names.c ? 1 : 0, ...residualDefines(act) },
+        activation: act.activation,
+        inputs: [
+          { wgsl: 'a', tensor: names.a },
+          { wgsl: 'b', tensor: bName, vec4: true },
+          ...(names.c ? [{ wgsl: 'cmat', tensor: names.c }] : []),
+          ...(act.residual ? [{ wgsl: 'res', tensor: act.residual }] : []),
+        ],
+        outputs: [{ wgsl: 'y', tensor: ctx.node.outputs[0]! }],
+        uniforms: [
+          { name: 'total', type: 'u32', value: threads },
+          { name: 'm', type: 'u32', value: a.m },
+          { name: 'n', type: 'u32', value: a.n },
+          { name: 'k', type: 'u32', value: a.k },
+          { name: 'a_stride_m', type: 'u32', value: a.aStrideM },
+          { name: 'a_stride_k', type: 'u32', value: a.aStrideK },
+          { name: 'b_row_vec4s', type: 'u32', value: rowVec4s },
+          { name: 'col_blocks', type: 'u32', value: colBlocks },
+          { name: 'c_stride_m', type: 'u32', value: a.cStrideM },
+          { name: 'c_stride_n', type: 'u32', value: a.cStrideN },
+          { name: 'alpha', type: 'f32', value: a.alpha },
+          { name: 'beta', type: 'f32', value: a.beta },
+          ...act.uniforms,
+        ],
+        workgroups: groupsFor(threads, WG),
+        macs: a.m * a.n * a.k,
+      },
+    ],
+  };
+}
+
 export const gemmKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const a = inputShape(ctx, 0);
@@ -80,10 +158,13 @@ export const gemmKernel: Kernel = (ctx) => {
     cStrideN,
   };
   const act = fusedEpilogue(node);
+  const tiled = tiledPlan(ctx, args, act, { a: node.inputs[0]!, b: node.inputs[1]!, c: hasC ? node.inputs[2]! : undefined });
+  if (tiled) return tiled;
   const total = m * n;
   const program: ProgramSpec = {
     name: 'gemm_naive',
     shader: 'matmul',
+    accessors: true, // the shader uses the generated accessors (see program.ts)
     defines: { WG, HAS_C: hasC ? 1 : 0, BATCH_RANK: 0, ...residualDefines(act) },
     activation: act.activation,
     inputs: [
@@ -132,11 +213,15 @@ export const matmulKernel: Kernel = (ctx) => {
   const total = sizeOf(batchShape) * m * n;
   const act = fusedEpilogue(node);
   const args: MatmulArgs = { m, n, k, aStrideM: k, aStrideK: 1, bStrideK: n, bStrideN: 1, batchShape, aBatchStrides, bBatchStrides, alpha: 1, beta: 0, cStrideM: 0, cStrideN: 0 };
+  // 1-D operands were promoted above; the tiled plan needs the original B's strides, which match (rows of n).
+  const tiled = tiledPlan(ctx, args, act, { a: node.inputs[0]!, b: node.inputs[1]! });
+  if (tiled) return tiled;
   return {
     programs: [
       {
         name: 'matmul_naive',
         shader: 'matmul',
+        accessors: true, // the shader uses the generated accessors (see program.ts)
         defines: { WG, HAS_C: 0, BATCH_RANK: rank, RES_BEFORE: 0, RES_AFTER: 0 },
         activation: act.activation,
         inputs: [

@@ -29,6 +29,7 @@ export const poolKernel: Kernel = (ctx) => {
       {
         name: isMax ? 'maxpool2d' : 'avgpool2d',
         shader: 'pool2d',
+        accessors: true,
         defines: { WG, IS_MAX: isMax ? 1 : 0 },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
@@ -69,6 +70,7 @@ export const globalPoolKernel: Kernel = (ctx) => {
       {
         name: isMax ? 'global_maxpool' : 'global_avgpool',
         shader: 'global_pool',
+        accessors: true,
         defines: { WG, IS_MAX: isMax ? 1 : 0 },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],

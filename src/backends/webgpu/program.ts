@@ -55,9 +55,23 @@ export const BINARY_OPS: Record<string, string> = {
   Max: 'max(a, b)',
   Sum: 'a + b',
   Mean: '(a + b) * 0.5',
+  // Last step of a variadic Mean (running sum + last operand, times 1/n from the `scale` uniform).
+  MeanTail: '(a + b) * u.scale',
   // pow() is undefined for a < 0 in WGSL: use |a| and restore the sign for odd integer exponents (ONNX/numpy semantics).
   Pow: 'select(pow(abs(a), b) * select(1.0, -1.0, a < 0.0 && fract(b * 0.5) != 0.0), pow(a, b), a >= 0.0 || fract(b) != 0.0)',
 };
+
+/** One input binding of a program. */
+export interface ProgramInput {
+  /** Name the shader uses: accessors `<wgsl>_at(i)` / `<wgsl>_at4(i)` (or, in legacy shaders, the array itself). */
+  wgsl: string;
+  tensor: string;
+  /**
+   * Read four elements at a time (`<wgsl>_at4(i)` = elements 4i..4i+3). Lets a constant be stored as an array of
+   * vec4 (f32 / f16) or vec2<u32> (packed halves); legacy shaders index `array<vec4<f32>>` directly.
+   */
+  vec4?: boolean;
+}
 
 export interface ProgramSpec {
   /** Kernel variant, e.g. 'conv2d_direct'. Also the profile's "kernel" column. */
@@ -69,8 +83,8 @@ export interface ProgramSpec {
   activation?: string;
   /** Key into BINARY_OPS. */
   binaryOp?: string;
-  /** Graph tensor names bound read-only, with the WGSL variable name used by the shader (`vec4`: array<vec4<f32>>). */
-  inputs: { wgsl: string; tensor: string; vec4?: boolean }[];
+  /** Graph tensor names bound for reading, with the WGSL name the shader uses. */
+  inputs: ProgramInput[];
   /** Graph tensor names written by the program. */
   outputs: { wgsl: string; tensor: string }[];
   uniforms: UniformField[];
@@ -78,12 +92,44 @@ export interface ProgramSpec {
   workgroups: number;
   /** Multiply-accumulates (for the profile). */
   macs?: number;
+  /**
+   * The shader touches its bindings ONLY through the generated accessors: `<in>_at(i) -> f32`,
+   * `<in>_at4(i) -> vec4<f32>` (elements 4i..4i+3) and `<out>_set(i, v)` (also `<out>_at(i)`), where `i` counts
+   * elements of the tensor. The executor is then free to (1) bind a tensor that is a view into a larger buffer at an
+   * element offset (in-place Concat slices, Slice/Split views: the accessor adds `u.off_<name>`), (2) share one
+   * binding between tensors of the same buffer (WebGPU rejects a buffer bound read-only and writable, or writable
+   * twice at overlapping ranges, in one dispatch), and (3) store constants as f16 (`shader-f16`) or as packed halves
+   * read with `unpack2x16float`. Programs without it are "legacy": raw `array<f32>` bindings named `wgsl`, each at
+   * its own 256-byte aligned range, f32 only; the executor never places views under them.
+   */
+  accessors?: boolean;
+}
+
+/** How a binding slot stores its elements: f32, f16 (`shader-f16`), or two halves per u32 (`unpack2x16float`). */
+export type StorageElement = 'f32' | 'f16' | 'f16x2';
+
+export interface BindingSlot {
+  writable: boolean;
+  element: StorageElement;
+}
+
+/** Where an accessor program's tensors are bound (computed by the executor from the memory plan). */
+export interface BindingLayout {
+  /** Per input, then per output: the slot (binding 1 + slot) that holds the tensor. */
+  slotOf: number[];
+  slots: BindingSlot[];
+  /** Per input, then per output: element offset of the tensor's element 0 from the start of its slot's binding. */
+  offsets: number[];
 }
 
 export interface Program extends ProgramSpec {
   cacheKey: string;
-  /** Per input: bound as writable storage (see BuildOptions). */
+  /** Legacy programs: per input, bound as writable storage (see BuildOptions). */
   readWriteInputs: boolean[];
+  /** Accessor programs: the binding layout the WGSL was generated for. */
+  layout?: BindingLayout;
+  /** Number of storage bindings (after 0, the uniforms). */
+  bindingCount: number;
   wgsl: string;
   /** Packed uniform bytes (multiple of 16). */
   uniformData: ArrayBuffer;
@@ -95,6 +141,11 @@ export interface KernelContext {
   outputShapes: Shape[];
   /** Constant value of an input (initializer), for kernels that repack weights at load. */
   constant?: (tensorName: string) => Tensor | undefined;
+  /**
+   * Concat only: inputs already written into their slice of the output by their producers (static memory plan);
+   * the kernel copies only the others.
+   */
+  inPlaceInputs?: readonly boolean[];
 }
 
 export interface KernelPlan {
@@ -122,7 +173,20 @@ export class WebGPUKernelError extends Error {
   }
 }
 
-const IDENT = /^[a-z_][a-z0-9_]*$/i;
+/** A tensor (or a binding range) exceeds a device limit such as maxStorageBufferBindingSize. */
+export class WebGPULimitError extends WebGPUKernelError {
+  override name = 'WebGPULimitError';
+  constructor(
+    message: string,
+    readonly tensor: string,
+    readonly limit: string,
+    readonly bytes: number,
+  ) {
+    super(`tensor '${tensor}': ${message}`);
+  }
+}
+
+const IDENT = /^[a-z][a-z0-9_]*$/i;
 
 function checkIdent(s: string, what: string): string {
   if (!IDENT.test(s) || s.length > 40) throw new WebGPUKernelError(`invalid WGSL identifier for ${what}: ${JSON.stringify(s)}`);
@@ -141,8 +205,11 @@ export function packUniforms(fields: readonly UniformField[]): { data: ArrayBuff
   let offset = 0;
   const placed: { field: UniformField; offset: number }[] = [];
   const lines: string[] = [];
+  const seen = new Set<string>();
   for (const f of fields) {
     checkIdent(f.name, 'uniform');
+    if (seen.has(f.name)) throw new WebGPUKernelError(`duplicate uniform '${f.name}'`);
+    seen.add(f.name);
     if (Array.isArray(f.value)) {
       offset = Math.ceil(offset / 16) * 16;
       const vecs = Math.max(1, Math.ceil(f.value.length / 4));
@@ -182,10 +249,68 @@ export function packUniforms(fields: readonly UniformField[]): { data: ArrayBuff
 
 export interface BuildOptions {
   /**
-   * Per input: declare it `read_write`. Needed when an input lives in the same GPUBuffer as an output (memory-plan
-   * arena): WebGPU rejects a buffer bound read-only and writable in one dispatch, even at disjoint ranges.
+   * Legacy programs, per input: declare it `read_write`. Needed when an input lives in the same GPUBuffer as an
+   * output (memory-plan arena): WebGPU rejects a buffer bound read-only and writable in one dispatch.
    */
   readWriteInputs?: readonly boolean[];
+  /** Accessor programs: binding slots, element storage and offsets (default: one f32 slot per tensor, offset 0). */
+  layout?: BindingLayout;
+}
+
+/** One slot per tensor, f32, offset 0: what an accessor program gets without a memory plan. */
+export function defaultLayout(spec: ProgramSpec): BindingLayout {
+  const n = spec.inputs.length + spec.outputs.length;
+  return {
+    slotOf: Array.from({ length: n }, (_, k) => k),
+    slots: [...spec.inputs.map(() => ({ writable: false, element: 'f32' as const })), ...spec.outputs.map(() => ({ writable: true, element: 'f32' as const }))],
+    offsets: new Array<number>(n).fill(0),
+  };
+}
+
+const SCALAR_TYPE: Record<StorageElement, [string, string]> = { f32: ['f32', 'vec4<f32>'], f16: ['f16', 'vec4<f16>'], f16x2: ['u32', 'vec2<u32>'] };
+
+/** Binding declarations and accessor functions of an accessor program. */
+function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string[]; key: string; f16: boolean } {
+  const members = [...spec.inputs.map((i) => ({ name: i.wgsl, vec4: !!i.vec4, out: false })), ...spec.outputs.map((o) => ({ name: o.wgsl, vec4: false, out: true }))];
+  if (layout.slotOf.length !== members.length || layout.offsets.length !== members.length) throw new WebGPUKernelError(`program ${spec.name}: binding layout does not match its bindings`);
+  const lines: string[] = [];
+  const keys: string[] = [];
+  // A slot is an array of vectors when every tensor in it is read 4 at a time from a vector-aligned offset.
+  const vecSlot = layout.slots.map((slot, k) => {
+    const inSlot = members.map((m, j) => ({ m, j })).filter(({ j }) => layout.slotOf[j] === k);
+    if (inSlot.length === 0) throw new WebGPUKernelError(`program ${spec.name}: binding slot ${k} is empty`);
+    if (slot.writable && slot.element !== 'f32') throw new WebGPUKernelError(`program ${spec.name}: writable bindings must be f32`);
+    if (inSlot.some(({ m }) => m.out) && !slot.writable) throw new WebGPUKernelError(`program ${spec.name}: output bound read-only`);
+    return !slot.writable && inSlot.every(({ m, j }) => m.vec4 && layout.offsets[j]! % 4 === 0);
+  });
+  layout.slots.forEach((slot, k) => {
+    const type = SCALAR_TYPE[slot.element][vecSlot[k] ? 1 : 0];
+    lines.push(`@group(0) @binding(${k + 1}) var<storage, ${slot.writable ? 'read_write' : 'read'}> b${k}_: array<${type}>;`);
+    keys.push(`${slot.writable ? 'w' : 'r'}${slot.element}${vecSlot[k] ? 'v' : ''}`);
+  });
+  members.forEach((m, j) => {
+    const k = layout.slotOf[j]!;
+    const b = `b${k}_`;
+    const off = `u.off_${m.name}`;
+    const el = layout.slots[k]!.element;
+    const vec = vecSlot[k]!;
+    let at: string;
+    if (el === 'f32') at = vec ? `let e = ${off} + i; return ${b}[e >> 2u][e & 3u];` : `return ${b}[${off} + i];`;
+    else if (el === 'f16') at = vec ? `let e = ${off} + i; return f32(${b}[e >> 2u][e & 3u]);` : `return f32(${b}[${off} + i]);`;
+    else at = vec ? `let e = ${off} + i; return unpack2x16float(${b}[e >> 2u][(e >> 1u) & 1u])[e & 1u];` : `let e = ${off} + i; return unpack2x16float(${b}[e >> 1u])[e & 1u];`;
+    lines.push(`fn ${m.name}_at(i: u32) -> f32 { ${at} }`);
+    if (!m.out) {
+      let at4: string;
+      if (!vec) at4 = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
+      else if (el === 'f32') at4 = `return ${b}[(${off} >> 2u) + i];`;
+      else if (el === 'f16') at4 = `return vec4<f32>(${b}[(${off} >> 2u) + i]);`;
+      else at4 = `let p = ${b}[(${off} >> 2u) + i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
+      lines.push(`fn ${m.name}_at4(i: u32) -> vec4<f32> { ${at4} }`);
+    } else {
+      lines.push(`fn ${m.name}_set(i: u32, v: f32) { ${b}[${off} + i] = v; }`);
+    }
+  });
+  return { lines, key: `${keys.join(',')}>${layout.slotOf.join(',')}`, f16: layout.slots.some((s) => s.element === 'f16') };
 }
 
 /** Assembles the WGSL of a program and its cache key. */
@@ -203,31 +328,41 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
     binExpr = BINARY_OPS[spec.binaryOp];
     if (binExpr === undefined) throw new WebGPUKernelError(`unknown binary op ${JSON.stringify(spec.binaryOp)}`);
   }
-  const { data, decl, layoutKey } = packUniforms(spec.uniforms);
-  const bindings: string[] = ['@group(0) @binding(0) var<uniform> u: Uniforms;'];
-  let b = 1;
-  const rw = spec.inputs.map((_, k) => !!options.readWriteInputs?.[k]);
-  spec.inputs.forEach((i, k) =>
-    bindings.push(`@group(0) @binding(${b++}) var<storage, ${rw[k] ? 'read_write' : 'read'}> ${checkIdent(i.wgsl, 'input')}: array<${i.vec4 ? 'vec4<f32>' : 'f32'}>;`),
-  );
-  for (const o of spec.outputs) bindings.push(`@group(0) @binding(${b++}) var<storage, read_write> ${checkIdent(o.wgsl, 'output')}: array<f32>;`);
+  for (const b of [...spec.inputs, ...spec.outputs]) checkIdent(b.wgsl, 'binding');
   const source = SHADERS[spec.shader];
   if (source === undefined) throw new WebGPUKernelError(`unknown shader ${spec.shader}`);
+  const rw = spec.inputs.map((_, k) => !spec.accessors && !!options.readWriteInputs?.[k]);
+  let layout: BindingLayout | undefined;
+  let bindings: string[];
+  let bindingKey: string;
+  let uniformFields = spec.uniforms;
+  let enableF16 = false;
+  if (spec.accessors) {
+    layout = options.layout ?? defaultLayout(spec);
+    const names = [...spec.inputs, ...spec.outputs].map((b) => b.wgsl);
+    uniformFields = [...spec.uniforms, ...names.map((n, j) => ({ name: `off_${n}`, type: 'u32' as const, value: layout!.offsets[j]! }))];
+    const code = accessorCode(spec, layout);
+    bindings = code.lines;
+    bindingKey = `${spec.inputs.map((i) => `${i.wgsl}${i.vec4 ? ':v4' : ''}`).join(',')}|${spec.outputs.map((o) => o.wgsl).join(',')}|${code.key}`;
+    enableF16 = code.f16;
+  } else {
+    let b = 1;
+    bindings = [];
+    spec.inputs.forEach((i, k) =>
+      bindings.push(`@group(0) @binding(${b++}) var<storage, ${rw[k] ? 'read_write' : 'read'}> ${i.wgsl}: array<${i.vec4 ? 'vec4<f32>' : 'f32'}>;`),
+    );
+    for (const o of spec.outputs) bindings.push(`@group(0) @binding(${b++}) var<storage, read_write> ${o.wgsl}: array<f32>;`);
+    bindingKey = `${spec.inputs.map((i, k) => `${i.wgsl}${i.vec4 ? ':v4' : ''}${rw[k] ? ':rw' : ''}`).join(',')}|${spec.outputs.map((o) => o.wgsl).join(',')}`;
+  }
+  const { data, decl, layoutKey } = packUniforms(uniformFields);
   const body = applyConditionals(source, defines);
   const fns = [`fn activate(v: f32) -> f32 { return ${actExpr}; }`];
   if (binExpr) fns.push(`fn binary_op(a: f32, b: f32) -> f32 { return ${binExpr}; }`);
-  const wgsl = [...defineLines, decl, ...bindings, ...fns, SHADERS.preamble, body].join('\n');
-  const cacheKey = [
-    spec.shader,
-    spec.name,
-    defineLines.join(''),
-    act,
-    spec.binaryOp ?? '',
-    spec.inputs.map((i, k) => `${i.wgsl}${i.vec4 ? ':v4' : ''}${rw[k] ? ':rw' : ''}`).join(','),
-    spec.outputs.map((o) => o.wgsl).join(','),
-    layoutKey,
-  ].join('|');
-  return { ...spec, cacheKey, wgsl, uniformData: data, readWriteInputs: rw };
+  const header = enableF16 ? ['enable f16;'] : [];
+  const wgsl = [...header, ...defineLines, decl, '@group(0) @binding(0) var<uniform> u: Uniforms;', ...bindings, ...fns, SHADERS.preamble, body].join('\n');
+  const cacheKey = [spec.shader, spec.name, defineLines.join(''), act, spec.binaryOp ?? '', spec.accessors ? 'acc' : 'raw', bindingKey, layoutKey].join('|');
+  const bindingCount = layout ? layout.slots.length : spec.inputs.length + spec.outputs.length;
+  return { ...spec, cacheKey, wgsl, uniformData: data, readWriteInputs: rw, layout, bindingCount };
 }
 
 /** Keeps a shader line ending in `// @if NAME` only when define NAME is non-zero (WGSL has no preprocessor). */

@@ -14,6 +14,7 @@ export const softmaxKernel: Kernel = (ctx) => {
       {
         name: 'softmax',
         shader: 'softmax',
+        accessors: true,
         defines: { WG },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
@@ -49,6 +50,7 @@ export const reduceKernel: Kernel = (ctx) => {
       {
         name: node.op.toLowerCase(),
         shader: 'reduce',
+        accessors: true,
         defines: { WG, KIND: kind, KEPT: kept.length, RED: red.length },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
@@ -76,6 +78,7 @@ export const batchNormKernel: Kernel = (ctx) => {
       {
         name: 'batchnorm',
         shader: 'batchnorm',
+        accessors: true,
         defines: { WG },
         inputs: ['x', 'scale', 'bias', 'mean', 'variance'].map((wgsl, i) => ({ wgsl, tensor: node.inputs[i]! })),
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],

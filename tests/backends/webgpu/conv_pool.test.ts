@@ -62,8 +62,10 @@ describe('WebGPU Conv vs CPU reference', () => {
     for (const c of cases.slice(0, 8)) cases.push({ ...c, label: `${c.label} (dynamic weights)`, inputs: c.inputs.map((x, k) => (k === 1 ? { ...x, kind: 'input' as const } : x)) });
     const results = await runCases(session, cases);
     expect(failures(results)).toEqual([]);
+    // Whatever variants the selection rule picks (conv_select.ts): several here; runtime weights always go direct.
     const kernels = new Set(results.flatMap((x) => x.kernels));
-    expect(kernels).toEqual(new Set(['conv2d_tiled8', 'conv2d_tiled', 'conv2d_direct']));
+    expect(kernels.size).toBeGreaterThanOrEqual(3);
+    for (const res of results.filter((x) => x.label.endsWith('(dynamic weights)'))) expect(res.kernels, res.label).toEqual(['conv2d_direct']);
   });
 
   it('1-D conv, auto_pad SAME_UPPER / SAME_LOWER / VALID', async () => {
@@ -111,8 +113,10 @@ describe('WebGPU Conv vs CPU reference', () => {
     }
     const results = await runCases(session, cases);
     expect(failures(results)).toEqual([]);
-    expect(results.at(-1)!.kernels).toEqual(['conv2d_tiled_res']);
-    expect(results[0]!.kernels).toEqual(['conv2d_tiled']); // 6 output channels: 4-channel blocks
+    // One dispatch each; the residual variants are the `_res` ones.
+    for (const res of results) expect(res.kernels, res.label).toHaveLength(1);
+    expect(results.at(-1)!.kernels[0]).toMatch(/_res$/);
+    expect(results[0]!.kernels[0]).not.toMatch(/_res$/);
   });
 });
 

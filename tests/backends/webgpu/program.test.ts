@@ -91,7 +91,7 @@ describe('buildProgram', () => {
   it('keeps `// @if` lines only when the define is set (bias / no bias)', () => {
     const conv = (inputs: string[]) =>
       plan({ name: 'c', op: 'Conv', inputs, outputs: ['y'], attrs: { kernel_shape: [1, 1] } }, [[1, 1, 2, 2], [1, 1, 1, 1], [1]].slice(0, inputs.length), [[1, 1, 2, 2]])[0]!;
-    expect(conv(['x', 'w', 'b']).wgsl).toContain('bias[oc]');
-    expect(conv(['x', 'w']).wgsl).not.toContain('bias[oc]');
+    expect(conv(['x', 'w', 'b']).wgsl).toContain('bias_at(oc)');
+    expect(conv(['x', 'w']).wgsl).not.toContain('bias_at(oc)');
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Conv kernel variants and the rule that picks one per shape (the only place that decides).
+ *
+ * `convVariantsFor(shape)` lists every variant that can run a shape correctly; `selectConvVariant(shape)` picks one
+ * by the fixed rule below unless a tuning override (bench, tests, a future autotuner) names another valid variant.
+ * The rule was set by measurement (bench/kernels/conv.ts; numbers in docs/webgpu.md "Conv kernels").
+ */
+
+/** Geometry of one 2-D conv (1-D convs arrive as H = 1), NCHW. */
+export interface ConvShape {
+  n: number;
+  cin: number;
+  ih: number;
+  iw: number;
+  cout: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  /** Top / left / bottom / right pads. */
+  pads: [number, number, number, number];
+  group: number;
+  /** Weights are an initializer (they can be repacked at load). */
+  constWeights: boolean;
+}
+
+export const CONV_VARIANTS = [
+  'conv2d_direct', // one output per thread: anything (runtime weights, odd groups)
+  'conv2d_gemm', // implicit GEMM: 8 channels x 8 columns per thread (register tile), weights vec4 over C_out
+  'conv2d_gemm4', // implicit GEMM: 4 channels x 8 columns (small C_out, or groups with 4 or fewer channels: ResNeXt)
+  'conv2d_1x1', // 1x1 / stride 1 / no pad / group 1: plain GEMM, 8 channels x 16 pixels (vec4 loads when H*W % 4 == 0)
+  'conv2d_gemm_generic', // conv2d_gemm without its 3-wide window shader (bench / autotuning reference)
+  'depthwise', // groups == C_in == C_out: 8 columns per thread, 3-wide input window reused across taps
+] as const;
+export type ConvVariant = (typeof CONV_VARIANTS)[number];
+
+export function isDepthwise(s: ConvShape): boolean {
+  return s.group > 1 && s.group === s.cin && s.group === s.cout;
+}
+
+export function isPointwise(s: ConvShape): boolean {
+  return s.kh === 1 && s.kw === 1 && s.sh === 1 && s.sw === 1 && s.pads.every((p) => p === 0);
+}
+
+/** Every variant that computes `s` correctly. `conv2d_direct` always does. */
+export function convVariantsFor(s: ConvShape): ConvVariant[] {
+  const out: ConvVariant[] = ['conv2d_direct'];
+  if (isDepthwise(s)) out.push('depthwise'); // reads OIHW weights as they are: runtime weights too
+  if (!s.constWeights) return out;
+  // The GEMM variants pad each group's output channels to their channel block, so they run any group count.
+  out.push('conv2d_gemm', 'conv2d_gemm4');
+  if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');
+  if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
+  return out;
+}
+
+/**
+ * The fixed rule (measured on SwiftShader with bench/kernels/conv.ts; see docs/webgpu.md "Conv kernels"):
+ *   runtime weights → conv2d_direct (depthwise excepted); depthwise → depthwise; 1x1 / stride 1 / no pad / group 1
+ *   → conv2d_1x1; otherwise the implicit GEMM, 8-channel blocks (conv2d_gemm) unless padding each group's channels
+ *   to 8 wastes more than padding to 4 (4 or 12 per group, fewer than 8) → conv2d_gemm4. conv2d_gemm itself takes the
+ *   3-wide window shader for stride-1 / dilation-1 3-wide kernels.
+ */
+export function defaultConvVariant(s: ConvShape): ConvVariant {
+  const valid = convVariantsFor(s);
+  const has = (v: ConvVariant) => valid.includes(v);
+  if (has('depthwise')) return 'depthwise';
+  if (has('conv2d_1x1')) return 'conv2d_1x1';
+  if (!has('conv2d_gemm')) return 'conv2d_direct';
+  // 8-channel blocks unless padding each group to 8 wastes more than padding to 4 (e.g. 4 or 12 per group).
+  const cpg = s.cout / s.group;
+  return Math.ceil(cpg / 8) * 8 === Math.ceil(cpg / 4) * 4 && cpg >= 8 ? 'conv2d_gemm' : 'conv2d_gemm4';
+}
+
+/** Returns a variant name to force for a shape, or undefined to keep the rule's choice. */
+export type ConvVariantOverride = (s: ConvShape) => ConvVariant | undefined;
+let override: ConvVariantOverride | undefined;
+
+/** Installs (or, with undefined, removes) an override; invalid choices fall back to the rule. Returns the previous one. */
+export function setConvVariantOverride(fn: ConvVariantOverride | undefined): ConvVariantOverride | undefined {
+  const prev = override;
+  override = fn;
+  return prev;
+}
+
+export function selectConvVariant(s: ConvShape): ConvVariant {
+  const forced = override?.(s);
+  if (forced && convVariantsFor(s).includes(forced)) return forced;
+  return defaultConvVariant(s);
+}
