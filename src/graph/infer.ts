@@ -23,7 +23,8 @@ function resolveInputShape(input: ValueInfo, override: number[] | undefined): nu
 
 /** Apply one node's rule, turning any failure into a GraphError that names the node and op. */
 export function inferNode(node: Node, inputs: (InputInfo | undefined)[]): OutputInfo[] {
-  const rule = shapeRules[node.op];
+  // Own properties only: an op named 'constructor' or '__proto__' must not find Object.prototype's members.
+  const rule = Object.hasOwn(shapeRules, node.op) ? shapeRules[node.op] : undefined;
   if (!rule) throw new GraphError(`unknown op '${node.op}' (no shape rule)`, node.name, node.op);
   let outs: OutputInfo[];
   try {

@@ -73,7 +73,7 @@ export function graphStats(graph: Graph, shapes: Map<string, ValueInfo>): GraphS
       counted.add(name);
       params += sizeOf(t.shape);
     }
-    const rule = macRules[node.op];
+    const rule = Object.hasOwn(macRules, node.op) ? macRules[node.op] : undefined;
     const out = node.outputs[0] ? shapeOf(node.outputs[0]) : undefined;
     return { node: node.name, op: node.op, outputShape: out ? [...out] : [], params, macs: rule ? rule(node, shapeOf) : 0 };
   });

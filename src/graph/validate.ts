@@ -72,7 +72,7 @@ function checkNames(graph: Graph): void {
 
 function checkOps(graph: Graph): void {
   for (const node of graph.nodes) {
-    if (!shapeRules[node.op]) throw new GraphError(`unknown op '${node.op}' (no shape rule)`, node.name, node.op);
+    if (!Object.hasOwn(shapeRules, node.op)) throw new GraphError(`unknown op '${node.op}' (no shape rule)`, node.name, node.op);
   }
 }
 

@@ -3,8 +3,12 @@
  * whole graph. It is the oracle for the GPU kernels, the fallback without WebGPU, and the importer's constant folder.
  */
 import { f16ToF32, sizeOf } from '../../graph/ir.js';
-import type { Graph, Tensor } from '../../graph/ir.js';
+import type { Graph, Node, Tensor } from '../../graph/ir.js';
+import { shapeRules } from '../../graph/ops/registry.js';
+import type { OutputInfo } from '../../graph/ops/types.js';
+import { checkShapeLimits } from '../../load/limits.js';
 import { batchNormalization } from './batchnorm.js';
+import { binaryCpuKernels } from './binary.js';
 import { conv } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { ExecutionError, InputError } from './errors.js';
@@ -29,12 +33,31 @@ export const cpuKernels: Record<string, CpuKernel> = {
   Softmax: softmax,
   ...shapeOpKernels,
   ...fusedCpuKernels,
+  ...binaryCpuKernels,
 };
 
 function f16ToF32Tensor(t: Tensor): Tensor {
   const data = new Float32Array(t.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f16ToF32(t.data[i] as number);
   return { dtype: 'f32', shape: [...t.shape], data };
+}
+
+/**
+ * Kernels allocate outputs whose size comes from attributes and small constant inputs (Expand, ConstantOfShape, Pad,
+ * Range...): bound them with the op's shape rule BEFORE the kernel allocates (LimitError). A rule that rejects the
+ * node is ignored here: the kernel then reports the problem itself.
+ */
+function checkOutputSizes(node: Node, args: (Tensor | undefined)[]): void {
+  const rule = Object.hasOwn(shapeRules, node.op) ? shapeRules[node.op] : undefined;
+  if (!rule) return;
+  let outs: OutputInfo[];
+  try {
+    // Shape-like inputs are small: give rules their values so they can size the output, skip big activations.
+    outs = rule(node, args.map((t) => t && { dtype: t.dtype, shape: t.shape, ...(t.data.length <= 64 ? { value: t } : {}) }));
+  } catch {
+    return;
+  }
+  for (const o of outs) if (o) checkShapeLimits(o.shape, `${node.op} node '${node.name}'`, 'maxValueElements');
 }
 
 /**
@@ -55,7 +78,8 @@ export class CpuExecutor {
     this.kernels = { ...cpuKernels, ...extraKernels };
     for (const [name, t] of graph.initializers) this.constants.set(name, t.dtype === 'f16' ? f16ToF32Tensor(t) : t);
     graph.nodes.forEach((node, i) => {
-      if (this.kernels[node.op] === undefined)
+      // Own properties only: an op named 'constructor' or '__proto__' must not find Object.prototype's members.
+      if (!Object.hasOwn(this.kernels, node.op))
         throw new ExecutionError('the CPU backend has no kernel for this op', node.name, node.op);
       for (const name of node.inputs) if (name !== '') this.lastUse.set(name, i);
     });
@@ -74,6 +98,7 @@ export class CpuExecutor {
         if (t === undefined) throw new ExecutionError(`input '${name}' has not been computed (graph out of order?)`, node.name, node.op);
         return t;
       });
+      checkOutputSizes(node, args);
       let results: Tensor[];
       try {
         results = this.kernels[node.op]!(node, args);

@@ -3,6 +3,7 @@
  * validate.ts can import it without an import cycle. Passes that add Tessera ops call `registerShapeRule`.
  */
 import { batchNormRule } from './batchnorm.js';
+import { binaryShapeRules } from './binary.js';
 import { convRule } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
@@ -29,6 +30,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...elementwiseRules,
   ...shapeOpRules,
   ...fusedShapeRules,
+  ...binaryShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */

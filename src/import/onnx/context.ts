@@ -8,8 +8,10 @@
  */
 import { makeTensor, type DType, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
 import type { CpuKernel } from '../../backends/cpu/types.js';
-import type { InputInfo, ShapeRule } from '../../graph/ops/types.js';
+import type { InputInfo, OutputInfo, ShapeRule } from '../../graph/ops/types.js';
 import { OnnxImportError } from './errors.js';
+import { checkLimit, checkShapeLimits } from '../../load/limits.js';
+import { macRules } from '../../graph/stats.js';
 import { evalSymbolic, symFromShape, symFromTensor, type SymValue } from './symbolic.js';
 
 export interface ImportServices {
@@ -27,6 +29,8 @@ export class ImportContext {
   readonly used = new Set<string>();
   private readonly tensorNames = new Set<string>();
   private readonly nodeNames = new Set<string>();
+  /** Next suffix to try per base name: keeps naming linear when a hostile model gives every node the same name. */
+  private readonly nextSuffix = new Map<string, number>();
 
   constructor(
     readonly opset: number,
@@ -41,16 +45,21 @@ export class ImportContext {
   }
 
   freshTensorName(base: string): string {
-    let name = base;
-    for (let i = 1; this.tensorNames.has(name); i++) name = `${base}_${i}`;
-    this.tensorNames.add(name);
-    return name;
+    return this.fresh(this.tensorNames, base, 't');
   }
 
   freshNodeName(base: string): string {
+    return this.fresh(this.nodeNames, base, 'n');
+  }
+
+  private fresh(taken: Set<string>, base: string, kind: string): string {
     let name = base;
-    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
-    this.nodeNames.add(name);
+    const key = `${kind}:${base}`;
+    for (let i = this.nextSuffix.get(key) ?? 1; taken.has(name); i++) {
+      name = `${base}_${i}`;
+      this.nextSuffix.set(key, i + 1);
+    }
+    taken.add(name);
     return name;
   }
 
@@ -114,11 +123,12 @@ export class ImportContext {
     }
     const present = node.inputs.filter((n) => n !== '');
     if (present.length === 0 || !present.every((n) => this.constants.has(n))) return false;
-    const kernel = this.services.kernels[node.op];
+    const kernel = Object.hasOwn(this.services.kernels, node.op) ? this.services.kernels[node.op] : undefined;
     if (!kernel) {
       this.notes.push(`not folded (no CPU kernel): ${node.op} '${node.name}'`);
       return false;
     }
+    this.checkFoldCost(node);
     let outs: Tensor[];
     try {
       outs = kernel(
@@ -137,6 +147,35 @@ export class ImportContext {
     return true;
   }
 
+  /**
+   * Folding runs a kernel at load time on sizes that come from the file: bound the output elements and the MACs
+   * (from the shape rule, before the kernel allocates anything).
+   */
+  private checkFoldCost(node: Node): void {
+    const rule = Object.hasOwn(this.services.shapeRules, node.op) ? this.services.shapeRules[node.op] : undefined;
+    if (!rule) return;
+    const inputs = node.inputs.map((n) => {
+      const t = this.constant(n);
+      return t ? { dtype: t.dtype, shape: t.shape, value: t } : undefined;
+    });
+    let outs: OutputInfo[];
+    try {
+      outs = rule(node, inputs);
+    } catch (e) {
+      throw new OnnxImportError(`constant folding failed: ${e instanceof Error ? e.message : String(e)}`, nodeWhere(node));
+    }
+    const shapes = new Map<string, Shape>();
+    node.inputs.forEach((n, i) => inputs[i] && shapes.set(n, inputs[i]!.shape));
+    node.outputs.forEach((name, i) => {
+      const o = outs[i];
+      if (!o) return;
+      checkShapeLimits(o.shape, nodeWhere(node), 'maxFoldElements');
+      shapes.set(name, o.shape);
+    });
+    const macRule = Object.hasOwn(macRules, node.op) ? macRules[node.op] : undefined;
+    if (macRule) checkLimit('maxFoldMacs', macRule(node, (n) => shapes.get(n)), nodeWhere(node), 'multiply-accumulates of folding');
+  }
+
   private trackSymbolic(node: Node): void {
     if (node.outputs.length !== 1) return;
     let value: SymValue | undefined;
@@ -151,7 +190,7 @@ export class ImportContext {
   }
 
   private inferOutputs(node: Node): void {
-    const rule = this.services.shapeRules[node.op];
+    const rule = Object.hasOwn(this.services.shapeRules, node.op) ? this.services.shapeRules[node.op] : undefined;
     if (!rule) {
       this.notes.push(`no shape rule for ${node.op}; outputs of '${node.name}' have unknown shapes`);
       return;
@@ -170,7 +209,9 @@ export class ImportContext {
     const outs = rule(node, inputs);
     node.outputs.forEach((name, i) => {
       const o = outs[i];
-      if (name !== '' && o) this.infos.set(name, { name, dtype: o.dtype, shape: o.shape });
+      if (name === '' || !o) return;
+      checkShapeLimits(o.shape, `${nodeWhere(node)} output '${name}'`, 'maxValueElements');
+      this.infos.set(name, { name, dtype: o.dtype, shape: o.shape });
     });
   }
 }

@@ -20,6 +20,7 @@ import { decodeOnnxModel, type OnnxGraphProto, type OnnxModel, type OnnxNode, ty
 import { OnnxImportError, UnsupportedOpsError, type UnsupportedOp } from './errors.js';
 import { normalizeNode, SUPPORTED_OPS } from './normalize.js';
 import { requireDtype, tensorFromOnnx } from './tensor.js';
+import { checkLimit, checkShapeLimits } from '../../load/limits.js';
 
 export { OnnxImportError, UnsupportedOpsError, type UnsupportedOp } from './errors.js';
 export { decodeOnnxModel, type OnnxModel } from './decode.js';
@@ -36,6 +37,7 @@ export const MAX_KNOWN_OPSET = 18;
 const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
 
 export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): Graph {
+  if (bytes instanceof Uint8Array) checkLimit('maxFileBytes', bytes.length, 'ModelProto', 'file size');
   const model = decodeOnnxModel(bytes);
   return graphFromModel(model, options, { shapeRules, kernels: cpuKernels });
 }
@@ -43,6 +45,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
 /** The import itself, with the shape rules and folding kernels passed in (tests can substitute them). */
 export function graphFromModel(model: OnnxModel, options: ImportOnnxOptions, services: ImportServices): Graph {
   const g = model.graph;
+  checkLimit('maxNodes', g.nodes.length, 'graph', 'node count');
   const opset = defaultOpset(model);
   const ctx = new ImportContext(opset, services);
   if (opset > MAX_KNOWN_OPSET) ctx.notes.push(`opset ${opset} is newer than ${MAX_KNOWN_OPSET}; imported with opset-${MAX_KNOWN_OPSET} rules`);
@@ -116,6 +119,7 @@ function graphInputs(g: OnnxGraphProto, ctx: ImportContext, options: ImportOnnxO
       return { name: i.name, dtype, shape: [...override] };
     }
     if (!declared) throw new OnnxImportError('shape (rank) is not declared; pass it in options.inputShapes', where);
+    checkShapeLimits(declared, where, 'maxValueElements');
     const dynamic = declared.map((d, k) => (d < 0 ? `${k}=${i.dims![k]!.param || '?'}` : '')).filter((s) => s);
     if (dynamic.length) ctx.notes.push(`dynamic dims of '${i.name}' kept as -1: ${dynamic.join(', ')}`);
     return { name: i.name, dtype, shape: declared };
@@ -153,30 +157,93 @@ function rejectUnsupported(nodes: { onnx: OnnxNode; name: string }[], opset: num
   if (byOp.size) throw new UnsupportedOpsError([...byOp.values()], opset);
 }
 
-/** Stable topological order (source order when already sorted, as ONNX requires but not every exporter does). */
+/**
+ * Stable topological order (source order when already sorted, as ONNX requires but not every exporter does): always
+ * the earliest ready node next. Kahn's algorithm with a min-heap of source indices, O(n log n), so hostile node
+ * orders (a reversed 65,536-node chain) cannot make it quadratic.
+ */
 function topologicalOrder<T extends { onnx: OnnxNode; name: string }>(nodes: T[], available: Set<string>): T[] {
-  const pending = [...nodes];
-  const order: T[] = [];
-  while (pending.length) {
-    const idx = pending.findIndex((n) => n.onnx.inputs.every((i) => available.has(i)));
-    if (idx < 0) {
-      const n = pending[0]!;
-      const missing = n.onnx.inputs.filter((i) => !available.has(i));
-      throw new OnnxImportError(
-        `input(s) ${missing.map((m) => `'${m}'`).join(', ')} are produced by no node, initializer or graph input (or the graph has a cycle)`,
-        `${n.onnx.opType} node '${n.name}'`,
-      );
+  const waiting = new Array<number>(nodes.length).fill(0);
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const input of new Set(n.onnx.inputs)) {
+      if (available.has(input)) continue;
+      waiting[i]!++;
+      const list = consumers.get(input);
+      if (list) list.push(i);
+      else consumers.set(input, [i]);
     }
-    const [n] = pending.splice(idx, 1);
-    for (const o of n!.onnx.outputs) available.add(o);
-    order.push(n!);
+  });
+  const ready = new MinHeap();
+  waiting.forEach((w, i) => w === 0 && ready.push(i));
+  const order: T[] = [];
+  while (ready.size) {
+    const n = nodes[ready.pop()]!;
+    order.push(n);
+    for (const o of n.onnx.outputs) {
+      if (available.has(o)) continue; // a value defined twice only releases its consumers once
+      available.add(o);
+      for (const c of consumers.get(o) ?? []) if (--waiting[c]! === 0) ready.push(c);
+    }
+  }
+  if (order.length < nodes.length) {
+    const n = nodes[waiting.findIndex((w) => w > 0)]!;
+    const missing = n.onnx.inputs.filter((i) => !available.has(i));
+    throw new OnnxImportError(
+      `input(s) ${missing.map((m) => `'${m}'`).join(', ')} are produced by no node, initializer or graph input (or the graph has a cycle)`,
+      `${n.onnx.opType} node '${n.name}'`,
+    );
   }
   return order;
+}
+
+/** Binary min-heap of integers (node indices). */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(v: number): void {
+    const a = this.items;
+    a.push(v);
+    for (let i = a.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= v) break;
+      a[i] = a[parent]!;
+      a[parent] = v;
+      i = parent;
+    }
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 function convertAttrs(n: OnnxNode, name: string): Attrs {
   const attrs: Attrs = {};
   for (const a of n.attributes) {
+    // Constant's lists are tensor data (bounded by the file); every other list is a parameter list.
+    if ('value' in a && Array.isArray(a.value) && n.opType !== 'Constant')
+      checkLimit('maxAttrValues', a.value.length, `${n.opType} node '${name}' attribute '${a.name}'`, 'list length');
     let v: AttrValue;
     switch (a.kind) {
       case 'tensor':

@@ -355,5 +355,5 @@ for (const op of BINARY_OPS_WITH_LEGACY_BROADCAST) normalizers[op] = legacyBroad
 /** Normalise one supported, non-Constant ONNX node (already named) and hand the result to the context. */
 export function normalizeNode(ctx: ImportContext, n: Node): void {
   const cleaned: Node = { ...n, attrs: without(n.attrs, ...LEGACY_ATTRS) };
-  (normalizers[n.op] ?? passThrough)(ctx, cleaned);
+  (Object.hasOwn(normalizers, n.op) ? normalizers[n.op]! : passThrough)(ctx, cleaned);
 }

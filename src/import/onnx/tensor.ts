@@ -2,6 +2,7 @@
 import { f32ToF16, makeTensor, sizeOf, type DType, type Tensor } from '../../graph/ir.js';
 import type { OnnxTensorProto } from './decode.js';
 import { OnnxImportError } from './errors.js';
+import { checkShapeLimits } from '../../load/limits.js';
 import { OnnxDataType as T, onnxDataTypeName } from './schema.js';
 
 /**
@@ -119,8 +120,10 @@ export function tensorFromOnnx(t: OnnxTensorProto, where: string): Tensor {
     );
   const dtype = requireDtype(t.dataType, where);
   const shape = t.dims;
+  // Dims come from the file: bound them before any size arithmetic, and allocate only once the data is known to
+  // hold exactly `count` elements (so the allocation is bounded by the file's own size).
+  checkShapeLimits(shape, where);
   const count = sizeOf(shape);
-  const out = makeTensor(dtype, shape);
 
   let read: (i: number) => number | bigint;
   if (t.rawData !== undefined) {
@@ -145,7 +148,8 @@ export function tensorFromOnnx(t: OnnxTensorProto, where: string): Tensor {
     }
   }
 
-  const data = out.data;
+  const data = makeTensor(dtype, shape).data;
+  const out: Tensor = { dtype, shape: [...shape], data };
   if (data instanceof BigInt64Array) {
     for (let i = 0; i < count; i++) data[i] = BigInt(read(i));
   } else if (dtype === 'bool') {

@@ -1,0 +1,6 @@
+// Worker entry: registers tsx's loader in this thread, then runs the TypeScript worker named in workerData.
+import { register } from 'tsx/esm/api';
+import { workerData } from 'node:worker_threads';
+
+register();
+await import(workerData.entry);
