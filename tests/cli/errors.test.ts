@@ -30,8 +30,6 @@ describe('CLI user errors (in-process)', () => {
     ['flag without value', ['run', MNIST_ONNX, '--image'], /'--image' needs a value/],
     ['bad --top', ['run', MNIST_ONNX, '--image', png, '--top', '0'], /--top must be at least 1/],
     ['unknown backend', ['run', MNIST_ONNX, '--image', png, '--backend', 'tpu'], /--backend must be one of cpu, webgpu/],
-    ['webgpu not yet', ['run', MNIST_ONNX, '--image', png, '--backend', 'webgpu'], /WebGPU backend not available yet/],
-    ['eval webgpu', ['eval', MNIST_ONNX, '--mnist', join(DATA, 'mnist'), '--backend', 'webgpu'], /WebGPU backend not available yet/],
     ['eval without data set', ['eval', MNIST_ONNX], /exactly one of --cifar10 DIR or --mnist DIR/],
     ['eval data dir missing', ['eval', MNIST_ONNX, '--mnist', join(dir, 'none')], /--mnist '.*none': directory not found/],
     ['eval wrong data dir', ['eval', MNIST_ONNX, '--mnist', join(DATA, 'cifar10')], /expected t10k-images-idx3-ubyte/],

@@ -97,4 +97,32 @@ describe('tessera CLI on mnist-8.onnx', () => {
     const labels = loadMnist(join(DATA, 'mnist'), 200).labels;
     expect(bytes.filter((p, i) => p === labels[i]).length).toBe(correct);
   });
+
+  it('run and eval --backend webgpu (headless Chromium) agree with the CPU backend and say which path ran', async () => {
+    const sample = join(MNIST_SAMPLES, 'test_data_0.npz');
+    const cpuOut = join(dir, 'cpu0.npy');
+    const gpuOut = join(dir, 'gpu0.npy');
+    expect((await callCli(['run', model, '--input', sample, '--output', cpuOut])).code).toBe(0);
+    const r = await spawnCli(['run', model, '--input', sample, '--output', gpuOut, '--backend', 'webgpu']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/backend: webgpu via chromium/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^\s*1\. five\s/);
+    const a = readNpy(new Uint8Array(readFileSync(cpuOut))).data as Float32Array;
+    const b = readNpy(new Uint8Array(readFileSync(gpuOut))).data as Float32Array;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < a.length; i++) {
+      num += (a[i]! - b[i]!) ** 2;
+      den += a[i]! ** 2;
+    }
+    expect(Math.sqrt(num / den)).toBeLessThan(1e-4);
+
+    const cpuPreds = join(dir, 'cpu.u8');
+    const gpuPreds = join(dir, 'gpu.u8');
+    expect((await callCli(['eval', model, '--mnist', join(DATA, 'mnist'), '--limit', '64', '--predictions', cpuPreds])).code).toBe(0);
+    const e = await spawnCli(['eval', model, '--mnist', join(DATA, 'mnist'), '--limit', '64', '--predictions', gpuPreds, '--backend', 'webgpu']);
+    expect(e.code).toBe(0);
+    expect(e.stderr).toMatch(/backend: webgpu via chromium/);
+    expect([...readFileSync(gpuPreds)]).toEqual([...readFileSync(cpuPreds)]);
+  });
 });
