@@ -1,0 +1,25 @@
+/** Shared between the Node and page halves of the kernel micro-benchmark. */
+export interface KernelJob {
+  op: string;
+  attrs?: Record<string, number | number[] | string>;
+  inputs: { shape: number[]; kind?: 'input' | 'const' }[];
+  outputShape: number[];
+  /** Conv variant to force (see src/backends/webgpu/conv_select.ts); undefined: the selection rule. */
+  variant?: string;
+  reps: number;
+  maxSeconds: number;
+  /** Wrap the node between two Relu nodes so its input and output live in memory-plan arenas, as inside a model. */
+  inArena?: boolean;
+}
+
+export interface KernelJobResult {
+  /** Kernel name(s) that ran, from the executor's dispatch list. */
+  kernel: string;
+  /** Median time of the node's dispatch(es) in ms. */
+  ms: number;
+  /** Fastest rep in ms (the steadier figure on a shared, loaded machine). */
+  minMs: number;
+  /** 'timestamp': GPU timestamp queries; 'wall': whole-run wall time (no timestamp-query on this device). */
+  timing: 'timestamp' | 'wall';
+  reps: number;
+}
