@@ -1,0 +1,180 @@
+/**
+ * End-to-end: the demo page (Vite dev server) in headless Chromium with WebGPU (SwiftShader where there is no GPU).
+ * Screenshots go to e2e/artifacts/ (git-ignored; CI keeps them as artifacts).
+ *
+ * The tests share one browser context, so IndexedDB persists between them, and run in order: the first visit
+ * downloads ResNet-20, the second must come from the cache, the third corrupts the cached copy.
+ */
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, REPO, startDemo, type DemoEnv } from './demo_server.js';
+
+const expected = JSON.parse(readFileSync(`${REPO}e2e/expected_accuracy.json`, 'utf8')) as { model: string; limit: number; correct: number };
+const samples = JSON.parse(readFileSync(`${REPO}demo/public/samples/samples.json`, 'utf8')) as { samples: { className: string }[] };
+const MODEL = 'resnet20-cifar10';
+
+let env: DemoEnv;
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  env = await startDemo();
+  context = await env.browser.newContext({ viewport: { width: 1280, height: 1000 } });
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+async function open(query: string, viewport?: { width: number; height: number }): Promise<Page> {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${env.baseUrl}/${query}`);
+  return page;
+}
+
+/** Waits until a model is loaded (or the page reports an error) and returns the status line's source. */
+async function modelLoaded(page: Page): Promise<string> {
+  await page.waitForFunction(() => document.body.dataset['state'] === 'ready' || document.body.dataset['state'] === 'error', undefined, { timeout: 120_000 });
+  const state = await page.evaluate(() => document.body.dataset['state']);
+  if (state !== 'ready') throw new Error(`the demo did not load the model: ${await page.locator('#notices').innerText()}`);
+  return page.evaluate(() => document.querySelector<HTMLElement>('#model-status')!.dataset['source']!);
+}
+
+/** Clicks sample `i` and returns the top-5 labels the page shows for it. */
+async function classifySample(page: Page, i: number): Promise<string[]> {
+  await page.evaluate(() => document.querySelector('#top5')!.replaceChildren());
+  await page.locator(`.sample[data-index="${i}"]`).click();
+  await page.waitForSelector('#top5 li', { timeout: 60_000 });
+  return page.$$eval('#top5 li', (lis) => lis.map((li) => (li as HTMLElement).dataset['label']!));
+}
+
+describe('demo page', () => {
+  it('loads ResNet-20 over the network and classifies CIFAR-10 test image 0 as a cat', async () => {
+    const page = await open(`?model=${MODEL}`);
+    expect(await modelLoaded(page)).toBe('network');
+    expect(await page.locator('#model-status').innerText()).toMatch(/Downloaded .* stored in the browser cache/);
+    const top5 = await classifySample(page, 0);
+    expect(samples.samples[0]!.className).toBe('cat');
+    expect(top5[0]).toBe('cat');
+    expect(top5).toHaveLength(5);
+    // Latency and the per-layer chart come once the steady-state runs are done.
+    await page.waitForFunction(() => !!document.querySelector('#latency')?.getAttribute('data-steady') && document.querySelectorAll('#layer-chart .layer').length > 0, undefined, { timeout: 120_000 });
+    const latency = await page.locator('#latency').innerText();
+    expect(latency).toMatch(/first run [\d.]+ ms · steady [\d.]+ ms/);
+    expect(await page.locator('#adapter').innerText()).toMatch(/WebGPU|CPU/);
+    expect(await page.locator('#layer-chart .layer').count()).toBeGreaterThan(10);
+    expect(await page.locator('#facts dd[data-fact="Parameters"]').innerText()).toBe('269,034');
+    await page.screenshot({ path: `${ARTIFACTS}demo-result.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('loads the model from the IndexedDB cache on the second visit (phone-sized viewport)', async () => {
+    const page = await open(`?model=${MODEL}`, { width: 390, height: 844 });
+    expect(await modelLoaded(page)).toBe('cache');
+    expect(await page.locator('#model-status').innerText()).toMatch(/Loaded from this browser’s cache .*SHA-256 verified/);
+    expect((await classifySample(page, 0))[0]).toBe('cat');
+    // Nothing may stick out sideways on a phone.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}demo-phone.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('detects a corrupted cache entry by its SHA-256 and downloads the model again', async () => {
+    const page = await open('?model=none');
+    // Flip one byte of every cached model blob, straight in IndexedDB.
+    const corrupted = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const req = indexedDB.open('tessera-model-cache');
+          req.onerror = () => reject(req.error);
+          req.onsuccess = () => {
+            const tx = req.result.transaction('models', 'readwrite');
+            const store = tx.objectStore('models');
+            let n = 0;
+            const cursor = store.openCursor();
+            cursor.onsuccess = () => {
+              const c = cursor.result;
+              if (!c) return;
+              if (String(c.key).startsWith('sha256:')) {
+                const bytes = new Uint8Array(c.value as Uint8Array);
+                bytes[bytes.length >> 1] ^= 0xff;
+                c.update(bytes);
+                n++;
+              }
+              c.continue();
+            };
+            tx.oncomplete = () => resolve(n);
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    expect(corrupted).toBeGreaterThanOrEqual(1);
+    await page.goto(`${env.baseUrl}/?model=${MODEL}`);
+    expect(await modelLoaded(page)).toBe('network');
+    expect(await page.locator('#notices').innerText()).toMatch(/failed its SHA-256 check .* downloaded again/);
+    expect((await classifySample(page, 0))[0]).toBe('cat');
+    await page.close();
+    // And the fresh copy is cached again.
+    const again = await open(`?model=${MODEL}`);
+    expect(await modelLoaded(again)).toBe('cache');
+    await again.close();
+  });
+
+  it('reports a corrupt model file clearly', async () => {
+    const page = await open(`?model=${MODEL}`);
+    await modelLoaded(page);
+    const bytes = readFileSync(`${REPO}models/${MODEL}.tessera`);
+    bytes[bytes.length - 100] ^= 0x55; // inside the weights: the payload hash no longer matches
+    await page.setInputFiles('#model-file', { name: 'broken.tessera', mimeType: 'application/octet-stream', buffer: bytes });
+    const notice = page.locator('#notice-model');
+    await notice.waitFor({ timeout: 60_000 });
+    const text = await notice.innerText();
+    expect(text).toContain('broken.tessera is not a valid model file (FormatError)');
+    expect(text).toContain('payload SHA-256');
+    await page.screenshot({ path: `${ARTIFACTS}demo-bad-model.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('reports a failed download clearly', async () => {
+    const page = await open('?model=/models/missing.tessera');
+    await page.waitForFunction(() => document.body.dataset['state'] === 'error', undefined, { timeout: 60_000 });
+    const text = await page.locator('#notice-model').innerText();
+    expect(text).toMatch(/Could not download the model at \/models\/missing\.tessera: .*HTTP 404/);
+    await page.close();
+  });
+
+  it('says so visibly when it runs on the CPU backend instead of WebGPU', async () => {
+    const page = await open(`?model=${MODEL}&backend=cpu`);
+    await modelLoaded(page);
+    expect(await page.locator('#notice-backend').innerText()).toContain('runs on the CPU backend');
+    expect(await page.locator('#adapter').innerText()).toBe('CPU backend');
+    expect((await classifySample(page, 0))[0]).toBe('cat');
+    await page.close();
+  });
+
+  it(`counts exactly PyTorch's correct predictions on the first ${expected.limit} CIFAR-10 test images`, async () => {
+    expect(expected.model).toBe(`${MODEL}.tessera`);
+    const page = await open(`?model=${MODEL}`);
+    await modelLoaded(page);
+    await page.selectOption('#acc-count', String(expected.limit));
+    await page.locator('#acc-run').click();
+    // SwiftShader manages a few images per second on a small CI machine.
+    await page.waitForFunction(() => document.querySelector('#acc-result')?.getAttribute('data-done') === 'true', undefined, { timeout: 300_000 });
+    const r = await page.evaluate(() => {
+      const e = document.querySelector<HTMLElement>('#acc-result')!;
+      return { correct: Number(e.dataset['correct']), total: Number(e.dataset['total']), text: e.innerText };
+    });
+    expect(r.total).toBe(expected.limit);
+    expect(r.correct).toBe(expected.correct);
+    expect(r.text).toContain('published: 91.73 %');
+    await page.screenshot({ path: `${ARTIFACTS}demo-accuracy.png`, fullPage: true });
+    await page.close();
+  }, 360_000);
+
+  it('raised no uncaught page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

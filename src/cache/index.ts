@@ -1,0 +1,6 @@
+/** Model download with progress and a persistent, hash-checked cache (IndexedDB via idb-keyval). */
+export { DownloadError, IntegrityError } from './errors.js';
+export { fetchWithProgress, type DownloadProgress, type FetchProgressOptions } from './fetch_progress.js';
+export { sha256Hex } from './sha256.js';
+export { indexedDbStore, memoryStore, hasIndexedDb, DEFAULT_DB_NAME, DEFAULT_STORE_NAME, type KeyValueStore } from './store.js';
+export { loadCached, listCached, clearCache, type LoadCachedOptions, type LoadCachedResult, type CacheIndexEntry } from './model_cache.js';

@@ -1,0 +1,58 @@
+/**
+ * Browser image → model input tensor [1, C, H, W], following the model's metadata (input size, mean/std, pixel scale,
+ * colour order) exactly like the CLI (`tessera run --image`): the same normalisation and the same antialiased
+ * "resize shorter side + center crop" of src/io/preprocess.ts. The browser only draws the centered crop (an affine
+ * transform) into a bitmap of at most 4x the model's size; an image already at the model's size is read 1:1, so
+ * the tensor is bit-identical to the CLI's for the same PNG.
+ */
+import type { GraphMetadata, Tensor } from '../graph/ir.js';
+import { imageToTensor, inputGeometry, normalizationFor, type ImageU8, type InputGeometry } from '../io/preprocess.js';
+import { metadataFromProps } from '../cli/metadata.js';
+import { centerCropRect, intermediateSize } from './crop.js';
+import { drawToImageData, sourceSize, type DrawOptions, type ImageInput } from './source.js';
+
+export interface ModelInputSpec {
+  /** The model's image input shape, e.g. [-1, 3, 32, 32]. */
+  inputShape: readonly number[];
+  metadata: GraphMetadata;
+}
+
+export interface PreprocessOptions extends DrawOptions {
+  /** Intermediate bitmap size as a multiple of the model input (default 4). */
+  oversample?: number;
+}
+
+/** RGBA pixels as the HWC 8-bit image the shared preprocessing reads (alpha ignored). */
+export function imageDataToU8(img: ImageData): ImageU8 {
+  return { width: img.width, height: img.height, channels: 4, layout: 'HWC', data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+}
+
+/**
+ * The metadata fields preprocessing reads, also when they only exist as ONNX metadata_props (`provenance['meta.*']`,
+ * e.g. a .onnx model opened directly): the CLI's reader fills them in, explicit fields win.
+ */
+export function preprocessingMetadata(meta: GraphMetadata): GraphMetadata {
+  return metadataFromProps(meta, meta.provenance);
+}
+
+export function modelGeometry(spec: ModelInputSpec): InputGeometry {
+  return inputGeometry(spec.inputShape, preprocessingMetadata(spec.metadata));
+}
+
+/** Pixels of the source, center-cropped to the model's aspect ratio and coarsely downscaled (see module comment). */
+export function readCroppedPixels(src: ImageInput, geom: InputGeometry, options: PreprocessOptions = {}): ImageData {
+  const size = sourceSize(src);
+  const crop = centerCropRect(size.width, size.height, geom.width, geom.height);
+  const mid = intermediateSize(crop, geom.width, geom.height, options.oversample ?? 4);
+  return drawToImageData(src, crop, mid.width, mid.height, options);
+}
+
+export function imageToInput(src: ImageInput, spec: ModelInputSpec, options: PreprocessOptions = {}): Tensor {
+  const meta = preprocessingMetadata(spec.metadata);
+  const geom = inputGeometry(spec.inputShape, meta);
+  const norm = normalizationFor(meta, geom.channels);
+  // ImageData is pixels already: hand it to the shared resize/crop as-is (no canvas round trip).
+  const isImageData = typeof ImageData === 'function' && src instanceof ImageData;
+  const pixels = isImageData && !options.background ? (src as ImageData) : readCroppedPixels(src, geom, options);
+  return imageToTensor(imageDataToU8(pixels), geom, norm);
+}

@@ -1,0 +1,177 @@
+/**
+ * Page side: the Session API, with the model living in a Web Worker so inference never blocks the page.
+ *
+ *   const worker = new Worker(new URL('tessera/src/worker/worker.ts', import.meta.url), { type: 'module' });
+ *   const session = await WorkerSession.create(worker, modelBytes);      // or a URL the worker can fetch
+ *   const out = await session.run({ input: tensorOrFloat32Array });
+ *   session.release(); worker.terminate();
+ *
+ * Errors thrown in the worker come back as WorkerSessionError carrying the original error's `name` (FormatError,
+ * InputError, WebGPUUnavailableError...) and message.
+ */
+import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
+import { sizeOf } from '../graph/ir.js';
+import type { BackendName, ProfileResult } from '../runtime/session.js';
+import type { LayerProfile } from './layer_profile.js';
+import type { ModelFacts } from './model_facts.js';
+import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response, type ResultOf, type SerializedError, type WorkerSessionOptions } from './protocol.js';
+
+export class WorkerSessionError extends Error {
+  /** The class name of the error inside the worker. */
+  readonly remoteName: string;
+  constructor(remote: SerializedError) {
+    super(remote.message);
+    this.remoteName = remote.name;
+    this.name = remote.name; // keeps `e.name === 'FormatError'` checks working across the boundary
+  }
+}
+
+type Feed = Float32Array | Tensor;
+type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** One request/response channel per endpoint, shared by every session on it. */
+class Channel {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(readonly endpoint: Endpoint) {
+    endpoint.addEventListener('message', (event: MessageEvent) => {
+      const res = event.data as Response;
+      const p = res && this.pending.get(res.id);
+      if (!p) return;
+      this.pending.delete(res.id);
+      if (res.ok) p.resolve(res.result);
+      else p.reject(new WorkerSessionError(res.error));
+    });
+    const fail = (what: string) => (event: Event) => {
+      const msg = (event as ErrorEvent).message || what;
+      for (const p of this.pending.values()) p.reject(new WorkerSessionError({ name: 'WorkerError', message: msg }));
+      this.pending.clear();
+    };
+    (endpoint as unknown as EventTarget).addEventListener?.('error', fail('the worker failed to start or crashed'));
+    (endpoint as unknown as EventTarget).addEventListener?.('messageerror', fail('a message could not be deserialized'));
+    (endpoint as { start?: () => void }).start?.(); // MessagePorts need start() with addEventListener
+  }
+
+  call<K extends keyof ResultOf>(body: RequestBody & { type: K }, transfer: Transferable[] = []): Promise<ResultOf[K]> {
+    const id = this.nextId++;
+    return new Promise<ResultOf[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.endpoint.postMessage({ ...body, id }, transfer);
+    });
+  }
+}
+
+const channels = new WeakMap<Endpoint, Channel>();
+const channelFor = (endpoint: Endpoint) => {
+  let c = channels.get(endpoint);
+  if (!c) channels.set(endpoint, (c = new Channel(endpoint)));
+  return c;
+};
+
+export interface RunOptions {
+  /** Move the feeds' buffers to the worker instead of copying them (the caller's arrays become empty). */
+  transfer?: boolean;
+}
+
+export class WorkerSession {
+  private released = false;
+
+  private constructor(
+    private readonly channel: Channel,
+    private readonly info: CreateResult,
+  ) {}
+
+  /** `source`: model bytes (copied unless `transfer`), or a URL the worker fetches itself. */
+  static async create(endpoint: Endpoint, source: Uint8Array | ArrayBuffer | string, options: WorkerSessionOptions & { transfer?: boolean } = {}): Promise<WorkerSession> {
+    const channel = channelFor(endpoint);
+    const { transfer, ...sessionOptions } = options;
+    let payload: ArrayBuffer | string;
+    if (typeof source === 'string') payload = source;
+    else {
+      const view = source instanceof Uint8Array ? source : new Uint8Array(source);
+      const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+      payload = transfer && whole ? (view.buffer as ArrayBuffer) : (view.slice().buffer as ArrayBuffer);
+    }
+    const info = await channel.call({ type: 'create', source: payload, options: sessionOptions }, typeof payload === 'string' ? [] : [payload]);
+    return new WorkerSession(channel, info);
+  }
+
+  get backend(): BackendName {
+    return this.info.backend;
+  }
+  get fallbackReason(): string | undefined {
+    return this.info.fallbackReason;
+  }
+  get deviceDescription(): string | undefined {
+    return this.info.deviceDescription;
+  }
+  get inputs(): ValueInfo[] {
+    return this.info.inputs;
+  }
+  get outputs(): ValueInfo[] {
+    return this.info.outputs;
+  }
+  get metadata(): GraphMetadata {
+    return this.info.metadata;
+  }
+  get facts(): ModelFacts {
+    return this.info.facts;
+  }
+  get format(): CreateResult['format'] {
+    return this.info.format;
+  }
+  /** Model parse + backend build time in the worker (ms). */
+  get loadMs(): number {
+    return this.info.loadMs;
+  }
+
+  private check(): void {
+    if (this.released) throw new WorkerSessionError({ name: 'SessionReleasedError', message: 'this session was released' });
+  }
+
+  /** Float32Array feeds get the model's input shape (free dims inferred worker-side like Session.run). */
+  private toTensors(feeds: Record<string, Feed>, transfer: boolean): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) {
+      const t: Tensor = f instanceof Float32Array ? { dtype: 'f32', shape: this.shapeFor(name, f.length), data: f } : f;
+      out[name] = transfer ? t : { ...t, data: t.data.slice() };
+    }
+    return out;
+  }
+
+  private shapeFor(name: string, length: number): number[] {
+    const info = this.info.inputs.find((i) => i.name === name);
+    if (!info) return [length]; // the worker's InputError names the unknown input
+    const known = sizeOf(info.shape.filter((d) => d >= 0));
+    const free = info.shape.filter((d) => d < 0).length;
+    if (free !== 1 || known === 0 || length % known !== 0) return free === 0 ? [...info.shape] : [length];
+    return info.shape.map((d) => (d < 0 ? length / known : d));
+  }
+
+  async run(feeds: Record<string, Feed>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    this.check();
+    const tensors = this.toTensors(feeds, !!options.transfer);
+    return this.channel.call({ type: 'run', session: this.info.session, feeds: tensors }, tensorBuffers(tensors));
+  }
+
+  async profile(feeds?: Record<string, Feed>): Promise<ProfileResult> {
+    this.check();
+    const tensors = feeds && this.toTensors(feeds, false);
+    return this.channel.call({ type: 'profile', session: this.info.session, feeds: tensors }, tensorBuffers(tensors));
+  }
+
+  /** Per-layer timings on either backend (see layer_profile.ts). */
+  async layerProfile(feeds?: Record<string, Feed>): Promise<LayerProfile> {
+    this.check();
+    const tensors = feeds && this.toTensors(feeds, false);
+    return this.channel.call({ type: 'layerProfile', session: this.info.session, feeds: tensors }, tensorBuffers(tensors));
+  }
+
+  /** Frees the session's memory in the worker. The worker itself stays (terminate it when done). */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.channel.call({ type: 'release', session: this.info.session });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Worker side: serves Tessera sessions to the page over postMessage. A worker script needs only
+ *
+ *   import { serveSessions } from 'tessera/src/worker/host.js';   // (or the worker entry, worker.ts)
+ *   serveSessions(self);
+ */
+import { Session } from '../runtime/session.js';
+import type { Tensor } from '../graph/ir.js';
+import { profileLayers } from './layer_profile.js';
+import { modelFacts } from './model_facts.js';
+import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response } from './protocol.js';
+
+export function serveSessions(scope: Endpoint): () => void {
+  const sessions = new Map<number, Session>();
+  let nextSession = 1;
+
+  const sessionOf = (id: number): Session => {
+    const s = sessions.get(id);
+    if (!s) throw Object.assign(new Error(`no session ${id} in this worker (released?)`), { name: 'SessionReleasedError' });
+    return s;
+  };
+
+  async function handle(req: Request): Promise<{ result: unknown; transfer: Transferable[] }> {
+    switch (req.type) {
+      case 'create': {
+        const t0 = performance.now();
+        const src = typeof req.source === 'string' ? req.source : new Uint8Array(req.source);
+        const session = await Session.create(src, req.options);
+        const id = nextSession++;
+        sessions.set(id, session);
+        const result: CreateResult = {
+          session: id,
+          backend: session.backend,
+          fallbackReason: session.fallbackReason,
+          deviceDescription: session.deviceDescription,
+          format: session.format,
+          inputs: session.inputs,
+          outputs: session.outputs,
+          metadata: session.metadata,
+          facts: modelFacts(session.graph),
+          loadMs: performance.now() - t0,
+        };
+        return { result, transfer: [] };
+      }
+      case 'run': {
+        const out: Record<string, Tensor> = await sessionOf(req.session).run(req.feeds);
+        return { result: out, transfer: tensorBuffers(out) };
+      }
+      case 'profile':
+        return { result: await sessionOf(req.session).profile(req.feeds), transfer: [] };
+      case 'layerProfile':
+        return { result: await profileLayers(sessionOf(req.session), req.feeds), transfer: [] };
+      case 'release':
+        sessions.get(req.session)?.release();
+        sessions.delete(req.session);
+        return { result: null, transfer: [] };
+      default:
+        throw new Error(`unknown request type '${(req as { type: string }).type}'`);
+    }
+  }
+
+  const listener = (event: MessageEvent) => {
+    const req = event.data as Request;
+    if (!req || typeof req !== 'object' || typeof req.id !== 'number') return;
+    handle(req).then(
+      ({ result, transfer }) => scope.postMessage({ id: req.id, ok: true, result } satisfies Response, transfer),
+      (e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        scope.postMessage({ id: req.id, ok: false, error: { name: err.name, message: err.message, stack: err.stack } } satisfies Response);
+      },
+    );
+  };
+  scope.addEventListener('message', listener);
+  (scope as { start?: () => void }).start?.(); // a MessagePort only delivers after start()
+  return () => scope.removeEventListener?.('message', listener);
+}

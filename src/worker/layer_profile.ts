@@ -1,0 +1,76 @@
+/**
+ * Per-layer timings for either backend. WebGPU: Session.profile() (GPU timestamps when the device has
+ * timestamp-query). CPU: Session.profile() has no rows, so the graph is run once more through a CpuExecutor whose
+ * kernels are wrapped with a clock (wall time per node, same kernels as the session's).
+ */
+import { CpuExecutor, cpuKernels } from '../backends/cpu/index.js';
+import type { CpuKernel } from '../backends/cpu/index.js';
+import { inferShapes } from '../graph/infer.js';
+import { sizeOf, type Tensor } from '../graph/ir.js';
+import { graphStats } from '../graph/stats.js';
+import type { Session } from '../runtime/session.js';
+
+export interface LayerTiming {
+  node: string;
+  op: string;
+  /** Kernel variant on WebGPU, 'cpu' on the CPU backend. */
+  kernel: string;
+  /** Milliseconds, or null when the backend cannot time layers (WebGPU without timestamp-query). */
+  ms: number | null;
+  macs: number;
+}
+
+export interface LayerProfile {
+  backend: 'webgpu' | 'cpu';
+  /** Where `ms` comes from. */
+  timing: 'gpu-timestamps' | 'cpu-wall-clock' | 'unavailable';
+  wallMs: number;
+  layers: LayerTiming[];
+}
+
+function zeroFeeds(session: Session): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const i of session.inputs) {
+    const shape = i.shape.map((d) => (d < 0 ? 1 : d));
+    feeds[i.name] = { dtype: 'f32', shape, data: new Float32Array(sizeOf(shape)) };
+  }
+  return feeds;
+}
+
+function profileCpu(session: Session, feeds: Record<string, Tensor>): LayerProfile {
+  const graph = session.graph;
+  const times = new Map<string, number>();
+  const timed: Record<string, CpuKernel> = {};
+  for (const [op, kernel] of Object.entries(cpuKernels)) {
+    timed[op] = (node, inputs) => {
+      const t0 = performance.now();
+      const out = kernel(node, inputs);
+      times.set(node.name, (times.get(node.name) ?? 0) + performance.now() - t0);
+      return out;
+    };
+  }
+  const shapes = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, [...t.shape]]));
+  const stats = graphStats(graph, inferShapes(graph, shapes));
+  const t0 = performance.now();
+  new CpuExecutor(graph, timed).run(feeds);
+  const wallMs = performance.now() - t0;
+  return {
+    backend: 'cpu',
+    timing: 'cpu-wall-clock',
+    wallMs,
+    layers: stats.rows.map((r) => ({ node: r.node, op: r.op, kernel: 'cpu', ms: times.get(r.node) ?? 0, macs: r.macs })),
+  };
+}
+
+export async function profileLayers(session: Session, feeds?: Record<string, Tensor>): Promise<LayerProfile> {
+  const f = feeds ?? zeroFeeds(session);
+  if (session.backend === 'cpu') return profileCpu(session, f);
+  const p = await session.profile(f);
+  const timed = p.gpuMs !== null;
+  return {
+    backend: 'webgpu',
+    timing: timed ? 'gpu-timestamps' : 'unavailable',
+    wallMs: p.wallMs,
+    layers: p.rows.map((r) => ({ node: r.node, op: r.op, kernel: r.kernel, ms: timed ? r.gpuMs : null, macs: r.macs })),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Messages between a page (WorkerSession, client.ts) and a worker running sessions (host.ts). Every request has an
+ * id; the worker answers each exactly once. Tensors travel as { dtype, shape, data } with their buffers transferred.
+ */
+import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
+import type { BackendName, ProfileResult } from '../runtime/session.js';
+import type { LayerProfile } from './layer_profile.js';
+import type { ModelFacts } from './model_facts.js';
+
+/** Session options that can cross a worker boundary (a GPUDevice cannot). */
+export interface WorkerSessionOptions {
+  backend?: BackendName | 'auto';
+  optimize?: boolean;
+  maxShapeVariants?: number;
+}
+
+export type Request =
+  | { id: number; type: 'create'; source: ArrayBuffer | string; options: WorkerSessionOptions }
+  | { id: number; type: 'run'; session: number; feeds: Record<string, Tensor> }
+  | { id: number; type: 'profile'; session: number; feeds?: Record<string, Tensor> }
+  | { id: number; type: 'layerProfile'; session: number; feeds?: Record<string, Tensor> }
+  | { id: number; type: 'release'; session: number };
+
+export interface CreateResult {
+  session: number;
+  backend: BackendName;
+  fallbackReason: string | undefined;
+  deviceDescription: string | undefined;
+  format: 'tessera' | 'onnx' | 'graph';
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  metadata: GraphMetadata;
+  facts: ModelFacts;
+  /** Time to parse the model and build the backend (pipelines, weight upload), ms. */
+  loadMs: number;
+}
+
+export interface ResultOf {
+  create: CreateResult;
+  run: Record<string, Tensor>;
+  profile: ProfileResult;
+  layerProfile: LayerProfile;
+  release: null;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export type Response = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** Minimal endpoint both a Worker and a worker's global scope (and a MessagePort) satisfy. */
+export interface Endpoint {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  removeEventListener?(type: 'message', listener: (event: MessageEvent) => void): void;
+}
+
+/** Buffers of tensors, for the transfer list (each buffer once). */
+export function tensorBuffers(tensors: Record<string, Tensor> | undefined): Transferable[] {
+  if (!tensors) return [];
+  const set = new Set<ArrayBufferLike>();
+  for (const t of Object.values(tensors)) set.add(t.data.buffer);
+  return [...set].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}
