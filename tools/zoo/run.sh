@@ -7,6 +7,8 @@
 #   npm run zoo -- --only resnet50,r3d-18     # just these
 #   ZOO_OUT=/tmp/zoo npm run zoo              # another output folder (default zoo-out/, git-ignored)
 #   ZOO_SKIP_EXPORT=1 npm run zoo -- ...      # reuse what is already exported
+#   npm run zoo -- --webgpu [--f16]           # last step: also run every selected model on WebGPU in headless
+#                                             # Chromium (tools/zoo/check_webgpu.ts; slow for ImageNet/video models)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${ZOO_OUT:-zoo-out}
@@ -14,10 +16,13 @@ PY=/usr/bin/python3   # Debian's python: the only one with torch/torchvision/onn
 
 # The same --only / --scale selection drives all three steps.
 check_args=()
+webgpu=()
 while (($#)); do
   case "$1" in
     --only|--scale) check_args+=("$1" "$2"); shift 2 ;;
-    *) echo "zoo: unknown argument '$1' (use --only NAMES or --scale cifar|all)" >&2; exit 2 ;;
+    --webgpu) webgpu+=(--webgpu); shift ;;
+    --f16) webgpu+=(--f16); shift ;;
+    *) echo "zoo: unknown argument '$1' (use --only NAMES, --scale cifar|all, --webgpu [--f16])" >&2; exit 2 ;;
   esac
 done
 [[ " ${check_args[*]-} " == *" --scale "* || " ${check_args[*]-} " == *" --only "* ]] || check_args+=(--scale cifar)
@@ -53,4 +58,12 @@ for name in "${names[@]}"; do
   done
 done
 
-npx --no-install tsx tools/zoo/check_cpu.ts "$OUT" "${check_args[@]}" --json "$OUT/cpu-check.json"
+status=0
+npx --no-install tsx tools/zoo/check_cpu.ts "$OUT" "${check_args[@]}" --json "$OUT/cpu-check.json" || status=$?
+
+# Optional last step: the same selection on WebGPU in one headless Chromium (table + $OUT/webgpu-check.json).
+if [[ " ${webgpu[*]-} " == *" --webgpu "* ]]; then
+  f16=(); [[ " ${webgpu[*]} " == *" --f16 "* ]] && f16=(--f16)
+  npx --no-install tsx tools/zoo/check_webgpu.ts "$OUT" "${check_args[@]}" "${f16[@]}" || status=$?
+fi
+exit $status
