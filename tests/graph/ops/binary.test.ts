@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { GraphError, type Node } from '../../../src/graph/ir.js';
+import { binaryShapeRules, paddedChannels, wordsFor } from '../../../src/graph/ops/binary.js';
+import { shapeRules } from '../../../src/graph/ops/registry.js';
+import type { InputInfo } from '../../../src/graph/ops/types.js';
+
+const f = (shape: number[]): InputInfo => ({ dtype: 'f32', shape });
+const bin = (shape: number[]): InputInfo => ({ dtype: 'binary', shape });
+const node = (op: string, attrs: Node['attrs']): Node => ({ name: 'layer7', op, inputs: [], outputs: ['y'], attrs });
+
+describe('binary op shape rules', () => {
+  it('are registered in the shape rule table', () => {
+    for (const op of ['BinaryConv', 'BinaryGemm', 'BinaryWeightConv']) expect(shapeRules[op]).toBe(binaryShapeRules[op]);
+  });
+
+  it('word helpers round channels up to multiples of 32', () => {
+    expect([1, 31, 32, 33, 64, 65].map(paddedChannels)).toEqual([32, 32, 32, 64, 64, 96]);
+    expect([1, 32, 33].map(wordsFor)).toEqual([1, 1, 2]);
+  });
+
+  it('BinaryConv: output shape with pads, strides, dilations; dynamic batch kept', () => {
+    const rule = binaryShapeRules['BinaryConv']!;
+    const n = node('BinaryConv', { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], pad_value: -1 });
+    expect(rule(n, [f([-1, 40, 9, 9]), bin([16, 3, 3, 64]), f([16]), f([16]), f([3, 40])])).toEqual([{ dtype: 'f32', shape: [-1, 16, 5, 5] }]);
+    const d = node('BinaryConv', { kernel_shape: [3, 3], dilations: [2, 2] });
+    expect(rule(d, [f([1, 3, 9, 9]), bin([4, 3, 3, 32]), f([4])])[0]!.shape).toEqual([1, 4, 5, 5]);
+  });
+
+  it('BinaryConv: rejects inconsistent weights, thresholds and attributes, naming the node', () => {
+    const rule = binaryShapeRules['BinaryConv']!;
+    const ok = node('BinaryConv', { kernel_shape: [3, 3] });
+    const x = f([1, 40, 8, 8]);
+    expect(() => rule(ok, [x, f([4, 3, 3, 64]), f([4])])).toThrow(/layer7.*dtype binary/);
+    expect(() => rule(ok, [x, bin([4, 3, 3, 32]), f([4])])).toThrow(/must be 64 for 40 input channels/);
+    expect(() => rule(ok, [x, bin([4, 3, 3, 40]), f([4])])).toThrow(/multiple of 32/);
+    expect(() => rule(ok, [x, bin([4, 1, 3, 64]), f([4])])).toThrow(/kernel_shape/);
+    expect(() => rule(ok, [x, bin([4, 3, 3, 64]), f([5])])).toThrow(/alpha shape/);
+    expect(() => rule(ok, [x, bin([4, 3, 3, 64]), f([4]), undefined, f([2, 40])])).toThrow(/thresholds/);
+    expect(() => rule(node('BinaryConv', { kernel_shape: [3, 3], pad_value: 1 }), [x, bin([4, 3, 3, 64]), f([4])])).toThrow(/pad_value/);
+    expect(() => rule(node('BinaryConv', { kernel_shape: [3, 3], zero_sign: 1 }), [x, bin([4, 3, 3, 64]), f([4])])).toThrow(/zero_sign/);
+    expect(() => rule(node('BinaryConv', { kernel_shape: [3, 3], activation: 'gelu' }), [x, bin([4, 3, 3, 64]), f([4])])).toThrow(GraphError);
+    expect(() => rule(ok, [f([1, 40, 2, 2]), bin([4, 3, 3, 64]), f([4])])).toThrow(/empty/);
+  });
+
+  it('BinaryGemm and BinaryWeightConv', () => {
+    const g = binaryShapeRules['BinaryGemm']!;
+    expect(g(node('BinaryGemm', {}), [f([8, 800]), bin([500, 800]), f([500]), undefined, f([3, 800])])).toEqual([{ dtype: 'f32', shape: [8, 500] }]);
+    expect(() => g(node('BinaryGemm', {}), [f([8, 70]), bin([5, 64]), f([5])])).toThrow(/must be 96 for K = 70/);
+    const w = binaryShapeRules['BinaryWeightConv']!;
+    expect(w(node('BinaryWeightConv', { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), [f([2, 16, 8, 8]), bin([16, 3, 3, 32]), f([16])])[0]!.shape).toEqual([2, 16, 8, 8]);
+    expect(() => w(node('BinaryWeightConv', { kernel_shape: [3, 3] }), [f([2, 16, 8, 8]), bin([16, 3, 3, 32]), f([16]), undefined, f([3, 16])])).toThrow(/takes no thresholds/);
+    const bwn = node('BinaryWeightConv', { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    expect(w(bwn, [f([2, 16, 8, 8]), bin([16, 3, 3, 32]), f([16]), undefined, undefined, f([2, 16, 8, 8])])[0]!.shape).toEqual([2, 16, 8, 8]);
+    expect(() => w(bwn, [f([2, 16, 8, 8]), bin([16, 3, 3, 32]), f([16]), undefined, undefined, f([2, 16, 4, 4])])).toThrow(/residual R shape/);
+  });
+});
