@@ -23,7 +23,7 @@ export function activationParams(op: string, attrs: (key: string, dflt: number) 
 
 export const unaryKernel: Kernel = (ctx) => {
   const { node } = ctx;
-  if (!(node.op in ACTIVATIONS)) throw new WebGPUKernelError('not a unary op', node.name, node.op);
+  if (!Object.hasOwn(ACTIVATIONS, node.op)) throw new WebGPUKernelError('not a unary op', node.name, node.op);
   const total = sizeOf(inputShape(ctx, 0));
   return {
     programs: [

@@ -25,7 +25,7 @@ import {
   type ProgramSpec,
 } from './program.js';
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
-import { webgpuKernels } from './kernels.js';
+import { webgpuKernels, webgpuSupports } from './kernels.js';
 
 /** Using a released session/executor. */
 export class SessionReleasedError extends Error {
@@ -177,7 +177,8 @@ export function planActivations(graph: Graph, values: Map<string, ValueInfo>, ke
 export function planKernels(graph: Graph, values: Map<string, ValueInfo>): Map<string, NodeKernel> {
   const out = new Map<string, NodeKernel>();
   for (const node of graph.nodes) {
-    const kernel = webgpuKernels[node.op];
+    // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
+    const kernel = webgpuSupports(node.op) ? webgpuKernels[node.op] : undefined;
     if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
     const plan = kernel({
       node,
