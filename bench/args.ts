@@ -3,7 +3,7 @@ import { DEFAULT_MODELS, KNOWN_MODELS } from './models.js';
 import type { RuntimeName } from './page_types.js';
 
 export type BenchRuntime = RuntimeName | 'ort-node';
-export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'ort-wasm', 'ort-node'];
+export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'ort-node'];
 
 export interface BenchArgs {
   models: string[];
@@ -25,7 +25,7 @@ export const USAGE = `npm run bench -- [--models resnet20,resnet18] [--reps N] [
   --models LIST      comma-separated; default ${DEFAULT_MODELS.join(',')}; 'all' = ${KNOWN_MODELS.map((m) => m.name).join(',')}
                      (any torchvision classifier name is exported on demand into zoo-out/bench/)
   --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default all)
-  --reps N           steady-state runs per job (default per model: 20 small, 3-5 big)
+  --reps N           steady-state runs per job (default per model: 20 small, 5-10 mid, 2 big)
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
   --out DIR          results folder (default bench/results)
   --no-profile       skip Tessera's session.profile() pass

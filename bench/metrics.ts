@@ -53,6 +53,10 @@ export interface RuntimeFigures {
   medianMs?: number;
   reps?: number;
   relL2?: number;
+  /** Where the cold start went, in order (Tessera and TF.js). */
+  phasesMs?: Record<string, number>;
+  /** Model fetch in the page (outside cold start). */
+  fetchMs?: number;
 }
 
 export interface ModelRow {
@@ -60,6 +64,7 @@ export interface ModelRow {
   gmacs?: number;
   tessera?: RuntimeFigures;
   ortWebgpu?: RuntimeFigures;
+  tfjsWebgpu?: RuntimeFigures;
   ortWasm?: RuntimeFigures;
   ortNode?: RuntimeFigures;
 }
@@ -70,27 +75,48 @@ function cell(f: RuntimeFigures | undefined, what: 'cold' | 'median'): string {
   return fmtMs(what === 'cold' ? f.coldMs : f.medianMs);
 }
 
+const ok = (f?: RuntimeFigures) => (f?.ok ? f : undefined);
+
+/** Tessera's time over the faster of the two other WebGPU runtimes (ORT-web, TF.js) that produced a figure. */
+export function gpuRatio(row: ModelRow, what: 'cold' | 'median'): { ratio: number; vs: 'ORT' | 'TF.js' } | undefined {
+  const pick = (f?: RuntimeFigures) => (what === 'cold' ? ok(f)?.coldMs : ok(f)?.medianMs);
+  const t = pick(row.tessera);
+  const candidates = [
+    { vs: 'ORT' as const, ms: pick(row.ortWebgpu) },
+    { vs: 'TF.js' as const, ms: pick(row.tfjsWebgpu) },
+  ].filter((c): c is { vs: 'ORT' | 'TF.js'; ms: number } => c.ms !== undefined && Number.isFinite(c.ms) && c.ms > 0);
+  if (!candidates.length) return undefined;
+  const best = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const r = ratio(t, best.ms);
+  return r === undefined ? undefined : { ratio: r, vs: best.vs };
+}
+
+function ratioCell(row: ModelRow, what: 'cold' | 'median'): string {
+  const r = gpuRatio(row, what);
+  return r ? `${fmtRatio(r.ratio)} (${r.vs})` : '–';
+}
+
 /** The Markdown table printed by `npm run bench` and written to bench/results/latest.md. */
 export function markdownTable(rows: readonly ModelRow[]): string {
   const head = [
     'model (GMAC)',
     'Tessera cold / median',
     'ORT-web WebGPU cold / median',
-    'median ratio T/ORT',
-    'cold ratio T/ORT',
+    'TF.js WebGPU cold / median',
+    'median T / min(ORT, TF.js)',
+    'cold T / min(ORT, TF.js)',
     'ORT-web WASM median',
     'onnxruntime-node median',
-    'rel L2 vs PyTorch (T / ORT-webgpu / WASM)',
+    'rel L2 vs PyTorch (T / ORT-webgpu / TF.js / WASM)',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const t = r.tessera;
-    const o = r.ortWebgpu;
-    const ok = (f?: RuntimeFigures) => (f?.ok ? f : undefined);
     lines.push(
-      `| ${r.model}${r.gmacs !== undefined ? ` (${r.gmacs.toFixed(3)})` : ''} | ${cell(t, 'cold')} / ${cell(t, 'median')} | ${cell(o, 'cold')} / ${cell(o, 'median')} | ` +
-        `${fmtRatio(ratio(ok(t)?.medianMs, ok(o)?.medianMs))} | ${fmtRatio(ratio(ok(t)?.coldMs, ok(o)?.coldMs))} | ${cell(r.ortWasm, 'median')} | ` +
-        `${cell(r.ortNode, 'median')} | ${fmtErr(ok(t)?.relL2)} / ${fmtErr(ok(o)?.relL2)} / ${fmtErr(ok(r.ortWasm)?.relL2)} |`,
+      `| ${r.model}${r.gmacs !== undefined ? ` (${r.gmacs.toFixed(3)})` : ''} | ${cell(t, 'cold')} / ${cell(t, 'median')} | ` +
+        `${cell(r.ortWebgpu, 'cold')} / ${cell(r.ortWebgpu, 'median')} | ${cell(r.tfjsWebgpu, 'cold')} / ${cell(r.tfjsWebgpu, 'median')} | ` +
+        `${ratioCell(r, 'median')} | ${ratioCell(r, 'cold')} | ${cell(r.ortWasm, 'median')} | ${cell(r.ortNode, 'median')} | ` +
+        `${fmtErr(ok(t)?.relL2)} / ${fmtErr(ok(r.ortWebgpu)?.relL2)} / ${fmtErr(ok(r.tfjsWebgpu)?.relL2)} / ${fmtErr(ok(r.ortWasm)?.relL2)} |`,
     );
   }
   const failures = rows.flatMap((r) =>
@@ -98,6 +124,7 @@ export function markdownTable(rows: readonly ModelRow[]): string {
       [
         ['Tessera', r.tessera],
         ['ORT-web WebGPU', r.ortWebgpu],
+        ['TF.js WebGPU', r.tfjsWebgpu],
         ['ORT-web WASM', r.ortWasm],
         ['onnxruntime-node', r.ortNode],
       ] as const
@@ -106,6 +133,25 @@ export function markdownTable(rows: readonly ModelRow[]): string {
       .map(([name, f]) => `- ${r.model}, ${name}: ${f!.error ?? 'failed'}`),
   );
   return [...lines, ...(failures.length ? ['', 'Failures:', ...failures] : [])].join('\n');
+}
+
+/**
+ * Cold start split of one runtime, one row per model: the phases (in the order the runtime reported them, union
+ * over models), then cold = their sum; the page's model fetch, outside cold start, comes first.
+ */
+export function coldSplitTable(rows: readonly ModelRow[], pick: (r: ModelRow) => RuntimeFigures | undefined): string {
+  const usable = rows.filter((r) => ok(pick(r))?.phasesMs);
+  if (!usable.length) return '';
+  const phases: string[] = [];
+  for (const r of usable) for (const k of Object.keys(pick(r)!.phasesMs!)) if (!phases.includes(k)) phases.push(k);
+  const head = ['model', 'fetch (not in cold)', ...phases, 'cold'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of usable) {
+    const f = pick(r)!;
+    const share = (ms: number | undefined) => (ms === undefined ? '–' : `${fmtMs(ms)}${f.coldMs ? ` (${Math.round((100 * ms) / f.coldMs)} %)` : ''}`);
+    lines.push(`| ${r.model} | ${fmtMs(f.fetchMs)} | ${phases.map((p) => share(f.phasesMs![p])).join(' | ')} | ${fmtMs(f.coldMs)} |`);
+  }
+  return lines.join('\n');
 }
 
 /** One line on where Tessera's GPU time went, from session.profile() (shares of the summed dispatch times). */

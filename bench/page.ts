@@ -7,6 +7,8 @@ import '../src/node/browser_entry.js';
 import { Session } from '../src/runtime/session.js';
 import type { ProfileRow } from '../src/backends/webgpu/executor.js';
 import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow } from './page_types.js';
+import { fetchBytes, fullDevice, median, timedRuns } from './page_util.js';
+import { installGpuProbe, tesseraPhases } from './gpu_probe.js';
 
 /** Minimal structural view of the onnxruntime-web API we use (the module is imported at run time from /ort/). */
 interface OrtTensor {
@@ -23,31 +25,6 @@ interface OrtModule {
   env: { logLevel?: string; wasm: { numThreads?: number; wasmPaths?: string; proxy?: boolean } };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
   InferenceSession: { create(bytes: Uint8Array, options: unknown): Promise<OrtSession> };
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`fetch ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Runs `once` repeatedly: at least minReps, at most reps, stopping early once maxSeconds went into it. */
-async function timedRuns(spec: JobSpec, once: () => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < spec.reps) {
-    const t0 = performance.now();
-    await once();
-    times.push(performance.now() - t0);
-    if (times.length >= spec.minReps && performance.now() - start > spec.maxSeconds * 1000) break;
-  }
-  return times;
 }
 
 function summarizeProfile(rows: ProfileRow[], wallMs: number, gpuMs: number | null, timestampQuery: boolean): JobProfile {
@@ -73,9 +50,12 @@ function summarizeProfile(rows: ProfileRow[], wallMs: number, gpuMs: number | nu
 async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
   const r: JobResult = { runtime: 'tessera', ok: false, notes: [] };
   const feedsFor = (s: Session) => ({ [s.inputs[0]!.name]: { dtype: 'f32' as const, shape: spec.inputShape, data: input } });
+  const probe = installGpuProbe();
   const t0 = performance.now();
   const session = await Session.create(model, { backend: 'webgpu' });
   const t1 = performance.now();
+  r.phasesMs = tesseraPhases(probe, t0, t1);
+  r.notes!.push(`weights uploaded: ${(probe.uploadBytes / 2 ** 20).toFixed(1)} MiB in ${probe.uploadBuffers} buffers; ${probe.pipelines} pipelines`);
   r.device = session.deviceDescription;
   const feeds = feedsFor(session);
   let out = Object.values(await session.run(feeds))[0]!;
@@ -83,6 +63,7 @@ async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array)
   r.createMs = t1 - t0;
   r.firstRunMs = t2 - t1;
   r.coldMs = t2 - t0;
+  r.phasesMs['first run'] = r.firstRunMs;
   const afterFirst = session.gpuStats();
   r.runsMs = await timedRuns(spec, async () => {
     out = Object.values(await session.run(feeds))[0]!;
@@ -109,29 +90,6 @@ async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array)
   session.release();
   r.ok = true;
   return r;
-}
-
-const COMPUTE_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-] as const;
-
-/** A device with every adapter feature and the adapter's full compute/buffer limits (defaults are 128/256 MiB). */
-async function fullDevice(): Promise<{ device: GPUDevice; description: string }> {
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no WebGPU adapter');
-  const requiredLimits: Record<string, number> = {};
-  for (const k of COMPUTE_LIMITS) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({ requiredFeatures: [...adapter.features] as GPUFeatureName[], requiredLimits });
-  const info = adapter.info;
-  return { device, description: [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') };
 }
 
 async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
@@ -186,10 +144,14 @@ async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Array): Pr
 const tesseraBench = {
   async runJob(spec: JobSpec): Promise<JobResult> {
     try {
+      const tf0 = performance.now();
       const model = await fetchBytes(spec.modelUrl);
+      const fetchMs = performance.now() - tf0;
       const raw = await fetchBytes(spec.inputUrl);
       const input = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-      return spec.runtime === 'tessera' ? await runTessera(spec, model, input) : await runOrt(spec, model, input);
+      const r = spec.runtime === 'tessera' ? await runTessera(spec, model, input) : await runOrt(spec, model, input);
+      r.fetchMs = fetchMs;
+      return r;
     } catch (e) {
       const err = e as Error;
       return { runtime: spec.runtime, ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}` };

@@ -1,13 +1,15 @@
-/** Messages between the Node side of the benchmark (bench/run.ts) and its in-page half (bench/page.ts). */
+/** Messages between the Node side of the benchmark (bench/run.ts) and its in-page halves (bench/page.ts, page_tfjs.ts). */
 
-export type RuntimeName = 'tessera' | 'ort-webgpu' | 'ort-wasm';
+export type RuntimeName = 'tessera' | 'ort-webgpu' | 'ort-wasm' | 'tfjs-webgpu';
 /** Runtimes with results: the in-page ones plus onnxruntime-node (run in the Node process). */
 export type ResultRuntime = RuntimeName | 'ort-node';
 
 export interface JobSpec {
   runtime: RuntimeName;
-  /** Same-origin URLs served by the harness. */
+  /** Same-origin URLs served by the harness. The ONNX file; for TF.js the lowered program's weight blob. */
   modelUrl: string;
+  /** TF.js only: the lowered program (JSON, bench/tfjs_program.ts). */
+  tfjsProgramUrl?: string;
   inputUrl: string;
   inputShape: number[];
   /** Timed steady-state runs wanted (after the cold first run). */
@@ -19,7 +21,7 @@ export interface JobSpec {
   ortModule?: string;
   /** ORT-web WASM threads (needs a crossOriginIsolated page). */
   wasmThreads?: number;
-  /** Tessera: also run session.profile() once after timing. */
+  /** Tessera: also run session.profile() once after timing; TF.js: one tf.time() run. */
   profile?: boolean;
 }
 
@@ -53,6 +55,10 @@ export interface JobResult {
   importMs?: number;
   /** Adapter + device request (ORT: done by the bench with full limits; Tessera: inside Session.create). */
   deviceMs?: number;
+  /** Fetch of the model bytes in the page (not part of cold start, for any runtime). */
+  fetchMs?: number;
+  /** Where the cold start went (Tessera: bench/gpu_probe.ts; TF.js: bench/page_tfjs.ts), in order; sums to coldMs. */
+  phasesMs?: Record<string, number>;
   /** Session creation (ORT: includes device request and WASM instantiation). */
   createMs?: number;
   firstRunMs?: number;

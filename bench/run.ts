@@ -4,9 +4,11 @@
  * For each model, each runtime runs as its own job in a freshly launched headless Chromium (a new temporary profile:
  * no shader or pipeline cache carries over from another job): Tessera (Session.create from the ONNX bytes, WebGPU),
  * ONNX Runtime Web's WebGPU provider (the C++ EP bundle, ort.webgpu.bundle.min.mjs, on a device with the adapter's
- * full buffer limits) and its WASM backend; then onnxruntime-node in this process. Same ONNX file, same seeded input;
- * every output is compared with PyTorch's (rel L2). Prints a Markdown table and writes bench/results/<date>-<model>.json
- * and bench/results/latest.md.
+ * full buffer limits), TensorFlow.js's WebGPU backend (the same ONNX file lowered to tfjs ops in this process by
+ * bench/tfjs_program.ts, like tfjs-converter, and run by bench/page_tfjs.ts on a device with the same limits) and
+ * ORT's WASM backend; then onnxruntime-node in this process. Same ONNX file, same seeded input; every output is
+ * compared with PyTorch's (rel L2). Prints a Markdown table and writes bench/results/<date>-<model>.json,
+ * bench/results/latest.md and bench/results/latest.svg (Tessera / min(ORT-web WebGPU, TF.js) per model).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,14 +20,17 @@ import { importOnnx } from '../src/import/onnx/index.js';
 import { inferShapes } from '../src/graph/infer.js';
 import { graphStats } from '../src/graph/stats.js';
 import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js';
-import { markdownTable, median, profileLine, relL2, type ModelRow, type RuntimeFigures } from './metrics.js';
+import { coldSplitTable, markdownTable, median, profileLine, relL2, type ModelRow, type RuntimeFigures } from './metrics.js';
+import { ratioChartSvg } from './chart.js';
+import { tfjsProgramFromOnnx, type LoweredModel } from './tfjs_program.js';
 import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
 import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE_ENTRY = join(here, 'page.ts');
+const TFJS_PAGE_ENTRY = join(here, 'page_tfjs.ts');
 const ORT_DIST = join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-const ORT_MODULES: Record<Exclude<RuntimeName, 'tessera'>, string> = {
+const ORT_MODULES: Partial<Record<RuntimeName, string>> = {
   'ort-webgpu': '/ort/ort.webgpu.bundle.min.mjs', // C++ WebGPU EP (what `import "onnxruntime-web/webgpu"` resolves to)
   'ort-wasm': '/ort/ort.wasm.bundle.min.mjs',
 };
@@ -41,6 +46,8 @@ interface Loaded {
   inputShape: number[];
   expected: Float32Array;
   gmacs?: number;
+  /** The TF.js program and weights (lowered once per model, only when that runtime runs), or why it failed. */
+  tfjs?: { lowered?: LoweredModel; error?: string; ms?: number };
 }
 
 function loadModel(name: string): Loaded {
@@ -75,8 +82,9 @@ let chromiumVersion = 'unknown';
 /** One runtime on one model, in a freshly launched Chromium. */
 async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
   const info = modelInfo(name);
+  if (runtime === 'tfjs-webgpu' && !m.tfjs?.lowered) return { runtime, ok: false, error: m.tfjs?.error ?? 'no TF.js program' };
   const session = await startBrowserSession({
-    entry: PAGE_ENTRY,
+    entry: runtime === 'tfjs-webgpu' ? TFJS_PAGE_ENTRY : PAGE_ENTRY,
     staticDirs: { '/ort/': ORT_DIST },
     crossOriginIsolated: true,
     args: CHROMIUM_EXTRA_ARGS,
@@ -84,17 +92,19 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
   });
   try {
     chromiumVersion = session.browser.version();
+    const lowered = runtime === 'tfjs-webgpu' ? m.tfjs!.lowered! : undefined;
     const spec: JobSpec = {
       runtime,
-      modelUrl: session.serveBytes(m.model),
+      modelUrl: session.serveBytes(lowered ? new Uint8Array(lowered.weights.buffer, lowered.weights.byteOffset, lowered.weights.byteLength) : m.model),
+      tfjsProgramUrl: lowered ? session.serveBytes(new TextEncoder().encode(JSON.stringify(lowered.program))) : undefined,
       inputUrl: session.serveBytes(new Uint8Array(m.input.buffer, m.input.byteOffset, m.input.byteLength)),
       inputShape: m.inputShape,
       reps: args.reps ?? info.reps,
       maxSeconds: args.maxSeconds ?? info.maxSeconds,
       minReps: Math.min(3, args.reps ?? info.reps),
-      ortModule: runtime === 'tessera' ? undefined : ORT_MODULES[runtime],
+      ortModule: ORT_MODULES[runtime],
       wasmThreads: runtime === 'ort-wasm' ? Math.max(1, cpus().length) : undefined,
-      profile: runtime === 'tessera' && args.profile,
+      profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
     };
     const run = session.page.evaluate((s) => (globalThis as unknown as { tesseraBench: { runJob(s: JobSpec): Promise<JobResult> } }).tesseraBench.runJob(s), spec);
     return await withTimeout(run, args.jobTimeoutSeconds, `${runtime} on ${name}`);
@@ -133,7 +143,15 @@ async function ortNodeJob(m: Loaded, name: string, args: BenchArgs): Promise<Job
 function figures(r: JobResult | undefined, expected: Float32Array): RuntimeFigures | undefined {
   if (!r) return undefined;
   if (!r.ok) return { ok: false, error: r.error };
-  return { ok: true, coldMs: r.coldMs, medianMs: r.medianMs, reps: r.runsMs?.length, relL2: r.output ? relL2(r.output, expected) : undefined };
+  return {
+    ok: true,
+    coldMs: r.coldMs,
+    medianMs: r.medianMs,
+    reps: r.runsMs?.length,
+    relL2: r.output ? relL2(r.output, expected) : undefined,
+    phasesMs: r.phasesMs,
+    fetchMs: r.fetchMs,
+  };
 }
 
 function describe(r: JobResult, expected: Float32Array): string {
@@ -167,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
   const rows: ModelRow[] = [];
   const profiles: string[] = [];
   const loads: number[] = [];
-  const browserRuntimes = (['tessera', 'ort-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
+  const browserRuntimes = (['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
 
   for (const name of args.models) {
     log(`== ${name}`);
@@ -178,6 +196,16 @@ async function main(argv: string[]): Promise<number> {
       log(`  ${(e as Error).name}: ${(e as Error).message}`);
       rows.push({ model: name, tessera: { ok: false, error: (e as Error).message } });
       continue;
+    }
+    if (browserRuntimes.includes('tfjs-webgpu')) {
+      const t = performance.now();
+      try {
+        m.tfjs = { lowered: tfjsProgramFromOnnx(m.model) };
+      } catch (e) {
+        m.tfjs = { error: `${(e as Error).name}: ${(e as Error).message}` };
+      }
+      m.tfjs.ms = performance.now() - t;
+      log(`  tfjs program: ${m.tfjs.lowered ? `${m.tfjs.lowered.program.steps.length} steps, ${(m.tfjs.lowered.weights.byteLength / 2 ** 20).toFixed(1)} MiB weights` : m.tfjs.error} (lowered in ${m.tfjs.ms.toFixed(0)} ms, offline)`);
     }
     const results: JobResult[] = [];
     for (const runtime of browserRuntimes) {
@@ -205,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
       gmacs: m.gmacs,
       tessera: figures(by('tessera'), m.expected),
       ortWebgpu: figures(by('ort-webgpu'), m.expected),
+      tfjsWebgpu: figures(by('tfjs-webgpu'), m.expected),
       ortWasm: figures(by('ort-wasm'), m.expected),
       ortNode: figures(by('ort-node'), m.expected),
     };
@@ -212,7 +241,8 @@ async function main(argv: string[]): Promise<number> {
     const record = {
       date: new Date().toISOString(),
       command: argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench',
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, chromium: chromiumVersion, onnxruntimeWeb: ortWebVersion() },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, chromium: chromiumVersion, onnxruntimeWeb: ortWebVersion(), tfjs: tfjsVersion() },
+      tfjsProgram: m.tfjs?.lowered ? { steps: m.tfjs.lowered.program.steps.length, passes: m.tfjs.lowered.program.passes, ops: m.tfjs.lowered.program.ops, loweringMs: m.tfjs.ms } : m.tfjs,
       model: name,
       gmacs: m.gmacs,
       files: m.files,
@@ -224,25 +254,42 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const table = markdownTable(rows);
+  const tesseraSplit = coldSplitTable(rows, (r) => r.tessera);
+  const tfjsSplit = coldSplitTable(rows, (r) => r.tfjsWebgpu);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   const command = argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench';
   const md = [
     `# Benchmark ${new Date().toISOString()}`,
     '',
     `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, headless Chromium ${chromiumVersion} ` +
-      `(WebGPU on the adapter Chromium picks; SwiftShader here), onnxruntime-web ${ortWebVersion()}, Node ${process.version}; ${minutes} min.`,
+      `(WebGPU on the adapter Chromium picks; SwiftShader here), onnxruntime-web ${ortWebVersion()}, TF.js ${tfjsVersion()} (WebGPU backend), Node ${process.version}; ${minutes} min.`,
     'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
-    'input upload and output readback. Ratios are Tessera / ORT-web WebGPU (lower is better for Tessera).',
+    'input upload and output readback. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in',
+    'brackets; lower is better for Tessera). TF.js runs the same ONNX weights lowered to tfjs ops (bench/tfjs_program.ts).',
     `Machine load (1-min average) when jobs started: ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–'} on ${cpus().length} cores.`,
     '',
     table,
     '',
+    ...(tesseraSplit ? ['Tessera cold start split (bench/gpu_probe.ts: parse + passes until the adapter request, device, weight upload =', 'mapped storage buffers, pipeline compile = first shader module to last pipeline, other = planning, WGSL, bind groups):', '', tesseraSplit, ''] : []),
+    ...(tfjsSplit ? ['TF.js cold start split (bench/page_tfjs.ts; compile-only pass = WEBGPU_ENGINE_COMPILE_ONLY run, also uploads the weights):', '', tfjsSplit, ''] : []),
+    '![Tessera / min(ORT-web WebGPU, TF.js WebGPU)](latest.svg)',
+    '',
     ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries):", '', ...profiles, ''] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'latest.md'), md);
+  writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, SwiftShader WebGPU, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; bench/results/latest.md`));
   console.log(table);
-  log(`wrote ${join(outDir, 'latest.md')} and ${args.models.length} JSON file(s) in ${minutes} min`);
+  if (tesseraSplit) console.log(`\nTessera cold start split:\n${tesseraSplit}`);
+  log(`wrote ${join(outDir, 'latest.md')}, latest.svg and ${args.models.length} JSON file(s) in ${minutes} min`);
   return rows.every((r) => r.tessera?.ok) ? 0 : 1;
+}
+
+function tfjsVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function ortWebVersion(): string {

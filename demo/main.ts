@@ -6,7 +6,7 @@
  *                 ?backend=auto|webgpu|cpu  ?nocache=1
  */
 import { loadCached, type DownloadProgress } from '../src/cache/index.js';
-import { imageToInput, type ImageInput } from '../src/image/index.js';
+import { preprocessImage, type ImageInput } from '../src/image/index.js';
 import { batchToTensor, inputGeometry, normalizationFor } from '../src/io/preprocess.js';
 import { preprocessingMetadata } from '../src/image/index.js';
 import type { Tensor } from '../src/graph/ir.js';
@@ -81,6 +81,8 @@ let worker: Worker | undefined;
 let loaded: Loaded | undefined;
 let loadToken = 0;
 let lastImage: ImageInput | undefined;
+/** Where the last image was preprocessed (shown with the latency). */
+let preprocessedOn: 'gpu' | 'cpu' | undefined;
 let webcamStream: MediaStream | undefined;
 let accuracyRunning = false;
 let accuracyStop = false;
@@ -134,17 +136,19 @@ async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label
     void session.release();
     return;
   }
-  loaded = { session, entry, label, fileBytes };
+  const m: Loaded = { session, entry, label, fileBytes };
+  loaded = m;
   ui.modelStatus.textContent = `${fromText}. ${label} ready in ${formatMs(session.loadMs)}.`;
   ui.modelStatus.dataset['source'] = source;
   showBackend(session);
-  renderFacts(loaded);
+  renderFacts(m);
   configureInputs(entry?.dataset ?? guessDataset(session));
   setState('ready');
   // The first image: the last one the user gave, else the first sample.
   if (lastImage) await classify(lastImage);
   else if (!ui.samplesBlock.hidden) await selectSample(0);
-  loaded.measured = measureSteady(token);
+  // `loaded` may already be another model: the first classification awaits, and the user can open a file meanwhile.
+  m.measured = measureSteady(token);
 }
 
 async function loadEntry(entry: ModelEntry): Promise<void> {
@@ -265,7 +269,11 @@ async function classifyNow(src: ImageInput): Promise<void> {
   if (!m) return;
   let input: Tensor;
   try {
-    input = imageToInput(src, { inputShape: m.session.inputs[0]!.shape, metadata: m.session.metadata });
+    // On the page's GPU where WebGPU can take the source (same rule and result as the CPU path), else on the CPU.
+    const pre = await preprocessImage(src, { inputShape: m.session.inputs[0]!.shape, metadata: m.session.metadata }, { backend: BACKEND === 'cpu' ? 'cpu' : 'auto' });
+    input = pre.tensor;
+    preprocessedOn = pre.backend;
+    if (pre.fallbackReason && 'gpu' in navigator) console.info(`image preprocessing on the CPU: ${pre.fallbackReason}`);
     await drawPreview(src);
     drawModelView(input, m);
   } catch (e) {
@@ -294,6 +302,8 @@ function renderLatency(m: Loaded, lastMs?: number): void {
   const parts = [`first run ${m.firstMs !== undefined ? formatMs(m.firstMs) : '…'}`];
   parts.push(m.steadyMs !== undefined ? `steady ${formatMs(m.steadyMs)} (median of ${STEADY_RUNS})` : 'steady: measuring…');
   if (lastMs !== undefined) parts.push(`this image ${formatMs(lastMs)}`);
+  if (preprocessedOn) parts.push(`image preprocessed on the ${preprocessedOn.toUpperCase()}`);
+  ui.latency.dataset['preprocess'] = preprocessedOn ?? '';
   ui.latency.textContent = `Latency (page → worker → ${m.session.backend === 'webgpu' ? 'GPU' : 'CPU'} → page): ${parts.join(' · ')}`;
   ui.latency.dataset['first'] = String(m.firstMs ?? '');
   ui.latency.dataset['steady'] = String(m.steadyMs ?? '');

@@ -174,6 +174,26 @@ describe('demo page', () => {
     await page.close();
   }, 360_000);
 
+  it('classifies a digit drawn on the pad with the XNOR LeNet (binary layers shown in the model facts)', async () => {
+    const page = await open('?model=xnor-lenet-mnist');
+    await modelLoaded(page);
+    await expect.poll(() => page.locator('#draw-pad').isVisible()).toBe(true);
+    expect(await page.locator('.sample').first().isVisible()).toBe(false); // CIFAR samples hidden for a digit model
+    expect(await page.locator('#facts dd[data-fact="Binary layers"]').innerText()).toMatch(/^2\b/);
+    // A user draws a "1": one vertical stroke down the middle of the pad.
+    const box = (await page.locator('#draw-pad').boundingBox())!;
+    await page.evaluate(() => document.querySelector('#top5')!.replaceChildren());
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.18);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.18 + (0.64 * i) / 12));
+    await page.mouse.up();
+    await page.waitForSelector('#top5 li', { timeout: 60_000 });
+    const top5 = await page.$$eval('#top5 li', (lis) => lis.map((li) => (li as HTMLElement).dataset['label']!));
+    expect(top5[0]).toBe('1');
+    await page.screenshot({ path: `${ARTIFACTS}demo-mnist.png`, fullPage: true });
+    await page.close();
+  });
+
   it('raised no uncaught page errors', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -10,6 +10,21 @@ fn mask_of(j: u32) -> u32 {
   return select(0xffffffffu, u.last_mask, j == WORDS - 1u);
 }
 
+// Input column iw of the tap row: (word index of its first channel word, 1 if inside the image else 0).
+fn tap_col(row: u32, row_ok: bool, iw: i32) -> vec2<u32> {
+  let ok = row_ok && iw >= 0 && iw < i32(u.in_w);
+  return vec2<u32>((row + u32(clamp(iw, 0, i32(u.in_w) - 1))) * WORDS, select(0u, 1u, ok));
+}
+
+// Word j of an input column: (sign bits, counted bits); outside the image nothing counts, or (PAD_MINUS_ONE)
+// all real channels count as -1 (sign bits 0).
+fn in_word(col: vec2<u32>, j: u32, m: u32) -> vec2<u32> {
+  let ok = col.y != 0u;
+  var nz = m;
+  nz = bitcast<u32>(xp[u.plane + col.x + j]); // @if ZERO_SIGN_ZERO
+  return vec2<u32>(select(0u, bitcast<u32>(xp[col.x + j]), ok), select(select(0u, m, PAD_MINUS_ONE != 0u), nz, ok));
+}
+
 fn store(n: u32, oc0: u32, oh: u32, ow: u32, pc: vec4<u32>, counted: u32) {
   if (ow >= u.out_w) { return; }
   for (var k = 0u; k < 4u; k++) {
@@ -49,34 +64,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var kh = 0u; kh < KH; kh++) {
     let ih = ih0 + i32(kh * u.dil_h);
     let row_ok = ih >= 0 && ih < i32(u.in_h);
-    let row = u32(clamp(ih, 0, i32(u.in_h) - 1)) * u.in_w;
+    let row = (n * u.in_h + u32(clamp(ih, 0, i32(u.in_h) - 1))) * u.in_w;
     for (var kw = 0u; kw < KW; kw++) {
+      // The 4 columns written out, not looped: SwiftShader pays for every loop iteration's lane-mask bookkeeping.
       let iw = iw0 + i32(kw * u.dil_w);
-      var ok = vec4<bool>(false);
-      var base = vec4<u32>(0u);
-      for (var c = 0u; c < 4u; c++) {
-        let iwc = iw + i32(c) * sw;
-        ok[c] = row_ok && iwc >= 0 && iwc < i32(u.in_w);
-        base[c] = ((n * u.in_h * u.in_w) + row + u32(clamp(iwc, 0, i32(u.in_w) - 1))) * WORDS;
-      }
+      let c0 = tap_col(row, row_ok, iw);
+      let c1 = tap_col(row, row_ok, iw + sw);
+      let c2 = tap_col(row, row_ok, iw + 2 * sw);
+      let c3 = tap_col(row, row_ok, iw + 3 * sw);
       let wbase = ((ocb * KH + kh) * KW + kw) * WORDS;
       for (var j = 0u; j < WORDS; j++) {
         let wv = bitcast<vec4<u32>>(w[wbase + j]);
         let m = mask_of(j);
-        var xs = vec4<u32>(0u);
-        var nz = vec4<u32>(0u);
-        for (var c = 0u; c < 4u; c++) {
-          let xw = bitcast<u32>(xp[base[c] + j]);
-          var mc = m;
-          mc = bitcast<u32>(xp[u.plane + base[c] + j]); // @if ZERO_SIGN_ZERO
-          xs[c] = select(0u, xw, ok[c]);
-          nz[c] = select(select(0u, m, PAD_MINUS_ONE != 0u), mc, ok[c]);
-        }
-        pc0 += countOneBits((vec4<u32>(xs[0]) ^ wv) & vec4<u32>(nz[0]));
-        pc1 += countOneBits((vec4<u32>(xs[1]) ^ wv) & vec4<u32>(nz[1]));
-        pc2 += countOneBits((vec4<u32>(xs[2]) ^ wv) & vec4<u32>(nz[2]));
-        pc3 += countOneBits((vec4<u32>(xs[3]) ^ wv) & vec4<u32>(nz[3]));
-        counted += countOneBits(nz);
+        let x0 = in_word(c0, j, m);
+        let x1 = in_word(c1, j, m);
+        let x2 = in_word(c2, j, m);
+        let x3 = in_word(c3, j, m);
+        pc0 += countOneBits((vec4<u32>(x0.x) ^ wv) & vec4<u32>(x0.y));
+        pc1 += countOneBits((vec4<u32>(x1.x) ^ wv) & vec4<u32>(x1.y));
+        pc2 += countOneBits((vec4<u32>(x2.x) ^ wv) & vec4<u32>(x2.y));
+        pc3 += countOneBits((vec4<u32>(x3.x) ^ wv) & vec4<u32>(x3.y));
+        counted += countOneBits(vec4<u32>(x0.y, x1.y, x2.y, x3.y));
       }
     }
   }

@@ -55,6 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var xq = n * u.in_c * quads; // @if X4
   var xr = n * u.in_c * u.hw; // @if X1
   var widx = ocb * 2u;
+  let xs_base = n * u.xs_batch_stride; // @if IN_SCALE
   for (var ic = 0u; ic < u.in_c; ic++) {
     let x0 = x_at4(xq + q0); // @if X4
     let x1 = x_at4(xq + q1); // @if X4
@@ -66,8 +67,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let x2 = vec4<f32>(x_at(xr + e2.x), x_at(xr + e2.y), x_at(xr + e2.z), x_at(xr + e2.w)); // @if X1
     let x3 = vec4<f32>(x_at(xr + e3.x), x_at(xr + e3.y), x_at(xr + e3.z), x_at(xr + e3.w)); // @if X1
     xr += u.hw; // @if X1
-    let wa = w_at4(widx);
-    let wb = w_at4(widx + 1u);
+    var wa = w_at4(widx);
+    var wb = w_at4(widx + 1u);
+    // ChannelScaleConv: the input's per-(n, ic) scale, folded into this channel's weights (@if IN_SCALE).
+    let sc = xs_at(xs_base + ic * u.xs_channel_stride); // @if IN_SCALE
+    wa *= sc; wb *= sc; // @if IN_SCALE
     widx += wstep;
     c00 += x0 * wa.x; c01 += x1 * wa.x; c02 += x2 * wa.x; c03 += x3 * wa.x;
     c10 += x0 * wa.y; c11 += x1 * wa.y; c12 += x2 * wa.y; c13 += x3 * wa.y;

@@ -1,92 +1,216 @@
 /**
  * Rebuilds the demo's default models in models/ from the pretrained checkpoints in ../shared/data/pretrained:
  *
- *   npx tsx tools/make_default_models.ts [--fp32]
+ *   npx tsx tools/make_default_models.ts [--only ID,ID...] [--fp32]
  *
- * For each model: export to ONNX with tools/export_cifar_resnet.py (Debian's /usr/bin/python3 with torch), measure
- * PyTorch's top-1 on the CIFAR-10 test set (all 10,000 images and the first 200), convert with the Tessera CLI
- * (float16 weight storage unless --fp32), then write
- *   - models/index.json            the manifest the demo reads (file, SHA-256, size, accuracy figures, provenance)
- *   - e2e/expected_accuracy.json   PyTorch's correct count on the first 200 test images (asserted by the e2e test)
- * Needs: /usr/bin/python3 with torch + onnx, ../shared/data/{pretrained,cifar10}. Nothing else of the repo changes.
+ * For each model: export to ONNX with the repository's PyTorch exporter (Debian's /usr/bin/python3 with torch),
+ * which also measures PyTorch's top-1 on the test set; convert with the Tessera CLI (`tessera convert`: optimize +
+ * binarize, float weights as float16 where that keeps the accuracy, see MODELS); for the MNIST models, measure the
+ * converted file with `tessera eval` (CPU backend) and compare its predictions with PyTorch's. Then write
+ *   - models/index.json            the manifest the demo reads (file, SHA-256, size, accuracy figures, input
+ *                                  preprocessing, provenance); entries of models not rebuilt (--only) are kept, with
+ *                                  their file facts refreshed from the file
+ *   - e2e/expected_accuracy.json   PyTorch's correct count on the first 200 CIFAR-10 test images (when ResNet-20 is
+ *                                  rebuilt; asserted by the e2e test)
+ *   - models/LICENSE-*             the checkpoints' license texts
+ * Needs: /usr/bin/python3 with torch + onnx, ../shared/data/{pretrained,cifar10,mnist}.
+ *
+ * --fp32 stores every model's float weights as float32. ResNet-20/56 in the repository were converted before
+ * `tessera convert` optimised graphs (their files hold the exporter's Conv + Relu graph); rebuilding them now writes
+ * fused graphs with the same weights.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readTessera, readTesseraHeader } from '../src/format/index.js';
 
 const PYTHON = '/usr/bin/python3';
 const SHARED = '../shared/data';
 const CIFAR_DIR = `${SHARED}/cifar10`;
+const MNIST_DIR = `${SHARED}/mnist`;
 const E2E_LIMIT = 200;
-const fp16 = !process.argv.includes('--fp32');
+const allFp32 = process.argv.includes('--fp32');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean)) : undefined;
+
+interface Accuracy {
+  correct: number;
+  total: number;
+}
 
 interface ModelSpec {
   id: string;
   title: string;
-  depth: number;
+  dataset: 'cifar10' | 'mnist';
   /** Test accuracy (%) the checkpoint's authors published. */
   published: number;
+  /** Float weight storage. Binary layers are 1 bit per weight either way. */
+  weights: 'f16' | 'f32';
+  /** Exports `onnx` and returns PyTorch's accuracy (on the first `limit` test images when given). */
+  exportOnnx(onnx: string, limit?: number, predictions?: string): Accuracy;
+  source: string;
+  license: string;
+  /** [checkpoint folder's license file, name under models/]. */
+  licenseFile: [string, string];
 }
 
-const RESNETS: ModelSpec[] = [
-  { id: 'resnet20-cifar10', title: 'ResNet-20 (CIFAR-10)', depth: 20, published: 91.73 },
-  { id: 'resnet56-cifar10', title: 'ResNet-56 (CIFAR-10)', depth: 56, published: 93.39 },
-];
-// Slot: the XNOR LeNet for MNIST (../shared/data/pretrained/cooooorn-pytorch-xnor-net) is added here once the binary
-// ops land; its manifest entry uses dataset 'mnist' so the demo shows the drawing pad for it.
+const AKAMASTER_LICENSE: [string, string] = [`${SHARED}/pretrained/akamaster-resnet-cifar10/LICENSE`, 'LICENSE-akamaster-resnet-cifar10'];
+const XNOR_LICENSE: [string, string] = [`${SHARED}/pretrained/cooooorn-pytorch-xnor-net/LICENSE`, 'LICENSE-cooooorn-pytorch-xnor-net'];
 
-function pytorchAccuracy(depth: number, onnxPath: string, limit?: number): { correct: number; total: number } {
-  const args = ['tools/export_cifar_resnet.py', '--depth', String(depth), '--dynamic-batch', '-o', onnxPath, '--verify-cifar', CIFAR_DIR];
-  if (limit !== undefined) args.push('--limit', String(limit));
+function python(args: string[], pattern: RegExp): Accuracy {
   const out = execFileSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const m = /CIFAR-10 test: (\d+)\/(\d+) correct/.exec(out);
+  const m = pattern.exec(out);
   if (!m) throw new Error(`could not read PyTorch's accuracy from:\n${out}`);
   return { correct: Number(m[1]), total: Number(m[2]) };
 }
 
+function resnet(depth: number, published: number): ModelSpec {
+  return {
+    id: `resnet${depth}-cifar10`,
+    title: `ResNet-${depth} (CIFAR-10)`,
+    dataset: 'cifar10',
+    published,
+    // f16 keeps ResNet-20's 10,000 predictions (ResNet-56: 1 of 1,000 flips, accuracy holds); see models/README.md.
+    weights: 'f16',
+    exportOnnx(onnx, limit) {
+      const args = ['tools/export_cifar_resnet.py', '--depth', String(depth), '--dynamic-batch', '-o', onnx, '--verify-cifar', CIFAR_DIR];
+      if (limit !== undefined) args.push('--limit', String(limit));
+      return python(args, /CIFAR-10 test: (\d+)\/(\d+) correct/);
+    },
+    source: `akamaster/pytorch_resnet_cifar10 resnet${depth} checkpoint (see models/README.md)`,
+    license: 'BSD-2-Clause (models/LICENSE-akamaster-resnet-cifar10)',
+    licenseFile: AKAMASTER_LICENSE,
+  };
+}
+
+function xnorNet(model: 'bin_lenet' | 'lenet', id: string, title: string, published: number, weights: 'f16' | 'f32'): ModelSpec {
+  const checkpoint = model === 'bin_lenet' ? 'Bin_LeNet.best9945.pth' : 'LeNet.best9950.pth';
+  return {
+    id,
+    title,
+    dataset: 'mnist',
+    published,
+    weights,
+    exportOnnx(onnx, _limit, predictions) {
+      const args = ['tools/export_xnor.py', model, '-o', onnx, '--verify', '--dynamic-batch'];
+      if (predictions) args.push('--predictions', predictions);
+      return python(args, new RegExp(`${model}: PyTorch (\\d+)/(\\d+) correct`));
+    },
+    source: `cooooorn/Pytorch-XNOR-Net ${checkpoint} checkpoint (see models/README.md)`,
+    license: 'BSD-3-Clause (models/LICENSE-cooooorn-pytorch-xnor-net)',
+    licenseFile: XNOR_LICENSE,
+  };
+}
+
+const MODELS: ModelSpec[] = [
+  resnet(20, 91.73),
+  resnet(56, 93.39),
+  // Binary layers are exact; the float layers stay f32: with f16 weights one of the 10,000 predictions flips
+  // (9946 correct instead of PyTorch's 9945), and f16 would save only 11 KB of 97 KB.
+  xnorNet('bin_lenet', 'xnor-lenet-mnist', 'XNOR-Net LeNet (MNIST, binary)', 99.45, 'f32'),
+  // f16 keeps all 10,000 predictions of the float LeNet and halves its 1.7 MB.
+  xnorNet('lenet', 'lenet-mnist', 'LeNet (MNIST, float)', 99.5, 'f16'),
+];
+
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
+function tessera(args: string[]): string {
+  return execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/cli/main.ts', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Facts read back from a model file: size, hash, float storage, binary layers and input preprocessing. */
+function fileFacts(file: string) {
+  const bytes = readFileSync(join('models', file));
+  const header = readTesseraHeader(new Uint8Array(bytes)).header;
+  const graph = readTessera(new Uint8Array(bytes));
+  const m = graph.metadata;
+  return {
+    bytes: bytes.length,
+    sha256: sha256(bytes),
+    weights: header.tensors.some((t) => t.storage === 'f16') ? 'f16' : 'f32',
+    binaryLayers: graph.nodes.filter((n) => n.op.startsWith('Binary')).length,
+    preprocessing: {
+      inputSize: m.inputSize,
+      colorOrder: m.colorOrder,
+      pixelScale: m.pixelScale,
+      mean: m.mean,
+      std: m.std,
+    },
+  };
+}
+
+/** How many predictions differ: Tessera's --predictions file (a byte per image) vs PyTorch's int64 .npy. */
+function differingPredictions(tesseraFile: string, pytorchNpy: string): number {
+  const out = execFileSync(PYTHON, ['-c', `import numpy as np; a=np.load('${pytorchNpy}'); b=np.fromfile('${tesseraFile}', dtype=np.uint8); assert len(a)==len(b); print(int((a!=b).sum()))`], {
+    encoding: 'utf8',
+  });
+  return Number(out.trim());
+}
+
+type Entry = Record<string, unknown> & { id: string; file: string };
+
+const KEY_ORDER = ['id', 'title', 'file', 'dataset', 'bytes', 'sha256', 'weights', 'binaryLayers', 'publishedAccuracy', 'pytorchAccuracy', 'tesseraAccuracy', 'preprocessing', 'source', 'license'];
+
+/** The entry with its keys in KEY_ORDER (unknown keys last), so a kept entry reads like a rebuilt one. */
+function ordered(entry: Entry): Entry {
+  const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
+  return Object.fromEntries(Object.entries(entry).sort(([a], [b]) => rank(a) - rank(b))) as Entry;
+}
+
+const previous: Entry[] = existsSync('models/index.json') ? (JSON.parse(readFileSync('models/index.json', 'utf8')) as { models: Entry[] }).models : [];
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-models-'));
 try {
-  const entries = [];
-  let expected: unknown;
-  for (const spec of RESNETS) {
-    const onnx = join(tmp, `${spec.id}.onnx`);
-    const full = pytorchAccuracy(spec.depth, onnx);
-    const first = pytorchAccuracy(spec.depth, onnx, E2E_LIMIT);
+  const entries: Entry[] = [];
+  for (const spec of MODELS) {
     const file = `${spec.id}.tessera`;
-    execFileSync('npx', ['tsx', 'src/cli/main.ts', 'convert', onnx, '-o', join('models', file), ...(fp16 ? ['--fp16'] : [])], { stdio: 'inherit' });
-    const bytes = readFileSync(join('models', file));
-    entries.push({
+    if (only && !only.has(spec.id)) {
+      const old = previous.find((e) => e.id === spec.id);
+      if (old && existsSync(join('models', file))) entries.push(ordered({ ...old, ...fileFacts(file) }));
+      continue;
+    }
+    const onnx = join(tmp, `${spec.id}.onnx`);
+    const pytorchPredictions = join(tmp, `${spec.id}.pytorch.npy`);
+    const full = spec.exportOnnx(onnx, undefined, pytorchPredictions);
+    const weights = allFp32 ? 'f32' : spec.weights;
+    tessera(['convert', onnx, '-o', join('models', file), '--name', spec.id, ...(weights === 'f16' ? ['--fp16'] : [])]);
+    const entry: Entry = {
       id: spec.id,
       title: spec.title,
       file,
-      dataset: 'cifar10',
-      bytes: bytes.length,
-      sha256: sha256(bytes),
-      weights: fp16 ? 'f16' : 'f32',
+      dataset: spec.dataset,
+      ...fileFacts(file),
       publishedAccuracy: spec.published,
-      pytorchAccuracy: { correct: full.correct, total: full.total },
-      source: `akamaster/pytorch_resnet_cifar10 resnet${spec.depth} checkpoint (see models/README.md)`,
-      license: 'BSD-2-Clause (models/LICENSE-akamaster-resnet-cifar10)',
-    });
-    if (spec.depth === 20) {
-      expected = {
+      pytorchAccuracy: full,
+    };
+    if (spec.dataset === 'mnist') {
+      const predictions = join(tmp, `${spec.id}.tessera.pred`);
+      const out = tessera(['eval', join('models', file), '--mnist', MNIST_DIR, '--predictions', predictions]);
+      const m = /(\d+)\/(\d+) correct/.exec(out);
+      if (!m) throw new Error(`could not read tessera eval's result from:\n${out}`);
+      entry['tesseraAccuracy'] = { correct: Number(m[1]), total: Number(m[2]), backend: 'cpu', predictionsDifferingFromPytorch: differingPredictions(predictions, pytorchPredictions) };
+    }
+    entry['source'] = spec.source;
+    entry['license'] = spec.license;
+    entries.push(ordered(entry));
+    if (spec.id === 'resnet20-cifar10') {
+      const first = spec.exportOnnx(onnx, E2E_LIMIT);
+      const expected = {
         model: file,
         dataset: 'CIFAR-10 test_batch.bin',
         limit: first.total,
         correct: first.correct,
         howComputed: `/usr/bin/python3 tools/export_cifar_resnet.py --depth 20 --dynamic-batch -o /tmp/r20.onnx --verify-cifar ../shared/data/cifar10 --limit ${E2E_LIMIT} (PyTorch 1.13, float32, CPU), run by tools/make_default_models.ts`,
       };
+      writeFileSync('e2e/expected_accuracy.json', JSON.stringify(expected, null, 1) + '\n');
     }
-    console.log(`${spec.id}: PyTorch ${full.correct}/${full.total}, first ${first.total}: ${first.correct}`);
+    const [licenseSrc, licenseName] = spec.licenseFile;
+    copyFileSync(licenseSrc, join('models', licenseName));
+    chmodSync(join('models', licenseName), 0o644); // the shared copy is read-only
+    console.log(`${spec.id}: PyTorch ${full.correct}/${full.total}${entry['tesseraAccuracy'] ? `, Tessera ${JSON.stringify(entry['tesseraAccuracy'])}` : ''}`);
   }
   writeFileSync('models/index.json', JSON.stringify({ models: entries }, null, 1) + '\n');
-  writeFileSync('e2e/expected_accuracy.json', JSON.stringify(expected, null, 1) + '\n');
-  copyFileSync(`${SHARED}/pretrained/akamaster-resnet-cifar10/LICENSE`, 'models/LICENSE-akamaster-resnet-cifar10');
-  chmodSync('models/LICENSE-akamaster-resnet-cifar10', 0o644); // the shared copy is read-only
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { writeTessera } from '../format/index.js';
 import { inferShapes } from '../graph/infer.js';
 import type { GraphMetadata } from '../graph/ir.js';
-import { graphStats } from '../graph/stats.js';
+import type { BinarySummary } from '../graph/passes/binarize.js';
 import { helpText, numberList, parseArgs, parseNumber, stringFlag, boolFlag, requireOnePositional, type CommandSpec } from './args.js';
 import { CliError, UsageError } from './errors.js';
 import { readTextFile, writeOutputFile } from './files.js';
@@ -11,15 +11,21 @@ import { bytesText, si, thousands } from './format.js';
 import type { CliIo } from './io.js';
 import { parseLabels } from './metadata.js';
 import { loadModel, mainInput } from './model.js';
+import { modelStats } from '../graph/model_stats.js';
+import { convertPipeline } from './pipeline.js';
 
 export const convertSpec: CommandSpec = {
   name: 'convert',
   brief: 'convert an ONNX model to .tessera (with labels and preprocessing metadata)',
-  summary: 'Convert an ONNX model to a .tessera file. Flags override the metadata the exporter stored in ONNX metadata_props.',
+  summary:
+    'Convert an ONNX model to a .tessera file. The graph is optimised (BN folding, epilogue fusion) and layers with exactly binary weights ' +
+    'become bit-packed binary layers (XNOR-Net / BWN); both rewrites are exact. Flags override the metadata the exporter stored in ONNX metadata_props.',
   usage: 'tessera convert MODEL.onnx -o OUT.tessera [options]',
   flags: {
     output: { type: 'string', alias: 'o', value: 'FILE', help: 'output .tessera file (required)' },
-    fp16: { type: 'boolean', help: 'store conv/gemm/matmul/batchnorm weights as float16 (half the size)' },
+    fp16: { type: 'boolean', help: 'store conv/gemm/matmul/batchnorm weights as float16 (half the size; binary layers stay 1 bit)' },
+    'no-optimize': { type: 'boolean', help: 'write the graph as imported (no BN folding / epilogue fusion)' },
+    'no-binarize': { type: 'boolean', help: 'keep exactly binary (XNOR-Net / BWN) layers as float weights, not 1 bit each' },
     labels: { type: 'string', value: 'FILE', help: 'class names, one per line (line i = class i)' },
     mean: { type: 'string', value: 'R,G,B', help: 'per-channel mean, applied after --pixel-scale' },
     std: { type: 'string', value: 'R,G,B', help: 'per-channel standard deviation' },
@@ -48,8 +54,9 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   if (inputSize && model.format === 'onnx' && inp.shape.length === 4 && inp.shape.slice(1).some((d) => d < 0)) {
     model = loadModel(input, 'convert: input model', { inputShapes: { [inp.name]: [inp.shape[0]!, ...inputSize] } });
   }
-  const graph = model.graph;
-  graph.metadata = applyMetadataFlags(graph.metadata, {
+  // Metadata flags first: they are checked against the model as imported, before the (slower) rewrites.
+  const imported = model.graph;
+  imported.metadata = applyMetadataFlags(imported.metadata, {
     labels: stringFlag(args, 'labels'),
     mean: stringFlag(args, 'mean'),
     std: stringFlag(args, 'std'),
@@ -57,16 +64,20 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
     name: stringFlag(args, 'name'),
     inputSize,
   });
-  if (graph.metadata.name === undefined) graph.metadata.name = basename(input).replace(/\.[^.]*$/, '');
-  const channels = graph.metadata.inputSize?.[0] ?? (inp.shape.length === 4 && inp.shape[1]! > 0 ? inp.shape[1] : undefined);
+  if (imported.metadata.name === undefined) imported.metadata.name = basename(input).replace(/\.[^.]*$/, '');
+  const channels = imported.metadata.inputSize?.[0] ?? (inp.shape.length === 4 && inp.shape[1]! > 0 ? inp.shape[1] : undefined);
   for (const key of ['mean', 'std'] as const) {
-    const v = graph.metadata[key];
+    const v = imported.metadata[key];
     if (v && channels !== undefined && v.length !== channels && v.length !== 1)
       throw new UsageError(`convert --${key}: ${v.length} values but the model input has ${channels} channel${channels === 1 ? '' : 's'}`);
   }
 
+  const optimized = !boolFlag(args, 'no-optimize');
+  const binarized = !boolFlag(args, 'no-binarize');
+  const graph = convertPipeline(imported, { optimize: optimized, binarize: binarized });
+
   const shapes = inferShapes(graph);
-  const stats = graphStats(graph, shapes);
+  const stats = modelStats(graph, shapes);
   const classes = graph.outputs[0] ? shapes.get(graph.outputs[0].name)?.shape.at(-1) : undefined;
   const labels = graph.metadata.labels;
   if (labels && classes !== undefined && classes > 0 && labels.length !== classes)
@@ -83,10 +94,22 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   io.out(`  ops:     ${graph.nodes.length} (${ops})`);
   io.out(`  params:  ${thousands(stats.totals.params)}`);
   io.out(`  MACs:    ${si(stats.totals.macs)} per image`);
-  io.out(`  weights: ${boolFlag(args, 'fp16') ? 'float16' : 'float32'}`);
+  io.out(`  passes:  ${[optimized ? 'optimize' : '', binarized ? 'binarize' : ''].filter(Boolean).join(' + ') || 'none'}`);
+  io.out(`  binary:  ${binaryLine(stats.binary, binarized)}`);
+  io.out(`  weights: ${boolFlag(args, 'fp16') ? 'float16' : 'float32'}${stats.binary.layers.length ? ', binary layers 1 bit per weight' : ''}`);
   io.out(`  file:    ${bytesText(bytes.length)} (input ${bytesText(model.fileBytes)})`);
   if (labels) io.out(`  labels:  ${labels.length} (${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ', ...' : ''})`);
   return 0;
+}
+
+/** One line: how many layers became binary and the weight bytes that saved. */
+export function binaryLine(summary: BinarySummary, enabled: boolean): string {
+  if (!enabled) return 'off (--no-binarize)';
+  const n = summary.layers.length;
+  if (n === 0) return 'none (no layer has exactly binary weights)';
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const ops = [...new Set(summary.layers.map((l) => l.op))].join(', ');
+  return `${n} layer${n > 1 ? 's' : ''} (${ops}), weights ${kib(summary.floatBytes)} as f32 -> ${kib(summary.binaryBytes)}, ${kib(summary.savedBytes)} saved`;
 }
 
 interface MetadataFlags {

@@ -2,3 +2,34 @@
 export class ImageInputError extends Error {
   override name = 'ImageInputError';
 }
+
+/**
+ * The part of the source the GPU preprocessing must upload does not fit in one texture (wider or taller than the
+ * device's maxTextureDimension2D, or than the caller's `maxTextureSize`). The CPU path has no such limit:
+ * `preprocessImage` falls back to it.
+ */
+export class ImageTooLargeError extends ImageInputError {
+  override name = 'ImageTooLargeError';
+  constructor(
+    message: string,
+    readonly width: number,
+    readonly height: number,
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * GPU preprocessing failed for a reason other than the image: the device is lost or destroyed, WebGPU reported an
+ * error, or the caller's output buffer cannot take the tensor.
+ */
+export class GpuPreprocessError extends Error {
+  override name = 'GpuPreprocessError';
+  constructor(
+    message: string,
+    readonly kind: 'device-lost' | 'validation' | 'out-of-memory' | 'output' | 'unavailable',
+  ) {
+    super(message);
+  }
+}

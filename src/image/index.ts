@@ -1,5 +1,8 @@
-/** Browser image preprocessing: any image source → the model's normalised NCHW input tensor. */
-export { ImageInputError } from './errors.js';
+/** Browser image preprocessing: any image source → the model's normalised NCHW input tensor, on the CPU or the GPU. */
+export { ImageInputError, ImageTooLargeError, GpuPreprocessError } from './errors.js';
 export { centerCropRect, intermediateSize, type CropRect } from './crop.js';
 export { sourceSize, drawToImageData, type ImageInput, type DrawOptions } from './source.js';
 export { imageToInput, imageDataToU8, readCroppedPixels, modelGeometry, preprocessingMetadata, type ModelInputSpec, type PreprocessOptions } from './preprocess.js';
+export { GpuImagePreprocessor, preprocessOnGpu, imageToInputGpu, type GpuPreprocessOptions, type GpuTensor } from './gpu_preprocess.js';
+export { planResample, type ResamplePlan, type SourceWindow } from './gpu_plan.js';
+export { preprocessImage, type PreprocessImageOptions, type PreprocessedImage } from './preprocess_image.js';

@@ -1,15 +1,17 @@
 /**
  * Browser image → model input tensor [1, C, H, W], following the model's metadata (input size, mean/std, pixel scale,
  * colour order) exactly like the CLI (`tessera run --image`): the same normalisation and the same antialiased
- * "resize shorter side + center crop" of src/io/preprocess.ts. The browser only draws the centered crop (an affine
- * transform) into a bitmap of at most 4x the model's size; an image already at the model's size is read 1:1, so
- * the tensor is bit-identical to the CLI's for the same PNG.
+ * "resize shorter side + center crop" of src/io/preprocess.ts. ImageData, and sources whose centered crop is at most
+ * 4x the model's size, are read 1:1, so the tensor is bit-identical to the CLI's for the same pixels. For bigger
+ * sources the browser first draws the centered crop (an affine transform) into a bitmap of at most 4x the model's
+ * size (fast, close to the CLI's result; the GPU path, gpu_preprocess.ts, applies the exact rule at any size).
  */
 import type { GraphMetadata, Tensor } from '../graph/ir.js';
 import { imageToTensor, inputGeometry, normalizationFor, type ImageU8, type InputGeometry } from '../io/preprocess.js';
 import { metadataFromProps } from '../cli/metadata.js';
 import { centerCropRect, intermediateSize } from './crop.js';
 import { drawToImageData, sourceSize, type DrawOptions, type ImageInput } from './source.js';
+import { ImageInputError } from './errors.js';
 
 export interface ModelInputSpec {
   /** The model's image input shape, e.g. [-1, 3, 32, 32]. */
@@ -47,12 +49,33 @@ export function readCroppedPixels(src: ImageInput, geom: InputGeometry, options:
   return drawToImageData(src, crop, mid.width, mid.height, options);
 }
 
+/** Largest source (pixels) the CPU path reads whole at 1:1 so that the shared resize applies the CLI's exact rule. */
+const EXACT_READ_MAX_PIXELS = 4096 * 4096;
+
+/**
+ * The pixels the shared resize reads. A source whose centered crop is at most `oversample` times the model size (the
+ * browser would draw it unscaled anyway) is read whole at 1:1, so the result is exactly the CLI's for those pixels
+ * (and the GPU path's). Bigger ones are drawn cropped and coarsely downscaled by the browser first.
+ */
+function readPixels(src: ImageInput, geom: InputGeometry, options: PreprocessOptions): ImageData {
+  const size = sourceSize(src);
+  const crop = centerCropRect(size.width, size.height, geom.width, geom.height);
+  const oversample = options.oversample ?? 4;
+  const small = crop.sw <= geom.width * oversample && crop.sh <= geom.height * oversample && size.width * size.height <= EXACT_READ_MAX_PIXELS;
+  if (small) return drawToImageData(src, { sx: 0, sy: 0, sw: size.width, sh: size.height }, size.width, size.height, options);
+  return readCroppedPixels(src, geom, options);
+}
+
 export function imageToInput(src: ImageInput, spec: ModelInputSpec, options: PreprocessOptions = {}): Tensor {
+  // Typed error for sources without pixels (0x0 ImageData would otherwise resize to NaN weights) or short data.
+  const size = sourceSize(src);
+  if (src instanceof Object && 'data' in src && !(src.data.length >= size.width * size.height * 4))
+    throw new ImageInputError(`the ImageData has ${src.data.length} bytes, ${size.width}x${size.height} RGBA needs ${size.width * size.height * 4}`);
   const meta = preprocessingMetadata(spec.metadata);
   const geom = inputGeometry(spec.inputShape, meta);
   const norm = normalizationFor(meta, geom.channels);
   // ImageData is pixels already: hand it to the shared resize/crop as-is (no canvas round trip).
   const isImageData = typeof ImageData === 'function' && src instanceof ImageData;
-  const pixels = isImageData && !options.background ? (src as ImageData) : readCroppedPixels(src, geom, options);
+  const pixels = isImageData && !options.background ? (src as ImageData) : readPixels(src, geom, options);
   return imageToTensor(imageDataToU8(pixels), geom, norm);
 }

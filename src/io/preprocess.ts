@@ -106,7 +106,7 @@ function channelReader(img: ImageU8, targetChannels: number, bgr: boolean): (c: 
  * Separable resampling weights (triangle filter, i.e. bilinear, widened when shrinking so every source pixel
  * contributes: the antialiased resize of PIL / torchvision). `first` is the first source index per output index.
  */
-interface AxisWeights {
+export interface AxisWeights {
   first: Int32Array;
   weights: Float32Array[];
 }
@@ -146,6 +146,22 @@ function roundHalfEven(x: number): number {
 }
 
 /**
+ * Per-axis filter weights of the resize + center crop from a srcW x srcH image to the model's H x W (also used by the
+ * GPU preprocessing of src/image/, so both apply the very same weights). Like torchvision Resize(shorter side) +
+ * CenterCrop: integer resized size, per-axis scale, crop offsets rounded half-to-even.
+ */
+export function resizeWeights(srcW: number, srcH: number, geom: InputGeometry): { rows: AxisWeights; cols: AxisWeights } {
+  const { height: H, width: W } = geom;
+  const s = Math.max(H / srcH, W / srcW);
+  const rh = Math.max(H, Math.floor(srcH * s + 1e-9));
+  const rw = Math.max(W, Math.floor(srcW * s + 1e-9));
+  return {
+    rows: axisWeights(srcH, rh / srcH, roundHalfEven((rh - H) / 2), H),
+    cols: axisWeights(srcW, rw / srcW, roundHalfEven((rw - W) / 2), W),
+  };
+}
+
+/**
  * Convert one image to a float32 [1, C, H, W] tensor for the model. When the image size differs from the model's,
  * it is resized (aspect ratio kept, shorter side to fit) with an antialiased bilinear filter, then center-cropped.
  */
@@ -159,13 +175,7 @@ export function imageToTensor(img: ImageU8, geom: InputGeometry, norm: Normaliza
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[(c * H + y) * W + x] = finish(c, read(c, y, x));
     return { dtype: 'f32', shape: [1, C, H, W], data: out };
   }
-  // Like torchvision Resize(shorter side) + CenterCrop: integer resized size, per-axis scale, crop offsets rounded
-  // half-to-even.
-  const s = Math.max(H / img.height, W / img.width);
-  const rh = Math.max(H, Math.floor(img.height * s + 1e-9));
-  const rw = Math.max(W, Math.floor(img.width * s + 1e-9));
-  const rows = axisWeights(img.height, rh / img.height, roundHalfEven((rh - H) / 2), H);
-  const cols = axisWeights(img.width, rw / img.width, roundHalfEven((rw - W) / 2), W);
+  const { rows, cols } = resizeWeights(img.width, img.height, geom);
   // Horizontal pass into a [C, srcH, W] float buffer, then vertical pass.
   const tmp = new Float32Array(C * img.height * W);
   for (let c = 0; c < C; c++)

@@ -8,11 +8,21 @@
  * backend 'auto' (default) uses WebGPU when a device can be acquired and every op has a WebGPU kernel, else the CPU
  * reference backend (`session.fallbackReason` says why). WebGPU executors are built per input-shape signature (e.g. per
  * batch size) and share pipelines.
+ *
+ * Device loss (`onDeviceLost`): with 'recover' (the default when Tessera owns the device) the next run() — and any run
+ * in flight when the device went away — re-acquires a device and rebuilds pipelines and buffers from the graph, which
+ * the session keeps in CPU memory. With 'reject', or when the caller passed its own `device` (Tessera cannot replace
+ * it), every later run() rejects with `WebGPUDeviceError` (kind 'lost'). Either way a run never stays pending: runs
+ * race the device's `lost` promise.
  */
 import { sizeOf, type Graph, type Shape, type Tensor, type ValueInfo } from '../graph/ir.js';
 import { optimize, type OptimizeOptions } from '../graph/passes/index.js';
+import { packBinaryChains } from '../graph/passes/pack_binary_chains.js';
+import { binarize, type BinarizeOptions } from '../graph/passes/binarize.js';
 import { CpuExecutor, InputError } from '../backends/cpu/index.js';
-import { sharedGpu, WebGPUUnavailableError, type GpuContext } from '../backends/webgpu/device.js';
+import { sharedGpu, WebGPUDeviceError, WebGPUUnavailableError, type GpuContext } from '../backends/webgpu/device.js';
+import { inferShapes } from '../graph/infer.js';
+import { checkGraphLimits } from '../load/limits.js';
 import { SessionReleasedError, WebGPUExecutor, type ProfileOptions, type ProfileRow, type ProfileTiming } from '../backends/webgpu/executor.js';
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
@@ -29,10 +39,26 @@ export interface SessionOptions {
   device?: GPUDevice;
   /** Graph optimisation (BN folding, epilogue fusion...). Default: on for ONNX input, off for .tessera (already done). */
   optimize?: boolean | OptimizeOptions;
+  /** Binary-layer detection after optimisation (docs/binary.md). Default: on for optimised ONNX input, else off. */
+  binarize?: boolean | BinarizeOptions;
   /** How many input-shape signatures keep a WebGPU executor alive (default 4, least recently used released). */
   maxShapeVariants?: number;
   /** WebGPU: share activation memory with the static memory plan (default true). */
   memoryPlan?: boolean;
+  /**
+   * What run() does after the WebGPU device is lost. 'recover' (default): acquire a new device, rebuild pipelines and
+   * buffers, run again (also retries a run that was in flight). 'reject': reject with WebGPUDeviceError (kind 'lost').
+   * A caller-provided `device` cannot be replaced: its loss always rejects.
+   */
+  onDeviceLost?: 'recover' | 'reject';
+}
+
+/** An executor of one input-shape signature, with its in-flight count so LRU eviction never frees a busy one. */
+interface ExecutorEntry {
+  ready: Promise<WebGPUExecutor>;
+  executor?: WebGPUExecutor;
+  inFlight: number;
+  evicted: boolean;
 }
 
 export interface ProfileResult {
@@ -53,18 +79,22 @@ export interface ProfileResult {
 type Feed = Float32Array | Tensor;
 
 export class Session {
-  private executors = new Map<string, WebGPUExecutor>();
+  private executors = new Map<string, ExecutorEntry>();
   private cpu?: CpuExecutor;
   private released = false;
+  private recovering?: Promise<void>;
+  /** How many times this session replaced a lost device. */
+  deviceRecoveries = 0;
 
   private constructor(
     readonly graph: Graph,
     readonly backend: BackendName,
-    private readonly gpu: GpuContext | undefined,
+    private gpu: GpuContext | undefined,
     readonly fallbackReason: string | undefined,
     private readonly maxVariants: number,
     readonly format: 'tessera' | 'onnx' | 'graph',
     private readonly memoryPlan = true,
+    readonly onDeviceLost: 'recover' | 'reject' = 'recover',
   ) {}
 
   /** Model inputs (excluding initializers listed as inputs by old ONNX files). -1 dims are free (batch). */
@@ -94,8 +124,15 @@ export class Session {
     } else {
       ({ graph, format } = graphFromBytes(await loadModelBytes(src as ModelSource)));
     }
+    checkLimitsOf(graph);
     const opt = options.optimize ?? format === 'onnx';
     if (opt) graph = optimize(graph, typeof opt === 'object' ? opt : {});
+    // Exactly binary (XNOR-Net / BWN) layers -> bit-packed binary ops; an exact rewrite, like `tessera convert`'s.
+    const bin = options.binarize ?? (!!opt && format === 'onnx');
+    if (bin) graph = binarize(graph, typeof bin === 'object' ? bin : {});
+    // Binary convs feeding binary convs hand over bit-packed words (exact; also for .tessera files converted before
+    // the pass existed). Returns the graph itself when there is nothing to pack.
+    if (options.binarize !== false) graph = packBinaryChains(graph);
     const wanted = options.backend ?? 'auto';
     const maxVariants = options.maxShapeVariants ?? 4;
     if (wanted === 'cpu') return new Session(graph, 'cpu', undefined, undefined, maxVariants, format);
@@ -116,10 +153,12 @@ export class Session {
       if (wanted === 'webgpu') throw unsupported.length ? new WebGPUKernelError(reason!) : new WebGPUUnavailableError(reason!);
       return new Session(graph, 'cpu', undefined, reason, maxVariants, format);
     }
-    const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true);
+    const onLost = options.onDeviceLost ?? 'recover';
+    if (onLost !== 'recover' && onLost !== 'reject') throw new TypeError(`onDeviceLost must be 'recover' or 'reject', got ${String(onLost)}`);
+    const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
     // Build the default-shape executor now so pipelines compile at load, not on the first run.
     const shapes = session.defaultShapes();
-    if (shapes) await session.executorFor(shapes);
+    if (shapes) await session.executorFor(shapes).ready;
     return session;
   }
 
@@ -130,28 +169,102 @@ export class Session {
     return r;
   }
 
-  private async executorFor(shapes: Record<string, Shape>): Promise<WebGPUExecutor> {
+  private executorFor(shapes: Record<string, Shape>): ExecutorEntry {
     const key = this.inputs.map((i) => `${i.name}:${shapes[i.name]!.join('x')}`).join('|');
-    let ex = this.executors.get(key);
-    if (ex) {
+    let entry = this.executors.get(key);
+    if (entry) {
       this.executors.delete(key); // re-insert: most recently used last
-      this.executors.set(key, ex);
-      return ex;
+      this.executors.set(key, entry);
+      return entry;
     }
-    ex = await WebGPUExecutor.create(this.gpu!, this.graph, {
+    // The promise is cached, so concurrent first runs of a new shape build ONE executor.
+    const created: ExecutorEntry = { inFlight: 0, evicted: false, ready: undefined as unknown as Promise<WebGPUExecutor> };
+    created.ready = WebGPUExecutor.create(this.gpu!, this.graph, {
       inputShapes: Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]])),
       memoryPlan: this.memoryPlan,
-    });
-    this.executors.set(key, ex);
+    }).then(
+      (ex) => {
+        created.executor = ex;
+        if (created.evicted && created.inFlight === 0) ex.release(); // evicted or session released while building
+        return ex;
+      },
+      (e: unknown) => {
+        if (this.executors.get(key) === created) this.executors.delete(key); // let a later run try again
+        throw e;
+      },
+    );
+    created.ready.catch(() => undefined);
+    this.executors.set(key, created);
     while (this.executors.size > this.maxVariants) {
-      const [oldKey, old] = this.executors.entries().next().value as [string, WebGPUExecutor];
-      old.release();
+      const [oldKey, old] = this.executors.entries().next().value as [string, ExecutorEntry];
       this.executors.delete(oldKey);
+      this.retire(old);
     }
-    return ex;
+    return created;
   }
 
-  /** Checks feeds against the model inputs and returns f32 data with concrete shapes. Throws InputError. */
+  /** Frees an entry's GPU buffers now, or when its last in-flight run settles. */
+  private retire(entry: ExecutorEntry): void {
+    entry.evicted = true;
+    if (entry.inFlight === 0) entry.executor?.release();
+  }
+
+  /**
+   * Runs `fn` on the executor for `shapes`, handling device loss: the run races the device's `lost` promise (so it
+   * settles even if the lost device never answers), then either recovers and runs again, or rejects.
+   */
+  private async onGpu<T>(shapes: Record<string, Shape>, fn: (ex: WebGPUExecutor) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.gpu!.lost) await this.handleLoss();
+      if (this.released) throw new SessionReleasedError('this session was released');
+      const gpu = this.gpu!;
+      const entry = this.executorFor(shapes);
+      entry.inFlight++;
+      try {
+        const ex = await gpu.settleOnLoss(entry.ready);
+        return await gpu.settleOnLoss(fn(ex));
+      } catch (e) {
+        if (!gpu.lost) throw e;
+        // The device died under this run: retry once on a new device, or report the loss.
+        if (attempt > 0 || !this.canRecover()) throw lostError(gpu, e);
+      } finally {
+        entry.inFlight--;
+        if (entry.evicted && entry.inFlight === 0) entry.executor?.release();
+      }
+    }
+  }
+
+  private canRecover(): boolean {
+    return this.onDeviceLost === 'recover' && this.gpu?.source !== 'user';
+  }
+
+  /** The device is lost: replace it (once, shared by concurrent runs) or throw the typed error. */
+  private handleLoss(): Promise<void> {
+    const gpu = this.gpu!;
+    if (!this.canRecover()) {
+      const why = gpu.source === 'user' ? 'the session runs on a caller-provided device, which Tessera cannot replace' : "onDeviceLost is 'reject'";
+      return Promise.reject(lostError(gpu, undefined, why));
+    }
+    this.recovering ??= (async () => {
+      // Every buffer and bind group of the old device is dead: drop them (release() only updates the old tracker).
+      for (const entry of this.executors.values()) this.retire(entry);
+      this.executors.clear();
+      try {
+        this.gpu = await sharedGpu();
+      } catch (e) {
+        throw new WebGPUDeviceError(`WebGPU device lost and no new device could be acquired: ${(e as Error).message}`, 'lost');
+      }
+      this.deviceRecoveries++;
+    })().finally(() => {
+      this.recovering = undefined;
+    });
+    return this.recovering;
+  }
+
+  /**
+   * Checks feeds against the model inputs and returns a copy of their f32 data (taken now, so a queued run is not
+   * affected by the caller reusing, changing or transferring its arrays) with concrete shapes. Throws InputError.
+   */
   private normalizeFeeds(feeds: Record<string, Feed>): { data: Record<string, Float32Array>; shapes: Record<string, number[]> } {
     if (feeds === null || typeof feeds !== 'object') throw new InputError('run() takes an object { inputName: Float32Array | Tensor }');
     const expected = new Map(this.inputs.map((v) => [v.name, v]));
@@ -166,6 +279,7 @@ export class Session {
       let shape: number[];
       let values: Float32Array;
       if (feed instanceof Float32Array) {
+        if (isDetached(feed)) throw new InputError('its ArrayBuffer is detached (transferred or freed): pass a live Float32Array', info.name);
         values = feed;
         const unknown = info.shape.filter((d) => d < 0).length;
         const known = sizeOf(info.shape.filter((d) => d >= 0));
@@ -180,6 +294,8 @@ export class Session {
         }
       } else if (feed && typeof feed === 'object' && 'data' in feed && 'shape' in feed) {
         if (feed.dtype !== 'f32' || !(feed.data instanceof Float32Array)) throw new InputError(`dtype ${feed.dtype} given, the model expects f32`, info.name);
+        if (isDetached(feed.data)) throw new InputError("the tensor's ArrayBuffer is detached (transferred or freed): pass live data", info.name);
+        if (!Array.isArray(feed.shape)) throw new InputError('tensor shape must be an array of dims', info.name);
         shape = [...feed.shape];
         const fits = shape.length === info.shape.length && info.shape.every((d, i) => (d < 0 ? Number.isInteger(shape[i]) && shape[i]! > 0 : d === shape[i]));
         if (!fits) throw new InputError(`shape [${shape.join(', ')}] does not match the model's [${info.shape.join(', ')}] (-1 = any)`, info.name);
@@ -189,7 +305,8 @@ export class Session {
         throw new InputError('must be a Float32Array or a Tensor { dtype, shape, data }', info.name);
       }
       if (info.dtype !== 'f32') throw new InputError(`the model input has dtype ${info.dtype}; only f32 inputs are supported`, info.name);
-      data[info.name] = values;
+      // A snapshot: the run may wait behind others, and the caller may reuse or transfer its array meanwhile.
+      data[info.name] = values.slice();
       shapes[info.name] = shape;
     }
     return { data, shapes };
@@ -204,8 +321,7 @@ export class Session {
       for (const name of Object.keys(data)) tensors[name] = { dtype: 'f32', shape: shapes[name]!, data: data[name]! };
       return this.cpu.run(tensors);
     }
-    const ex = await this.executorFor(shapes);
-    return ex.run(data);
+    return this.onGpu(shapes, (ex) => ex.run(data));
   }
 
   /**
@@ -223,8 +339,7 @@ export class Session {
       return { backend: 'cpu', rows: [], wallMs: performance.now() - t0, gpuMs: null, timing: null, timestampQuery: false, outputs };
     }
     const { data, shapes } = this.normalizeFeeds(f);
-    const ex = await this.executorFor(shapes);
-    const r = await ex.profile(data, options);
+    const r = await this.onGpu(shapes, (ex) => ex.profile(data, options));
     return {
       backend: 'webgpu',
       rows: r.rows,
@@ -243,15 +358,42 @@ export class Session {
 
   /** GPU memory (bytes) of the most recently used WebGPU executor: activations, weights, and the plan's figures. */
   memory(): WebGPUExecutor['memory'] | undefined {
-    return [...this.executors.values()].at(-1)?.memory;
+    return [...this.executors.values()].filter((e) => e.executor).at(-1)?.executor!.memory;
   }
 
-  /** Frees every GPU buffer of the session. The device is kept (it may be shared); pipelines stay cached on it. */
+  /**
+   * Frees every GPU buffer of the session (those of an executor with runs in flight once the runs settle). The device
+   * is kept (it may be shared); pipelines stay cached on it.
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const ex of this.executors.values()) ex.release();
+    // Executors with runs in flight are freed when those runs settle (the runs then complete normally).
+    for (const entry of this.executors.values()) this.retire(entry);
     this.executors.clear();
     this.cpu = undefined;
   }
+}
+
+function isDetached(a: Float32Array): boolean {
+  // `detached` is ES2024; in older engines a detached buffer shows as length 0, which the size checks reject anyway.
+  return (a.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
+}
+
+/** Static limits, then (when shapes infer at the default input shapes) the size of every value. */
+function checkLimitsOf(graph: Graph): void {
+  checkGraphLimits(graph);
+  let infos: Map<string, ValueInfo> | undefined;
+  try {
+    infos = inferShapes(graph);
+  } catch {
+    return; // not inferable without concrete shapes: the backends report their own errors (and check per run)
+  }
+  checkGraphLimits(graph, infos);
+}
+
+function lostError(gpu: GpuContext, cause: unknown, why?: string): WebGPUDeviceError {
+  if (cause instanceof WebGPUDeviceError && cause.kind === 'lost' && !why) return cause;
+  const base = gpu.lostMessage ?? 'WebGPU device lost';
+  return new WebGPUDeviceError(why ? `${base}; ${why}` : base, 'lost');
 }

@@ -1,7 +1,7 @@
 /** What a page shows about a model: size and cost figures computed from the graph (per image, batch 1). */
 import { inferShapes } from '../graph/infer.js';
 import type { Graph } from '../graph/ir.js';
-import { graphStats } from '../graph/stats.js';
+import { modelStats } from '../graph/model_stats.js';
 
 export interface ModelFacts {
   name: string | undefined;
@@ -24,7 +24,8 @@ function concreteInputShapes(graph: Graph): Record<string, number[]> {
 }
 
 export function modelFacts(graph: Graph): ModelFacts {
-  const stats = graphStats(graph, inferShapes(graph, concreteInputShapes(graph)));
+  // modelStats counts a binary layer like the float layer it replaces (logical weights, one MAC per XNOR term).
+  const stats = modelStats(graph, inferShapes(graph, concreteInputShapes(graph)));
   const ops: Record<string, number> = {};
   for (const n of graph.nodes) ops[n.op] = (ops[n.op] ?? 0) + 1;
   const binaryTensors = new Set([...graph.initializers].filter(([, t]) => t.dtype === 'binary').map(([name]) => name));

@@ -3,10 +3,11 @@ import { ALL_RUNTIMES, BenchArgsError, parseBenchArgs } from '../../bench/args.j
 import { DEFAULT_MODELS, KNOWN_MODELS, modelFiles, modelInfo } from '../../bench/models.js';
 
 describe('bench arguments', () => {
-  it('defaults: ResNet-20 and ResNet-18, every runtime, bench/results', () => {
+  it('defaults: the models that fit in 20 minutes, every runtime, bench/results', () => {
     const a = parseBenchArgs([]);
-    expect(a.models).toEqual(['resnet20', 'resnet18']);
-    expect(DEFAULT_MODELS.every((m) => !modelInfo(m).big)).toBe(true);
+    expect(a.models).toEqual(DEFAULT_MODELS);
+    expect(a.models.slice(0, 4)).toEqual(['resnet20', 'resnet18', 'mobilenet_v3_small', 'squeezenet1_1']);
+    expect(a.runtimes).toContain('tfjs-webgpu');
     expect(a.runtimes).toEqual(ALL_RUNTIMES);
     expect(a.outDir).toBe('bench/results');
     expect(a.reps).toBeUndefined();
@@ -34,5 +35,7 @@ describe('bench arguments', () => {
     expect(modelFiles('resnet18', '/m')).toEqual({ onnx: '/m/resnet18.onnx', input: '/m/resnet18.input.npy', output: '/m/resnet18.output.npy' });
     expect(modelInfo('regnet_y_400mf').big).toBe(true);
     expect(modelInfo('resnet50').reps).toBeLessThan(modelInfo('resnet20').reps);
+    expect(modelInfo('ghostnet').zoo).toBe('ghostnet-1.0x');
+    expect(KNOWN_MODELS.map((m) => m.name)).toEqual(['resnet20', 'resnet18', 'mobilenet_v3_small', 'squeezenet1_1', 'resnet50', 'densenet121', 'resnext50_32x4d', 'ghostnet']);
   });
 });

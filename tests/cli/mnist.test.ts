@@ -33,10 +33,13 @@ describe('tessera CLI on mnist-8.onnx', () => {
     const r = await spawnCli(['inspect', model]);
     expect(r.code).toBe(0);
     const layerRows = r.stdout.split('\n').filter((l) => /^\s*\d+\s+[A-Z]\w+\s/.test(l));
-    expect(layerRows).toHaveLength(11);
+    // convert optimises: the 11 imported layers (Conv, Add, Relu, ...) become 6, each conv fused with its bias
+    // Add and ReLU, the MatMul + Add head a Gemm.
+    expect(layerRows.map((l) => l.trim().split(/\s+/)[1])).toEqual(['FusedConv', 'MaxPool', 'FusedConv', 'MaxPool', 'Reshape', 'Gemm']);
     expect(r.stdout).toMatch(/MaxPool\s+\S+\s+\[1, 16, 4, 4\]/);
-    // First conv: 8 outputs x 28x28 positions x 1x5x5 taps.
-    expect(r.stdout).toMatch(new RegExp(`Conv\\s+\\S+\\s+\\[1, 8, 28, 28\\]\\s+200\\s+${(8 * 28 * 28 * 25).toLocaleString('en-US')}`));
+    // First conv: 8 outputs x 28x28 positions x 1x5x5 taps; 200 weights + 8 biases.
+    expect(r.stdout).toMatch(new RegExp(`FusedConv\\s+\\S+\\s+\\[1, 8, 28, 28\\]\\s+208\\s+${(8 * 28 * 28 * 25).toLocaleString('en-US')}`));
+    expect(r.stdout).not.toContain('binary layers');
     expect(r.stdout).toMatch(/name\s+mnist-cntk/);
     expect(r.stdout).toMatch(/inputSize\s+\[1, 28, 28\]/);
     expect(r.stdout).toMatch(/pixelScale\s+1\/255/);

@@ -1,10 +1,11 @@
 /**
- * Writes the model-zoo table at the end of docs/zoo.md (after the marker below; tools/zoo/make_docs.py keeps it):
+ * Writes the model-zoo table at the end of models/README.md and of docs/zoo.md (after the marker below, keeping the
+ * hand-written text before it; tools/zoo/make_docs.py keeps it too):
  * one row per exported model with paper, configuration, parameters, MACs, `.tessera` file size (f32 and f16), peak
  * activation memory of WebGPU's static memory plan, and the WebGPU result of tools/zoo/check_webgpu.ts (rel L2 vs
  * PyTorch, median latency in headless Chromium on this machine).
  *
- *   npx tsx tools/zoo/make_models_readme.ts [ZOO_DIR=zoo-out] [--doc docs/zoo.md] [--check ZOO_DIR/webgpu-check.json]
+ *   npx tsx tools/zoo/make_models_readme.ts [ZOO_DIR=zoo-out] [--doc FILE (only that file)] [--check ZOO_DIR/webgpu-check.json]
  *        [--opt ZOO_DIR/zoo-opt.json] [--notes FILE]
  *
  * Parameters and MACs come from the optimised graph (`graphStats`, as `tessera inspect` prints them: BatchNorm folded,
@@ -131,7 +132,8 @@ function optTable(path: string): string[] {
 function main(): void {
   const argv = process.argv.slice(2);
   const dir = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1]!.startsWith('--'))) ?? 'zoo-out';
-  const doc = option(argv, '--doc') ?? 'docs/zoo.md';
+  const only = option(argv, '--doc');
+  const docs = only ? [only] : ['models/README.md', 'docs/zoo.md'];
   const checkPath = option(argv, '--check') ?? join(dir, 'webgpu-check.json');
   const checks = existsSync(checkPath) ? (JSON.parse(readFileSync(checkPath, 'utf8')) as CheckRow[]) : [];
   const byName = new Map(checks.map((r) => [r.name, r]));
@@ -147,7 +149,7 @@ function main(): void {
   const device = 'headless Chromium, WebGPU on SwiftShader (CPU), 2 shared cores';
   const lines = [
     MARKER,
-    '## On WebGPU: size, memory, accuracy and latency',
+    '## Model zoo on WebGPU: size, memory, accuracy and latency',
     '',
     '```bash',
     'npx tsx tools/zoo/check_webgpu.ts --f16          # every exported model in one Chromium (or: npm run zoo -- --webgpu)',
@@ -168,10 +170,12 @@ function main(): void {
   ];
   const notes = option(argv, '--notes') ?? (existsSync(DEFAULT_NOTES) ? DEFAULT_NOTES : undefined);
   if (notes) lines.push('', readFileSync(notes, 'utf8').trimEnd());
-  const old = readFileSync(doc, 'utf8');
-  const head = old.includes(MARKER) ? old.slice(0, old.indexOf(MARKER)).trimEnd() : old.trimEnd();
-  writeFileSync(doc, `${head}\n\n${lines.join('\n')}\n`);
-  console.log(`wrote ${doc}: ${rows.length} models`);
+  for (const doc of docs) {
+    const old = readFileSync(doc, 'utf8');
+    const head = old.includes(MARKER) ? old.slice(0, old.indexOf(MARKER)).trimEnd() : old.trimEnd();
+    writeFileSync(doc, `${head}\n\n${lines.join('\n')}\n`);
+    console.log(`wrote ${doc}: ${rows.length} models`);
+  }
 }
 
 main();

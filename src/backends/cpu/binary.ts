@@ -14,9 +14,21 @@
  * the float original exactly.
  */
 import type { Node, Tensor } from '../../graph/ir.js';
-import { binaryConvParams, binaryGemmZeroSign, paddedChannels, unpackWeightSigns, wordsFor } from '../../graph/ops/binary.js';
+import {
+  binaryConvInput,
+  binaryConvParams,
+  binaryGemmZeroSign,
+  epilogueActivation,
+  fusedPool,
+  paddedChannels,
+  poolAxisTaps,
+  thresholdsIndex,
+  unpackWeightSigns,
+  wordsFor,
+} from '../../graph/ops/binary.js';
 import { convOutputSpatial } from '../../graph/ops/conv.js';
-import { activationFn, readEpilogue, sigmoid } from '../../graph/ops/fused.js';
+import { readEpilogue } from '../../graph/ops/fused.js';
+import { poolOutputSpatial } from '../../graph/ops/pool.js';
 import { conv } from './conv.js';
 import type { CpuKernel } from './types.js';
 import { f32Tensor, fail, floatData, floatInput, need } from './util.js';
@@ -75,7 +87,7 @@ export function packActivations(x: Float32Array, n: number, c: number, p: number
  */
 function applyEpilogue(node: Node, y: Tensor, residual: Tensor | undefined): void {
   const e = readEpilogue(node);
-  const act = e.activation === 'silu' ? (v: number) => v * Math.fround(sigmoid(v)) : activationFn(e);
+  const act = epilogueActivation(e);
   const out = y.data as Float32Array;
   if (!residual) {
     if (e.activation !== 'none') for (let i = 0; i < out.length; i++) out[i] = act(out[i]!);
@@ -98,8 +110,9 @@ function perChannel(node: Node, inputs: (Tensor | undefined)[], i: number, m: nu
 }
 
 function thresholds(node: Node, inputs: (Tensor | undefined)[], c: number): Float32Array | undefined {
-  if (inputs[4] === undefined) return undefined;
-  const t = floatInput(node, inputs, 4);
+  const ti = thresholdsIndex(node);
+  if (inputs[ti] === undefined) return undefined;
+  const t = floatInput(node, inputs, ti);
   if (t.shape.length !== 2 || t.shape[0] !== 3 || t.shape[1] !== c) fail(node, `thresholds T shape [${t.shape.join(', ')}] must be [3, ${c}]`);
   return floatData(node, t);
 }
@@ -119,26 +132,47 @@ function scaled(dot: number, alpha: number, bias: number, gemmRounding = false):
   return gemmRounding ? Math.fround(Math.fround(alpha * dot) + bias) : Math.fround(alpha * dot + bias);
 }
 
-export const binaryConv: CpuKernel = (node, inputs) => {
-  const xT = floatInput(node, inputs, 0);
-  if (xT.shape.length !== 4) fail(node, `X must be 4-D, got [${xT.shape.join(', ')}]`);
-  const [N, C, H, W] = xT.shape as [number, number, number, number];
+/** Integer dot products of a BinaryConv / BinaryConvBits: dot[((n * M + o) * OH + oy) * OW + ox]. */
+interface ConvDots {
+  dot: Int32Array;
+  n: number;
+  m: number;
+  oh: number;
+  ow: number;
+}
+
+/** Binarised X of a binary conv: packed with the thresholds from f32 X, or the bit-packed X itself. */
+function convActivations(node: Node, inputs: (Tensor | undefined)[], zeroSign: 0 | -1): { x: PackedInput; nchw: number[] } {
+  const xT = need(node, inputs, 0);
+  const { packed, nchw } = binaryConvInput(node, { dtype: xT.dtype, shape: xT.shape });
+  const [N, C, H, W] = nchw as [number, number, number, number];
+  if (!packed) return { x: packActivations(floatData(node, xT), N, C, H * W, thresholds(node, inputs, C), zeroSign), nchw };
+  if (!(xT.data instanceof Uint32Array)) fail(node, `bit-packed X must hold u32 words`);
+  if (inputs[thresholdsIndex(node)] !== undefined) fail(node, `bit-packed X takes no thresholds T`);
+  const words = wordsFor(C);
+  if (xT.data.length < N * H * W * words) fail(node, `bit-packed X holds ${xT.data.length} words, needs ${N * H * W * words}`);
+  // Every real channel counts (no zeros); bits of channels >= C are ignored like the padding of f32 X.
+  const nonzero = new Uint32Array(N * H * W * words);
+  for (let i = 0; i < nonzero.length; i++) nonzero[i] = channelMask(C, i % words);
+  const sign = new Uint32Array(nonzero.length);
+  for (let i = 0; i < sign.length; i++) sign[i] = xT.data[i]! & nonzero[i]!;
+  return { x: { sign, nonzero }, nchw };
+}
+
+function convDots(node: Node, inputs: (Tensor | undefined)[]): ConvDots {
   const p = binaryConvParams(node);
+  const { x, nchw } = convActivations(node, inputs, p.zeroSign);
+  const [N, C, H, W] = nchw as [number, number, number, number];
   const [KH, KW] = p.kernel as [number, number];
-  const wShape0 = need(node, inputs, 1).shape[0]!;
-  const bits = binaryWeights(node, inputs, [wShape0, KH, KW, paddedChannels(C)]);
-  const M = wShape0;
-  const alpha = perChannel(node, inputs, 2, M, 'alpha');
-  if (!alpha) fail(node, 'alpha is required');
-  const bias = perChannel(node, inputs, 3, M, 'B');
-  const [OH, OW] = convOutputSpatial(xT.shape, p) as [number, number];
+  const M = need(node, inputs, 1).shape[0]!;
+  const bits = binaryWeights(node, inputs, [M, KH, KW, paddedChannels(C)]);
+  const [OH, OW] = convOutputSpatial(nchw, p) as [number, number];
   if (!(OH > 0 && OW > 0)) fail(node, `empty output [${OH}, ${OW}]`);
   const [sh, sw] = p.strides as [number, number];
   const [dh, dw] = p.dilations as [number, number];
   const [pt, pl] = p.pads as [number, number];
   const words = wordsFor(C);
   const taps = KH * KW;
-  const x = packActivations(floatData(node, xT), N, C, H * W, thresholds(node, inputs, C), p.zeroSign);
   // Contribution of a tap that falls in -1 padding: every real channel is -1, so XOR leaves the weight bits.
   const padPopcount = new Int32Array(M * taps);
   for (let i = 0; i < M * taps; i++) {
@@ -146,8 +180,7 @@ export const binaryConv: CpuKernel = (node, inputs) => {
     for (let j = 0; j < words; j++) pc += popcount32(bits[i * words + j]! & channelMask(C, j));
     padPopcount[i] = pc;
   }
-  const out = f32Tensor([N, M, OH, OW]);
-  const y = out.data as Float32Array;
+  const dot = new Int32Array(N * M * OH * OW);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < M; o++)
       for (let oy = 0; oy < OH; oy++)
@@ -175,9 +208,67 @@ export const binaryConv: CpuKernel = (node, inputs) => {
               }
             }
           }
-          y[((n * M + o) * OH + oy) * OW + ox] = scaled(counted - 2 * pc, alpha[o]!, bias ? bias[o]! : 0);
+          dot[((n * M + o) * OH + oy) * OW + ox] = counted - 2 * pc;
         }
+  return { dot, n: N, m: M, oh: OH, ow: OW };
+}
+
+export const binaryConv: CpuKernel = (node, inputs) => {
+  const d = convDots(node, inputs);
+  const alpha = perChannel(node, inputs, 2, d.m, 'alpha');
+  if (!alpha) fail(node, 'alpha is required');
+  const bias = perChannel(node, inputs, 3, d.m, 'B');
+  const out = f32Tensor([d.n, d.m, d.oh, d.ow]);
+  const y = out.data as Float32Array;
+  const plane = d.oh * d.ow;
+  for (let i = 0; i < y.length; i++) {
+    const o = Math.floor(i / plane) % d.m;
+    y[i] = scaled(d.dot[i]!, alpha[o]!, bias ? bias[o]! : 0);
+  }
   applyEpilogue(node, out, inputs[RESIDUAL]);
+  return [out];
+};
+
+/** Q [3, M] of a BinaryConvBits: interval [Q0, Q1] of dots giving bit 1, pooling combine (1 = OR, 0 = AND). */
+function intervals(node: Node, inputs: (Tensor | undefined)[], m: number): Int32Array {
+  const q = need(node, inputs, 2);
+  if (q.dtype !== 'i32' || !(q.data instanceof Int32Array) || q.shape.length !== 2 || q.shape[0] !== 3 || q.shape[1] !== m)
+    fail(node, `Q must be i32 [3, ${m}], got ${q.dtype} [${q.shape.join(', ')}]`);
+  return q.data;
+}
+
+/**
+ * BinaryConvBits: the dots of BinaryConv, bit = Q0 <= dot <= Q1 per output channel, the fused pooling's windows
+ * combined by OR / AND, packed per pixel (NHWC bits, channel padding 0).
+ */
+export const binaryConvBits: CpuKernel = (node, inputs) => {
+  const d = convDots(node, inputs);
+  const q = intervals(node, inputs, d.m);
+  const pool = fusedPool(node, [d.n, d.m, d.oh, d.ow]);
+  const [PH, PW] = pool ? (poolOutputSpatial([d.n, d.m, d.oh, d.ow], pool) as [number, number]) : [d.oh, d.ow];
+  const ys = Array.from({ length: PH }, (_, o) => (pool ? poolAxisTaps(o, d.oh, pool, 0) : [o]));
+  const xs = Array.from({ length: PW }, (_, o) => (pool ? poolAxisTaps(o, d.ow, pool, 1) : [o]));
+  const words = wordsFor(d.m);
+  const out: Tensor = { dtype: 'binary', shape: [d.n, PH, PW, paddedChannels(d.m)], data: new Uint32Array(d.n * PH * PW * words) };
+  const y = out.data as Uint32Array;
+  for (let n = 0; n < d.n; n++)
+    for (let o = 0; o < d.m; o++) {
+      const lo = q[o]!;
+      const hi = q[d.m + o]!;
+      const isOr = q[2 * d.m + o]! !== 0;
+      const plane = (n * d.m + o) * d.oh * d.ow;
+      for (let py = 0; py < PH; py++)
+        for (let px = 0; px < PW; px++) {
+          let bit = !isOr;
+          for (const iy of ys[py]!)
+            for (const ix of xs[px]!) {
+              const v = d.dot[plane + iy * d.ow + ix]!;
+              const b = lo <= v && v <= hi;
+              bit = isOr ? bit || b : bit && b;
+            }
+          if (bit) y[((n * PH + py) * PW + px) * words + (o >>> 5)]! |= 1 << (o & 31);
+        }
+    }
   return [out];
 };
 
@@ -241,4 +332,5 @@ export const binaryCpuKernels: Record<string, CpuKernel> = {
   BinaryConv: binaryConv,
   BinaryGemm: binaryGemm,
   BinaryWeightConv: binaryWeightConv,
+  BinaryConvBits: binaryConvBits,
 };

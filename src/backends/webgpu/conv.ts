@@ -34,7 +34,7 @@ export const convKernel: Kernel = (ctx) => {
   }
 };
 
-function parseConv(ctx: Parameters<Kernel>[0]): ConvNode {
+export function parseConv(ctx: Parameters<Kernel>[0]): ConvNode {
   const { node } = ctx;
   let x = inputShape(ctx, 0);
   let w = inputShape(ctx, 1);

@@ -88,6 +88,13 @@ export interface GpuContext {
   checkHealthy(): void;
   /** True once the device is lost; a lost device never comes back. */
   readonly lost: boolean;
+  /** Why the device was lost (the browser's reason and message), once it is. */
+  readonly lostMessage: string | undefined;
+  /**
+   * `p`, or a rejection with WebGPUDeviceError (kind 'lost') as soon as the device is lost: a lost device may never
+   * settle a mapAsync or onSubmittedWorkDone. Keeps nothing once `p` settles (no per-call listener on `device.lost`).
+   */
+  settleOnLoss<T>(p: Promise<T>): Promise<T>;
 }
 
 const NODE_HINT =
@@ -157,9 +164,14 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
 
   let pending: WebGPUDeviceError | undefined;
   let lost = false;
+  let lostMessage: string | undefined;
+  const waiting = new Set<(e: WebGPUDeviceError) => void>();
   device.lost.then((info) => {
     lost = true;
-    pending ??= new WebGPUDeviceError(`WebGPU device lost (${info.reason}): ${info.message}`, 'lost');
+    lostMessage = `WebGPU device lost (${info.reason || 'unknown'}): ${info.message}`;
+    pending ??= new WebGPUDeviceError(lostMessage, 'lost');
+    for (const reject of [...waiting]) reject(new WebGPUDeviceError(lostMessage, 'lost'));
+    waiting.clear();
   });
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
@@ -181,6 +193,19 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     tracker: new ResourceTracker(device),
     get lost() {
       return lost;
+    },
+    get lostMessage() {
+      return lostMessage;
+    },
+    settleOnLoss<T>(p: Promise<T>): Promise<T> {
+      if (lost) {
+        p.catch(() => undefined); // the caller gets the loss; a later rejection of p is expected
+        return Promise.reject(new WebGPUDeviceError(lostMessage!, 'lost'));
+      }
+      return new Promise<T>((resolve, reject) => {
+        waiting.add(reject);
+        p.then(resolve, reject).finally(() => waiting.delete(reject));
+      });
     },
     checkHealthy() {
       if (pending) {
@@ -206,8 +231,11 @@ export async function sharedGpu(options: AcquireOptions = {}): Promise<GpuContex
     return ctx;
   }
   if (defaultGpu) {
-    const ctx = await defaultGpu.catch(() => undefined);
+    const seen = defaultGpu;
+    const ctx = await seen.catch(() => undefined);
     if (ctx && !ctx.lost) return ctx;
+    // Several sessions noticing the loss at once must share ONE replacement device.
+    if (defaultGpu !== seen) return sharedGpu(options);
   }
   defaultGpu = acquireGpu(options);
   return defaultGpu;

@@ -250,7 +250,9 @@ export class WebGPUExecutor {
     for (const node of graph.nodes) {
       for (const out of node.outputs) {
         const v = values.get(out);
-        if (out !== '' && v && v.dtype !== 'f32' && v.dtype !== 'f16')
+        // Bit-packed activations (BinaryConvBits -> BinaryConv) travel as raw u32 words in f32 storage.
+        const innerBits = v?.dtype === 'binary' && !graph.outputs.some((o) => o.name === out);
+        if (out !== '' && v && v.dtype !== 'f32' && v.dtype !== 'f16' && !innerBits)
           throw new WebGPUKernelError(`output '${out}' has dtype ${v.dtype}; the WebGPU backend computes f32 only`, node.name, node.op);
       }
     }

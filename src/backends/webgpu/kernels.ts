@@ -2,6 +2,7 @@
 import { ACTIVATIONS, type Kernel } from './program.js';
 import { binaryKernel, unaryKernel } from './elementwise.js';
 import { binaryWebgpuKernels } from './binary_conv.js';
+import { channelScaleConvKernel, channelScaleKernel } from './channel_scale.js';
 import { convKernel } from './conv.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { gemmKernel, matmulKernel } from './matmul.js';
@@ -52,6 +53,8 @@ export const webgpuKernels: Record<string, Kernel> = {
   Sum: binaryKernel,
   Mean: binaryKernel,
   ...binaryWebgpuKernels,
+  ChannelScale: channelScaleKernel,
+  ChannelScaleConv: channelScaleConvKernel,
 };
 
 for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;

@@ -1,12 +1,14 @@
 /**
- * 3-D (volumetric, NCDHW) Conv / FusedConv and MaxPool / AveragePool: direct kernels, one output per thread
- * (shaders/conv3d_direct.wgsl, shaders/pool3d.wgsl). Spatial triples travel as one-vec4 uniform arrays.
- * The registry (kernels.ts) routes 5-D inputs here and everything else to the 1-D/2-D kernels.
+ * 3-D (volumetric, NCDHW) Conv / FusedConv and MaxPool / AveragePool. Convs with constant weights run the
+ * register-tiled implicit GEMM of conv3d_gemm.ts; runtime weights the direct kernel (shaders/conv3d_direct.wgsl, one
+ * output per thread); pooling is direct (shaders/pool3d.wgsl). Spatial triples of the direct kernels travel as
+ * one-vec4 uniform arrays. The registry (kernels.ts) routes 5-D inputs here and everything else to the 1-D/2-D kernels.
  */
 import { attrInt, attrInts, attrString, sizeOf } from '../../graph/ir.js';
-import { WebGPUKernelError, groupsFor, type Kernel, type KernelContext } from './program.js';
+import { WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type KernelPlan } from './program.js';
 import { WG, inputShape, resolveAutoPads } from './kernel_util.js';
 import { fusedEpilogue, residualDefines } from './fused.js';
+import { conv3dMacs, gemm3dPlan, pointwise3dPlan, selectConv3dVariant, type Conv3dNode, type Conv3dShape } from './conv3d_gemm.js';
 
 /** True when the node's first input is 5-D (N, C, D, H, W). */
 export function isVolumetric(ctx: KernelContext): boolean {
@@ -37,18 +39,61 @@ function geometry(ctx: KernelContext, kernelShape: number[]) {
   };
 }
 
+/**
+ * Conv / FusedConv on 5-D inputs: parses the node, lets conv3d_gemm.ts's rule pick a variant (register-tiled implicit
+ * GEMM for constant weights, the 2-D 1x1 GEMM for pointwise convs) and falls back to the direct kernel for runtime
+ * weights. Every variant applies the FusedConv epilogue (bias, activation, residual before/after it).
+ */
 export const conv3dKernel: Kernel = (ctx) => {
+  const c = parseConv3d(ctx);
+  switch (selectConv3dVariant(c.shape)) {
+    case 'conv3d_gemm':
+      return gemm3dPlan(c, 8);
+    case 'conv3d_gemm4':
+      return gemm3dPlan(c, 4);
+    case 'conv3d_gemm_generic':
+      return gemm3dPlan(c, 8, true);
+    case 'conv3d_1x1':
+      return pointwise3dPlan(c);
+    case 'conv3d_direct':
+      return direct3dPlan(c, ctx);
+  }
+};
+
+const triple = (v: number[]): [number, number, number] => [v[0]!, v[1]!, v[2]!];
+
+function parseConv3d(ctx: KernelContext): Conv3dNode {
   const { node } = ctx;
   const w = inputShape(ctx, 1);
   const kernelShape = attrInts(node, 'kernel_shape', w.slice(2));
   const g = geometry(ctx, kernelShape);
   const group = attrInt(node, 'group', 1);
-  const [, cin] = g.x as [number, number];
+  const [n, cin] = g.x as [number, number];
   const cout = g.y[1]!;
-  if (cin % group !== 0 || cout % group !== 0 || w[1] !== cin / group)
-    throw new WebGPUKernelError(`channels (in ${cin}, out ${cout}, weight ${w[1]}) do not match group ${group}`, node.name, node.op);
-  const hasBias = node.inputs.length > 2 && node.inputs[2] !== '';
-  const act = fusedEpilogue(node);
+  if (w.length !== 5 || group < 1 || cin % group !== 0 || cout % group !== 0 || w[0] !== cout || w[1] !== cin / group)
+    throw new WebGPUKernelError(`weight [${w}] does not match channels (in ${cin}, out ${cout}) and group ${group}`, node.name, node.op);
+  const weight = ctx.constant?.(node.inputs[1]!);
+  const u = (name: string) => g.uniforms.find((f) => f.name === name)!.value;
+  const shape: Conv3dShape = {
+    n,
+    cin,
+    cout,
+    in: triple(g.x.slice(2)),
+    out: triple(g.y.slice(2)),
+    k: triple(kernelShape),
+    stride: triple(u('stride')),
+    dil: triple(u('dil')),
+    pads: [...u('pad_begin'), ...g.padsEnd] as Conv3dShape['pads'],
+    group,
+    constWeights: !!weight,
+  };
+  return { node, shape, hasBias: node.inputs.length > 2 && node.inputs[2] !== '', act: fusedEpilogue(node), weight };
+}
+
+/** conv3d_direct: one output per thread, OIDHW weights as they are (constant or runtime). */
+function direct3dPlan(c: Conv3dNode, ctx: KernelContext): KernelPlan {
+  const { node, shape: s, act } = c;
+  const g = geometry(ctx, s.k);
   const total = sizeOf(g.y);
   return {
     programs: [
@@ -56,30 +101,30 @@ export const conv3dKernel: Kernel = (ctx) => {
         name: act.residual ? 'conv3d_direct_res' : 'conv3d_direct',
         shader: 'conv3d_direct',
         accessors: true,
-        defines: { WG, HAS_BIAS: hasBias ? 1 : 0, ...residualDefines(act) },
+        defines: { WG, HAS_BIAS: c.hasBias ? 1 : 0, ...residualDefines(act) },
         activation: act.activation,
         inputs: [
           { wgsl: 'x', tensor: node.inputs[0]! },
           { wgsl: 'w', tensor: node.inputs[1]! },
-          ...(hasBias ? [{ wgsl: 'bias', tensor: node.inputs[2]! }] : []),
+          ...(c.hasBias ? [{ wgsl: 'bias', tensor: node.inputs[2]! }] : []),
           ...(act.residual ? [{ wgsl: 'res', tensor: act.residual }] : []),
         ],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [
           { name: 'total', type: 'u32', value: total },
-          { name: 'in_c', type: 'u32', value: cin },
-          { name: 'out_c', type: 'u32', value: cout },
-          { name: 'in_c_per_group', type: 'u32', value: cin / group },
-          { name: 'out_c_per_group', type: 'u32', value: cout / group },
+          { name: 'in_c', type: 'u32', value: s.cin },
+          { name: 'out_c', type: 'u32', value: s.cout },
+          { name: 'in_c_per_group', type: 'u32', value: s.cin / s.group },
+          { name: 'out_c_per_group', type: 'u32', value: s.cout / s.group },
           ...g.uniforms,
           ...act.uniforms,
         ],
         workgroups: groupsFor(total, WG),
-        macs: total * (cin / group) * kernelShape[0]! * kernelShape[1]! * kernelShape[2]!,
+        macs: conv3dMacs(s),
       },
     ],
   };
-};
+}
 
 export const pool3dKernel: Kernel = (ctx) => {
   const { node } = ctx;

@@ -25,14 +25,28 @@
  * Attributes: BinaryConv / BinaryWeightConv: kernel_shape [KH, KW] (required), strides (1s), pads (0s),
  * dilations (1s), 2-D only, no groups. BinaryConv also: pad_value (0): 0 = zero padding (PyTorch: padded taps
  * contribute nothing), -1 = padded positions act as -1 inputs; zero_sign (-1). BinaryGemm: zero_sign (-1).
+ *
+ * Packed chains (pass src/graph/passes/pack_binary_chains.ts). A binary tensor [N, H, W, C32] of *activations* is
+ * the per-pixel channel words that the XNOR kernels binarise X into: bit c % 32 of word ((n * H + h) * W + w) *
+ * C32 / 32 + c / 32 is 1 for +1, 0 for -1 (row-major bits of the NHWC shape, LSB first, so it is the `binary`
+ * dtype unchanged); the bits of channels >= C are 0.
+ *   BinaryConv        may take such an X instead of f32 (attribute in_channels = C required, no T, zero_sign -1).
+ *   BinaryConvBits    X (f32 NCHW or packed), W, Q i32 [3, M], [T f32 [3, C], f32 X only]
+ *                     -> Y binary [N, OH', OW', M32]: output channel o's bit is 1 iff Q[0, o] <= dot <= Q[1, o]
+ *                     (dot as in BinaryConv: the producer's epilogue and the consumer's thresholds folded into an
+ *                     integer interval by the pass). With pool_kernel_shape (and pool_strides, pool_pads,
+ *                     pool_dilations, pool_ceil_mode, MaxPool's meaning) the bits of each pooling window are
+ *                     combined: OR where Q[2, o] = 1, AND where Q[2, o] = 0; (OH', OW') is the pooled size.
+ *                     Attributes otherwise as BinaryConv (geometry, pad_value, zero_sign, in_channels).
  */
 import { attrInt, attrInts, type Node, type Shape } from '../ir.js';
 import { fail, fmtShape, requireFloat, requireInput } from './common.js';
 import { convOutputSpatial, type ConvParams } from './conv.js';
-import { readEpilogue } from './fused.js';
+import { activationFn, readEpilogue, sigmoid, type Epilogue } from './fused.js';
+import { poolOutputSpatial, poolParams, type PoolParams } from './pool.js';
 import type { InputInfo, ShapeRule } from './types.js';
 
-export const BINARY_OPS = ['BinaryConv', 'BinaryGemm', 'BinaryWeightConv'] as const;
+export const BINARY_OPS = ['BinaryConv', 'BinaryGemm', 'BinaryWeightConv', 'BinaryConvBits'] as const;
 
 /** Channels rounded up to whole u32 words. */
 export function paddedChannels(c: number): number {
@@ -67,7 +81,7 @@ export function binaryConvParams(node: Node): BinaryConvParams {
     dilations,
     pads,
     group: 1,
-    padValue: node.op === 'BinaryConv' ? oneOf(node, 'pad_value', 0) : 0,
+    padValue: node.op === 'BinaryConv' || node.op === 'BinaryConvBits' ? oneOf(node, 'pad_value', 0) : 0,
     zeroSign: oneOf(node, 'zero_sign', -1),
   };
 }
@@ -95,27 +109,105 @@ function requireBinaryWeights(node: Node, w: InputInfo, rank: number): void {
   if (w.shape[w.shape.length - 1]! % 32 !== 0) fail(node, `W's last dim ${w.shape[w.shape.length - 1]} must be a multiple of 32`);
 }
 
-function convLikeRule(withThresholds: boolean): ShapeRule {
-  return (node, inputs) => {
-    readEpilogue(node);
-    const x = requireInput(node, inputs, 0, 'input X');
-    const w = requireInput(node, inputs, 1, 'weight W');
+/** X of a binary conv seen as NCHW: f32 [N, C, H, W], or packed bits [N, H, W, C32] with attribute in_channels. */
+export interface BinaryConvInput {
+  packed: boolean;
+  /** [N, C, H, W] (C = in_channels for packed X). */
+  nchw: number[];
+}
+
+/** Checks X (f32 NCHW, or for BinaryConv / BinaryConvBits packed NHWC bits) and returns its NCHW view. */
+export function binaryConvInput(node: Node, x: InputInfo): BinaryConvInput {
+  if (x.shape.length !== 4) fail(node, `X must be 4-D, got ${fmtShape(x.shape)}`);
+  if (x.dtype !== 'binary') {
     requireFloat(node, x, 'X');
-    if (x.shape.length !== 4) fail(node, `X must be 4-D (NCHW), got ${fmtShape(x.shape)}`);
+    if (node.attrs['in_channels'] !== undefined) fail(node, `attribute 'in_channels' is only for bit-packed X`);
+    return { packed: false, nchw: [...x.shape] };
+  }
+  if (node.op === 'BinaryWeightConv') fail(node, `X must be a float tensor (f32), got binary`);
+  const c = attrInt(node, 'in_channels', 0);
+  if (c < 1) fail(node, `bit-packed X needs attribute 'in_channels' (a positive int)`);
+  const [n, h, w, c32] = x.shape as [number, number, number, number];
+  if (c32 !== paddedChannels(c)) fail(node, `bit-packed X ${fmtShape(x.shape)} must have ${paddedChannels(c)} channel bits per pixel for in_channels ${c}`);
+  if (attrInt(node, 'zero_sign', -1) !== -1) fail(node, `bit-packed X has no zeros: zero_sign must be -1`);
+  return { packed: true, nchw: [n, c, h, w] };
+}
+
+/** Input index of the thresholds T: 4 for BinaryConv / BinaryGemm, 3 for BinaryConvBits. */
+export function thresholdsIndex(node: Node): number {
+  return node.op === 'BinaryConvBits' ? 3 : 4;
+}
+
+/** The pooling fused into a BinaryConvBits (pool_* attributes), as MaxPool parameters; undefined without one. */
+export function fusedPool(node: Node, convShape: Shape): PoolParams | undefined {
+  if (node.attrs['pool_kernel_shape'] === undefined) return undefined;
+  const attrs: Node['attrs'] = {};
+  for (const key of ['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode']) {
+    const v = node.attrs[`pool_${key}`];
+    if (v !== undefined) attrs[key] = v;
+  }
+  const pool = poolParams({ ...node, op: 'MaxPool', attrs }, convShape);
+  if (pool.spatialRank !== 2) fail(node, `the fused pooling must be 2-D`);
+  if (!poolWindowsNonEmpty(convShape, pool)) fail(node, `the fused pooling has windows that lie entirely in the padding`);
+  return pool;
+}
+
+/** Input positions of one axis inside pooling window `o` (MaxPool's clipping of windows to the input). */
+export function poolAxisTaps(o: number, size: number, pool: PoolParams, axis: number): number[] {
+  const out: number[] = [];
+  const start = o * pool.strides[axis]! - pool.pads[axis]!;
+  for (let k = 0; k < pool.kernel[axis]!; k++) {
+    const i = start + k * pool.dilations[axis]!;
+    if (i >= 0 && i < size) out.push(i);
+  }
+  return out;
+}
+
+/** Every pooling window of a [N, C, H, W] input holds at least one input element (so max is never -inf). */
+export function poolWindowsNonEmpty(shape: Shape, pool: PoolParams): boolean {
+  const out = poolOutputSpatial(shape, pool);
+  for (let axis = 0; axis < 2; axis++)
+    for (let o = 0; o < out[axis]!; o++) if (poolAxisTaps(o, shape[axis + 2]!, pool, axis).length === 0) return false;
+  return true;
+}
+
+function convLikeRule(op: 'BinaryConv' | 'BinaryWeightConv' | 'BinaryConvBits'): ShapeRule {
+  return (node, inputs) => {
+    if (op !== 'BinaryConvBits') readEpilogue(node);
+    const xInfo = requireInput(node, inputs, 0, 'input X');
+    const w = requireInput(node, inputs, 1, 'weight W');
+    const x = binaryConvInput(node, xInfo);
     requireBinaryWeights(node, w, 4);
     const p = binaryConvParams(node);
     const [m, kh, kw, c32] = w.shape as [number, number, number, number];
     if (kh !== p.kernel[0] || kw !== p.kernel[1]) fail(node, `kernel_shape ${fmtShape(p.kernel)} does not match W ${fmtShape(w.shape)}`);
-    const c = x.shape[1]!;
+    const c = x.nchw[1]!;
     if (c >= 0 && paddedChannels(c) !== c32) fail(node, `W's packed channel dim ${c32} must be ${paddedChannels(c)} for ${c} input channels`);
-    checkPerChannel(node, requireInput(node, inputs, 2, 'alpha'), m, 'alpha');
-    checkPerChannel(node, inputs[3], m, 'B');
-    if (withThresholds) checkThresholds(node, inputs[4], c);
-    else if (inputs[4]) fail(node, `takes no thresholds (input 4 must be empty)`);
-    if (inputs.length > 6) fail(node, `takes at most 6 inputs, got ${inputs.length}`);
-    const spatial = convOutputSpatial(x.shape, p);
-    if (spatial.some((s) => s <= 0)) fail(node, `output spatial size ${fmtShape(spatial)} is empty for input ${fmtShape(x.shape)}`);
-    const shape = [x.shape[0]!, m, ...spatial];
+    const tIndex = op === 'BinaryConvBits' ? 3 : 4;
+    if (op === 'BinaryConvBits') {
+      const q = requireInput(node, inputs, 2, 'intervals Q');
+      if (q.dtype !== 'i32' || q.shape.length !== 2 || q.shape[0] !== 3 || q.shape[1] !== m) fail(node, `Q must be i32 [3, ${m}], got ${q.dtype} ${fmtShape(q.shape)}`);
+      if (inputs.length > 4) fail(node, `takes at most 4 inputs, got ${inputs.length}`);
+    } else {
+      checkPerChannel(node, requireInput(node, inputs, 2, 'alpha'), m, 'alpha');
+      checkPerChannel(node, inputs[3], m, 'B');
+      if (inputs.length > 6) fail(node, `takes at most 6 inputs, got ${inputs.length}`);
+    }
+    if (op === 'BinaryWeightConv') {
+      if (inputs[4]) fail(node, `takes no thresholds (input 4 must be empty)`);
+    } else if (inputs[tIndex]) {
+      if (x.packed) fail(node, `bit-packed X takes no thresholds T`);
+      checkThresholds(node, inputs[tIndex], c);
+    }
+    const spatial = convOutputSpatial(x.nchw, p);
+    if (spatial.some((s) => s <= 0)) fail(node, `output spatial size ${fmtShape(spatial)} is empty for input ${fmtShape(x.nchw)}`);
+    const shape = [x.nchw[0]!, m, ...spatial];
+    if (op === 'BinaryConvBits') {
+      const pool = fusedPool(node, shape);
+      const out = pool ? poolOutputSpatial(shape, pool) : spatial;
+      if (out.some((s) => s <= 0)) fail(node, `pooled output size ${fmtShape(out)} is empty`);
+      return [{ dtype: 'binary', shape: [shape[0]!, out[0]!, out[1]!, paddedChannels(m)] }];
+    }
     const r = inputs[5];
     if (r) {
       requireFloat(node, r, 'residual R');
@@ -145,9 +237,10 @@ const binaryGemmRule: ShapeRule = (node, inputs) => {
 };
 
 export const binaryShapeRules: Record<string, ShapeRule> = {
-  BinaryConv: convLikeRule(true),
-  BinaryWeightConv: convLikeRule(false),
+  BinaryConv: convLikeRule('BinaryConv'),
+  BinaryWeightConv: convLikeRule('BinaryWeightConv'),
   BinaryGemm: binaryGemmRule,
+  BinaryConvBits: convLikeRule('BinaryConvBits'),
 };
 
 /** Logical float weight shape [M, C, KH, KW] (conv) or [M, K] (gemm) of a binary node, given its X / A shape. */
@@ -187,4 +280,22 @@ export function unpackWeightSigns(bits: Uint32Array, m: number, c: number, taps:
     for (let ch = 0; ch < c; ch++)
       for (let t = 0; t < taps; t++) out[(o * c + ch) * taps + t] = (bits[(o * taps + t) * words + (ch >>> 5)]! >>> (ch & 31)) & 1 ? 1 : -1;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scalar semantics shared by the CPU reference and the packing pass (so both compute the same bits exactly).
+
+/** The epilogue activation as the CPU reference applies it to fround(alpha * dot + B) (SiLU rounds its sigmoid). */
+export function epilogueActivation(e: Epilogue): (v: number) => number {
+  return e.activation === 'silu' ? (v) => v * Math.fround(sigmoid(v)) : activationFn(e);
+}
+
+/** A binary conv's f32 output for an integer dot product (no residual): fround(act(fround(alpha * dot + B))). */
+export function binaryConvValue(dot: number, alpha: number, bias: number, act: (v: number) => number): number {
+  return Math.fround(act(Math.fround(alpha * dot + bias)));
+}
+
+/** Input binarisation with zero_sign -1 (the only rule a packed tensor can hold): bit 1 (+1) iff s * x > hi. */
+export function signBit(x: number, s: number, hi: number): boolean {
+  return s * x > hi;
 }

@@ -4,6 +4,7 @@
  */
 import { batchNormRule } from './batchnorm.js';
 import { binaryShapeRules } from './binary.js';
+import { channelScaleShapeRules } from './channel_scale.js';
 import { convRule } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
@@ -31,6 +32,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...shapeOpRules,
   ...fusedShapeRules,
   ...binaryShapeRules,
+  ...channelScaleShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */

@@ -365,7 +365,7 @@ export function binarize(input: Graph, options: BinarizeOptions = {}): Graph {
 
 export interface BinaryLayerSummary {
   node: string;
-  op: 'BinaryConv' | 'BinaryGemm' | 'BinaryWeightConv';
+  op: 'BinaryConv' | 'BinaryGemm' | 'BinaryWeightConv' | 'BinaryConvBits';
   /** Logical float weight shape: [M, C, KH, KW] or [M, K]. */
   weightShape: number[];
   /** Bytes the weights take as f32. */
@@ -391,11 +391,13 @@ export function binarySummary(graph: Graph): BinarySummary {
   }
   const layers: BinaryLayerSummary[] = [];
   for (const node of graph.nodes) {
-    if (node.op !== 'BinaryConv' && node.op !== 'BinaryGemm' && node.op !== 'BinaryWeightConv') continue;
+    if (node.op !== 'BinaryConv' && node.op !== 'BinaryGemm' && node.op !== 'BinaryWeightConv' && node.op !== 'BinaryConvBits') continue;
     const w = graph.initializers.get(node.inputs[1] ?? '');
     if (!w || w.dtype !== 'binary') continue;
     const packed = w.shape[w.shape.length - 1]!;
-    const c = values?.get(node.inputs[0]!)?.shape[1] ?? packed;
+    // Bit-packed X (packBinaryChains) is [N, H, W, C32]: its channel count is the in_channels attribute.
+    const inChannels = node.attrs['in_channels'];
+    const c = typeof inChannels === 'number' ? inChannels : (values?.get(node.inputs[0]!)?.shape[1] ?? packed);
     const weightShape = node.op === 'BinaryGemm' ? [w.shape[0]!, c] : [w.shape[0]!, c, w.shape[1]!, w.shape[2]!];
     const floatBytes = 4 * sizeOf(weightShape);
     const binaryBytes = 4 * Math.ceil(sizeOf(w.shape) / 32) + 4 * w.shape[0]!;

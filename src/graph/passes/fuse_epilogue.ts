@@ -37,7 +37,7 @@ export interface FuseEpilogueOptions {
 }
 
 /** Epilogue attributes for a single-input activation node, or undefined when `node` is not one. */
-function activationAttrs(node: Node): { activation: Activation } & Attrs | undefined {
+export function activationAttrs(node: Node): { activation: Activation } & Attrs | undefined {
   switch (node.op) {
     case 'Relu':
       return { activation: 'relu' };

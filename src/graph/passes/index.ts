@@ -7,13 +7,16 @@
  *   2. foldBatchNorm         BN into the preceding Conv / Gemm / MatMul(const)   } repeated until nothing changes,
  *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
  *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
+ *      fuseChannelScale      SE gate x * s[n,c] (+ residual Add, + activation) -> ChannelScale
  *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm (fuseResidual: residuals)
+ *      foldChannelScaleIntoConv  (fuseChannelScale) a bare ChannelScale read only by a 1x1 conv -> ChannelScaleConv
  *   5. removeDeadCode        unreachable nodes and unused initializers
  */
 import type { Graph } from '../ir.js';
 import { removeDeadCode } from './dead_code.js';
 import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 import { foldConstantArithmetic } from './fold_constants.js';
+import { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
@@ -21,6 +24,7 @@ import { removeIdentityOps } from './remove_identity.js';
 export { removeDeadCode } from './dead_code.js';
 export { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 export { foldConstantArithmetic } from './fold_constants.js';
+export { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
@@ -31,6 +35,11 @@ export interface OptimizeOptions {
   foldBatchNorm?: boolean;
   foldBatchNormForward?: boolean;
   foldConstants?: boolean;
+  /**
+   * Squeeze-and-Excitation scale x * s[n,c] with its residual Add and activation -> ChannelScale; a bare one read
+   * only by a 1x1 conv is then folded into it (ChannelScaleConv).
+   */
+  fuseChannelScale?: boolean;
   fuseEpilogue?: boolean;
   /** Within fuseEpilogue: also absorb residual Adds. */
   fuseResidual?: boolean;
@@ -45,6 +54,7 @@ export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   foldBatchNorm: false,
   foldBatchNormForward: false,
   foldConstants: false,
+  fuseChannelScale: false,
   fuseEpilogue: false,
   fuseResidual: false,
   removeDeadCode: false,
@@ -70,7 +80,9 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
     if (g.nodes.length === count) break;
   }
   if (on('foldBatchNormForward')) run('foldBatchNormForward', foldBatchNormForward);
+  if (on('fuseChannelScale')) run('fuseChannelScale', fuseChannelScale);
   if (on('fuseEpilogue')) run('fuseEpilogue', (x) => fuseEpilogues(x, { residual: on('fuseResidual') }));
+  if (on('fuseChannelScale')) run('foldChannelScaleIntoConv', foldChannelScaleIntoConv);
   if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);
   return g;
 }

@@ -112,7 +112,7 @@ const legacyBroadcast: Normalizer = (ctx, n) => {
   const shapeB = ctx.requireShape(b, n, 'input B');
   const axisAttr = numAttr(n, 'axis');
   const axis = axisAttr === undefined ? rankA - shapeB.length : axisAttr < 0 ? axisAttr + rankA : axisAttr;
-  if (axis < 0 || axis + shapeB.length > rankA)
+  if (!Number.isInteger(axis) || axis < 0 || axis + shapeB.length > rankA)
     fail(n, `legacy broadcast: B of shape [${shapeB.join(', ')}] does not fit A (rank ${rankA}) at axis ${axis}`);
   const trailing = rankA - axis - shapeB.length;
   if (trailing === 0) return ctx.add(canonical(n, n.inputs, attrs));

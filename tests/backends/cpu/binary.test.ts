@@ -3,7 +3,7 @@
  * binarised +-1 (or 0) inputs and +-1 weights. Binary arithmetic is exact, so outputs must be identical.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryConv, binaryGemm, binaryWeightConv, channelMask, popcount32 } from '../../../src/backends/cpu/binary.js';
+import { binaryConv, binaryConvBits, binaryGemm, binaryWeightConv, channelMask, packActivations, popcount32 } from '../../../src/backends/cpu/binary.js';
 import { conv } from '../../../src/backends/cpu/conv.js';
 import { gemmKernels } from '../../../src/backends/cpu/gemm.js';
 import { CpuExecutor } from '../../../src/backends/cpu/index.js';
@@ -258,5 +258,36 @@ describe('errors', () => {
     expect(Array.from(y.data as Float32Array)).toEqual([0]); // (+1)(+1) + (-1)(+1) = 0
     const y2 = new CpuExecutor(graph).run({ x: f32([1, 2, 1, 1], [0.5, 0.5]) })['y']!;
     expect(Array.from(y2.data as Float32Array)).toEqual([6]);
+  });
+
+  it('bit-packed X: wrong words, thresholds with packed X, a bad Q are GraphErrors naming the node', () => {
+    const w: Tensor = { dtype: 'binary', shape: [2, 1, 1, 32], data: new Uint32Array(2) };
+    const packed: Tensor = { dtype: 'binary', shape: [1, 2, 2, 32], data: new Uint32Array(4) };
+    const node: Node = { name: 'packed_layer', op: 'BinaryConv', inputs: ['x', 'w', 'a'], outputs: ['y'], attrs: { kernel_shape: [1, 1], in_channels: 5 } };
+    expect(() => binaryConv(node, [{ ...packed, data: new Uint32Array(2) }, w, f32([2], [1, 1])])).toThrow(/packed_layer.*holds 2 words, needs 4/);
+    expect(() => binaryConv(node, [packed, w, f32([2], [1, 1]), undefined, f32([3, 5], new Float32Array(15))])).toThrow(/packed_layer.*no thresholds/);
+    const bits: Node = { name: 'bits_layer', op: 'BinaryConvBits', inputs: ['x', 'w', 'q'], outputs: ['y'], attrs: { kernel_shape: [1, 1], in_channels: 5 } };
+    expect(() => binaryConvBits(bits, [packed, w, f32([3, 2], new Float32Array(6))])).toThrow(/bits_layer.*Q must be i32 \[3, 2\]/);
+  });
+});
+
+describe('bit-packed activations', () => {
+  it('BinaryConv on packed X equals BinaryConv on the f32 X it was packed from (40 random layers, both paddings)', () => {
+    const r = mulberry32(77);
+    for (let i = 0; i < 40; i++) {
+      const [n, c, m, h, w] = [randInt(r, 1, 2), randInt(r, 1, 70), randInt(r, 1, 9), randInt(r, 3, 7), randInt(r, 3, 7)];
+      const t = randomThresholds(r, c);
+      const x = f32([n, c, h, w], randomActivations(r, n * c * h * w, t, c, h * w));
+      const signs = Array.from({ length: m * c * 9 }, () => (r() < 0.5 ? -1 : 1));
+      const wT: Tensor = { dtype: 'binary', shape: [m, 3, 3, paddedChannels(c)], data: packWeightSigns(signs, m, c, 9) };
+      const alpha = f32([m], Array.from({ length: m }, () => Math.fround(0.1 + r())));
+      const attrs = { kernel_shape: [3, 3], pads: [1, 0, 1, 1], strides: [1, randInt(r, 1, 2)], pad_value: i % 2 ? -1 : 0, activation: 'relu' };
+      const viaFloat = binaryConv({ name: 'f', op: 'BinaryConv', inputs: [], outputs: ['y'], attrs }, [x, wT, alpha, undefined, f32([3, c], t)])[0]!;
+      // Packed words: the sign plane of packActivations, with garbage in the padding bits (they must be ignored).
+      const words = packActivations(x.data as Float32Array, n, c, h * w, t, -1).sign.map((v, k) => (k % Math.ceil(c / 32) === Math.ceil(c / 32) - 1 ? v | ~channelMask(c, Math.ceil(c / 32) - 1) : v));
+      const packedX: Tensor = { dtype: 'binary', shape: [n, h, w, paddedChannels(c)], data: words };
+      const viaBits = binaryConv({ name: 'b', op: 'BinaryConv', inputs: [], outputs: ['y'], attrs: { ...attrs, in_channels: c } }, [packedX, wT, alpha])[0]!;
+      expect(Array.from(viaBits.data as Float32Array)).toEqual(Array.from(viaFloat.data as Float32Array));
+    }
   });
 });

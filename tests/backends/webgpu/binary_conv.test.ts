@@ -115,3 +115,31 @@ describe('WebGPU BinaryGemm and BinaryWeightConv vs CPU reference', () => {
     expect(new Set(results.flatMap((x) => x.kernels))).toEqual(new Set(['binary_weight_conv']));
   });
 });
+
+describe('WebGPU packed binary chains (packBinaryChains) vs the CPU reference of the unpacked graph', () => {
+  type ChainResult = BinaryCaseResult & { packed: number };
+  const runChains = (cases: { seed: number; options: { unitLast: boolean; exotic?: boolean }; split?: 1 | 2 | 4 | 8 }[]): Promise<ChainResult[]> =>
+    session.page.evaluate(
+      (cs) => (globalThis as unknown as { tesseraBinaryTest: { runChains(c: unknown): Promise<ChainResult[]> } }).tesseraBinaryTest.runChains(cs),
+      cases,
+    );
+
+  it('identical outputs on 48 seeded chains (last layer integer dots, 1-8 threads per word): packed bits, fused pools, no pack between layers', async () => {
+    const splits = [undefined, 1, 2, 4, 8] as const;
+    const results = await runChains(Array.from({ length: 48 }, (_, i) => ({ seed: 500 + i, options: { unitLast: true, exotic: i % 4 === 3 }, split: splits[i % 5] })));
+    expect(fails(results, true)).toEqual([]);
+    const kernels = [...new Set(results.flatMap((x) => x.kernels))];
+    for (const split of ['', '_split2', '_split4', '_split8']) {
+      expect(kernels.some((k) => k.startsWith('binary_conv_bits_pool') && k.endsWith(split === '' ? 'm1' : split))).toBe(true);
+      expect(kernels.some((k) => /^binary_conv_bits(_pad_m1)?(_ternary)?(_split\d)?$/.test(k) && (split === '' ? !k.includes('split') : k.endsWith(split)))).toBe(true);
+    }
+    expect(results.reduce((s, x) => s + x.packed, 0)).toBeGreaterThan(60);
+    // One binary_pack per chain at most (the first layer's f32 input); packed consumers bind the bits directly.
+    for (const x of results) expect(x.kernels.filter((k) => k.startsWith('binary_pack')).length, x.label).toBeLessThanOrEqual(1);
+  });
+
+  it('float last layer (alpha, bias, activation) matches to float rounding', async () => {
+    const results = await runChains(Array.from({ length: 12 }, (_, i) => ({ seed: 900 + i, options: { unitLast: false } })));
+    expect(fails(results, false)).toEqual([]);
+  });
+});

@@ -134,3 +134,23 @@ describe('malformed bytes', () => {
     expect(importError(bytes).message).toMatch(/Add node 'add'.*'ghost'/);
   });
 });
+
+describe('legacy broadcast attributes (fuzzer regressions)', () => {
+  it('rejects a non-integer Add.axis with a typed error instead of a RangeError', () => {
+    // Found by `npm run fuzz` (seed 2026, case 52362): axis stored as a FLOAT attribute holding NaN.
+    const bytes = encodeModel({
+      nodes: [
+        node('Add', ['a', 'b'], ['y'], 'add_axis1', [
+          { name: 'broadcast', type: 2, i: 1 },
+          { name: 'axis', type: 1, f: Number.NaN },
+        ]),
+      ],
+      inputs: [valueInfo('a', [1, 3, 2, 2]), valueInfo('b', [3])],
+      outputs: [valueInfo('y', [1, 3, 2, 2])],
+      opset: 6,
+    });
+    const e = importError(bytes);
+    expect(e).toBeInstanceOf(OnnxImportError);
+    expect(e.message).toMatch(/add_axis1.*legacy broadcast/);
+  });
+});

@@ -1,0 +1,53 @@
+/** Helpers shared by the two in-page halves of the benchmark (bench/page.ts, bench/page_tfjs.ts). */
+import type { JobSpec } from './page_types.js';
+
+export async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Runs `once` repeatedly: at least minReps, at most reps, stopping early once maxSeconds went into it. */
+export async function timedRuns(spec: JobSpec, once: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < spec.reps) {
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+    if (times.length >= spec.minReps && performance.now() - start > spec.maxSeconds * 1000) break;
+  }
+  return times;
+}
+
+const COMPUTE_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/**
+ * A device with every adapter feature and the adapter's full compute/buffer limits (defaults are 128/256 MiB),
+ * requested the same way for ORT-web and TF.js (Tessera requests its own inside Session.create).
+ */
+export async function fullDevice(): Promise<{ device: GPUDevice; adapterInfo: GPUAdapterInfo; description: string }> {
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const requiredLimits: Record<string, number> = {};
+  for (const k of COMPUTE_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredFeatures: [...adapter.features] as GPUFeatureName[], requiredLimits });
+  const info = adapter.info;
+  return { device, adapterInfo: info, description: [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') };
+}

@@ -1,0 +1,141 @@
+// Bindings are touched only through generated accessors (x_at, w_at4, y_set...; see src/backends/webgpu/program.ts).
+//
+// conv3d_gemm (see conv3d_gemm.wgsl: implicit GEMM, PX columns x OCB channels per thread, same weight packing and
+// thread order) specialised for 3-wide rows at stride 1, dilation 1 along W (the 3x3x3 convs of 3-D ResNets): the
+// PX + 2 input columns a thread needs are the same for every (input channel, kd, kh), so their clamped offsets and
+// 0/1 border masks are computed once; each input row then costs PX + 2 loads (instead of 3 x PX bounds-checked ones)
+// and feeds 3 taps. Depth and height keep any kernel size, stride, dilation and pads.
+// Epilogue for 4 channels (local0.. of group g) of one output position.
+fn store4(n: u32, g: u32, local0: u32, od: u32, oh: u32, ow: u32, acc: vec4<f32>) {
+  if (ow >= u.out_w) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    if (local0 + j < u.out_c_per_group) {
+      let oc = g * u.out_c_per_group + local0 + j;
+      let idx = (((n * u.out_c + oc) * u.out_d + od) * u.out_h + oh) * u.out_w + ow;
+      var v = acc[j];
+      v += bias_at(oc); // @if HAS_BIAS
+      v += res_at(idx); // @if RES_BEFORE
+      v = activate(v);
+      v += res_at(idx); // @if RES_AFTER
+      y_set(idx, v);
+    }
+  }
+}
+
+fn col_of(iw: i32) -> u32 {
+  return u32(clamp(iw, 0, i32(u.in_w) - 1));
+}
+fn mask_of(iw: i32) -> f32 {
+  return select(0.0, 1.0, iw >= 0 && iw < i32(u.in_w));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_group(wid, nwg) * WG + lid;
+  if (i >= u.total) { return; }
+  let owb = i % u.ow_blocks;
+  var t = i / u.ow_blocks;
+  let oh = t % u.out_h;
+  t = t / u.out_h;
+  let od = t % u.out_d;
+  t = t / u.out_d;
+  let ocb = t % u.oc_blocks;
+  let n = t / u.oc_blocks;
+  let col0 = ocb * OCB; // padded column: group g, channel local0 of that group
+  let g = col0 / u.oc_per_group_pad;
+  let local0 = col0 % u.oc_per_group_pad;
+  let ow0 = owb * PX;
+  let id0 = i32(od * u.stride_d) - u.pad_front;
+  let ih0 = i32(oh * u.stride_h) - u.pad_top;
+  let iw0 = i32(ow0) - u.pad_left;
+  let wstep = u.cols_padded / 4u;
+  let plane = u.in_h * u.in_w;
+  let c0 = col_of(iw0 + 0); let m0 = mask_of(iw0 + 0);
+  let c1 = col_of(iw0 + 1); let m1 = mask_of(iw0 + 1);
+  let c2 = col_of(iw0 + 2); let m2 = mask_of(iw0 + 2);
+  let c3 = col_of(iw0 + 3); let m3 = mask_of(iw0 + 3);
+  let c4 = col_of(iw0 + 4); let m4 = mask_of(iw0 + 4);
+  let c5 = col_of(iw0 + 5); let m5 = mask_of(iw0 + 5);
+  let c6 = col_of(iw0 + 6); let m6 = mask_of(iw0 + 6); // @if PX8
+  let c7 = col_of(iw0 + 7); let m7 = mask_of(iw0 + 7); // @if PX8
+  let c8 = col_of(iw0 + 8); let m8 = mask_of(iw0 + 8); // @if PX8
+  let c9 = col_of(iw0 + 9); let m9 = mask_of(iw0 + 9); // @if PX8
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0); // @if PX8
+  var a5 = vec4<f32>(0.0); // @if PX8
+  var a6 = vec4<f32>(0.0); // @if PX8
+  var a7 = vec4<f32>(0.0); // @if PX8
+  var b0 = vec4<f32>(0.0); // @if OC8
+  var b1 = vec4<f32>(0.0); // @if OC8
+  var b2 = vec4<f32>(0.0); // @if OC8
+  var b3 = vec4<f32>(0.0); // @if OC8
+  var b4 = vec4<f32>(0.0); // @if PX8_OC8
+  var b5 = vec4<f32>(0.0); // @if PX8_OC8
+  var b6 = vec4<f32>(0.0); // @if PX8_OC8
+  var b7 = vec4<f32>(0.0); // @if PX8_OC8
+  for (var ic = 0u; ic < u.in_c_per_group; ic++) {
+    let xbase = (n * u.in_c + g * u.in_c_per_group + ic) * u.in_d * plane;
+    for (var kd = 0u; kd < KD; kd++) {
+      let id = id0 + i32(kd * u.dil_d);
+      if (id < 0 || id >= i32(u.in_d)) { continue; }
+      let xplane = xbase + u32(id) * plane;
+      for (var kh = 0u; kh < KH; kh++) {
+        let ih = ih0 + i32(kh * u.dil_h);
+        if (ih < 0 || ih >= i32(u.in_h)) { continue; }
+        let xrow = xplane + u32(ih) * u.in_w;
+        let widx = (((ic * KD + kd) * KH + kh) * 3u) * wstep + col0 / 4u;
+        let x0 = x_at(xrow + c0) * m0;
+        let x1 = x_at(xrow + c1) * m1;
+        let x2 = x_at(xrow + c2) * m2;
+        let x3 = x_at(xrow + c3) * m3;
+        let x4 = x_at(xrow + c4) * m4;
+        let x5 = x_at(xrow + c5) * m5;
+        let x6 = x_at(xrow + c6) * m6; // @if PX8
+        let x7 = x_at(xrow + c7) * m7; // @if PX8
+        let x8 = x_at(xrow + c8) * m8; // @if PX8
+        let x9 = x_at(xrow + c9) * m9; // @if PX8
+        let wa0 = w_at4(widx + 0u * wstep);
+        let wb0 = w_at4(widx + 0u * wstep + 1u); // @if OC8
+        let wa1 = w_at4(widx + 1u * wstep);
+        let wb1 = w_at4(widx + 1u * wstep + 1u); // @if OC8
+        let wa2 = w_at4(widx + 2u * wstep);
+        let wb2 = w_at4(widx + 2u * wstep + 1u); // @if OC8
+        a0 += x0 * wa0 + x1 * wa1 + x2 * wa2;
+        a1 += x1 * wa0 + x2 * wa1 + x3 * wa2;
+        a2 += x2 * wa0 + x3 * wa1 + x4 * wa2;
+        a3 += x3 * wa0 + x4 * wa1 + x5 * wa2;
+        a4 += x4 * wa0 + x5 * wa1 + x6 * wa2; // @if PX8
+        a5 += x5 * wa0 + x6 * wa1 + x7 * wa2; // @if PX8
+        a6 += x6 * wa0 + x7 * wa1 + x8 * wa2; // @if PX8
+        a7 += x7 * wa0 + x8 * wa1 + x9 * wa2; // @if PX8
+        b0 += x0 * wb0 + x1 * wb1 + x2 * wb2; // @if OC8
+        b1 += x1 * wb0 + x2 * wb1 + x3 * wb2; // @if OC8
+        b2 += x2 * wb0 + x3 * wb1 + x4 * wb2; // @if OC8
+        b3 += x3 * wb0 + x4 * wb1 + x5 * wb2; // @if OC8
+        b4 += x4 * wb0 + x5 * wb1 + x6 * wb2; // @if PX8_OC8
+        b5 += x5 * wb0 + x6 * wb1 + x7 * wb2; // @if PX8_OC8
+        b6 += x6 * wb0 + x7 * wb1 + x8 * wb2; // @if PX8_OC8
+        b7 += x7 * wb0 + x8 * wb1 + x9 * wb2; // @if PX8_OC8
+      }
+    }
+  }
+  store4(n, g, local0, od, oh, ow0, a0);
+  store4(n, g, local0, od, oh, ow0 + 1u, a1);
+  store4(n, g, local0, od, oh, ow0 + 2u, a2);
+  store4(n, g, local0, od, oh, ow0 + 3u, a3);
+  store4(n, g, local0, od, oh, ow0 + 4u, a4); // @if PX8
+  store4(n, g, local0, od, oh, ow0 + 5u, a5); // @if PX8
+  store4(n, g, local0, od, oh, ow0 + 6u, a6); // @if PX8
+  store4(n, g, local0, od, oh, ow0 + 7u, a7); // @if PX8
+  store4(n, g, local0 + 4u, od, oh, ow0, b0); // @if OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 1u, b1); // @if OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 2u, b2); // @if OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 3u, b3); // @if OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 4u, b4); // @if PX8_OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 5u, b5); // @if PX8_OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 6u, b6); // @if PX8_OC8
+  store4(n, g, local0 + 4u, od, oh, ow0 + 7u, b7); // @if PX8_OC8
+}

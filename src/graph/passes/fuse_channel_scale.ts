@@ -1,0 +1,171 @@
+/**
+ * Pass: fuse the Squeeze-and-Excitation channel scale `x * s` (s computed per sample and channel: global pool → FC →
+ * ReLU → FC → sigmoid / hard-sigmoid) with what follows it into one `ChannelScale` node
+ * (src/graph/ops/channel_scale.ts).
+ *
+ * A Mul qualifies when one operand X has the output's shape (rank ≥ 3, f32) and the other, S, is computed (not an
+ * initializer: constant per-channel factors are folded into weights by foldConstants) and varies at most along N
+ * and C. From the Mul we walk down the chain of single uses (no absorbed intermediate may be a graph output) and
+ * absorb, as fuseEpilogue does for convs:
+ *   - one Add of a tensor R with exactly the output's shape (the residual: SE-ResNet's `relu(x * s + identity)`);
+ *   - one activation (Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh). A residual Add after the
+ *     activation gives `act(x * s) + R` (residual_after_activation = 1) and ends the walk.
+ * The fused node takes the position of the last absorbed node (every input of the chain, R included, is produced
+ * before it) and keeps the Mul's name. A Mul with nothing to absorb still becomes a ChannelScale: the gate then
+ * costs one dispatch without the generic broadcasting index arithmetic.
+ *
+ * Second step, `foldChannelScaleIntoConv` (after fuseEpilogue, same switch): a ChannelScale with nothing absorbed
+ * whose only reader is a pointwise Conv / FusedConv (1x1, stride 1, no pads, dilation 1, group 1, constant weights,
+ * 4-D input at slot 0) becomes part of that conv: `ChannelScaleConv` (X, W, [B], [R], S), the conv2d_1x1 kernel
+ * scaling each input channel as it reads it. GhostNet's SE gate feeds the next Ghost module's 1x1 primary conv
+ * this way and costs no dispatch of its own. Running after fuseEpilogue keeps that conv's epilogue.
+ *
+ * fuseChannelScale runs before fuseEpilogue so that in blocks whose shortcut is a (downsample) conv the Add + ReLU go with the
+ * scale rather than into the conv's epilogue: either way one dispatch, but then no standalone Mul is left.
+ */
+import { attrInt, attrInts, attrString, type Attrs, type Graph, type Node, type ValueInfo } from '../ir.js';
+import { inferShapes } from '../infer.js';
+import { isChannelScaleShape } from '../ops/channel_scale.js';
+import { activationAttrs } from './fuse_epilogue.js';
+import { cloneGraph, graphOutputNames, hasSingleUse, usesOf, type Use } from './graph_utils.js';
+import { macRules } from '../stats.js';
+
+// ChannelScaleConv costs what its conv costs (W is input 1, as for Conv); ChannelScale is elementwise.
+macRules['ChannelScaleConv'] = macRules['Conv']!;
+
+function sameShape(a: ValueInfo | undefined, b: ValueInfo | undefined): boolean {
+  return !!a && !!b && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+}
+
+/** [X, S] of a Mul that is a per-(sample, channel) scale, or undefined. */
+function scaleOperands(graph: Graph, mul: Node, shapes: Map<string, ValueInfo>): [string, string] | undefined {
+  if (mul.inputs.length !== 2 || mul.outputs.length !== 1) return undefined;
+  const out = shapes.get(mul.outputs[0]!);
+  if (!out || out.dtype !== 'f32' || out.shape.length < 3) return undefined;
+  for (const k of [0, 1]) {
+    const x = mul.inputs[k]!;
+    const s = mul.inputs[1 - k]!;
+    const xInfo = shapes.get(x);
+    const sInfo = shapes.get(s);
+    if (x === s || x === '' || s === '' || graph.initializers.has(s)) continue;
+    if (!xInfo || !sInfo || xInfo.dtype !== 'f32' || sInfo.dtype !== 'f32' || !sameShape(xInfo, out)) continue;
+    if (isChannelScaleShape(sInfo.shape, xInfo.shape)) return [x, s];
+  }
+  return undefined;
+}
+
+interface Chain {
+  attrs: Attrs;
+  residual?: string;
+  absorbed: Node[];
+  output: string;
+}
+
+/** Residual Add and activation after the Mul output `y` (single uses only). */
+function absorbChain(y: string, uses: Map<string, Use[]>, outputs: Set<string>, shapes: Map<string, ValueInfo>, taken: Set<Node>): Chain {
+  const chain: Chain = { attrs: { activation: 'none' }, absorbed: [], output: y };
+  let hasActivation = false;
+  for (;;) {
+    const cur = chain.output;
+    if (!hasSingleUse(cur, uses, outputs)) break;
+    const { node: next, index: slot } = uses.get(cur)![0]!;
+    if (taken.has(next) || next.outputs.length !== 1) break;
+    const act = activationAttrs(next);
+    if (act) {
+      if (hasActivation) break;
+      chain.attrs = { ...chain.attrs, ...act };
+      hasActivation = true;
+    } else if (next.op === 'Add' && next.inputs.length === 2) {
+      const other = next.inputs[1 - slot]!;
+      const curInfo = shapes.get(cur);
+      if (chain.residual !== undefined || other === cur || other === '') break;
+      if (!sameShape(shapes.get(other), curInfo) || !sameShape(shapes.get(next.outputs[0]!), curInfo) || shapes.get(other)!.dtype !== 'f32') break;
+      chain.residual = other;
+      if (hasActivation) chain.attrs = { ...chain.attrs, residual_after_activation: 1 };
+    } else {
+      break;
+    }
+    chain.absorbed.push(next);
+    chain.output = next.outputs[0]!;
+    if (chain.attrs['residual_after_activation'] === 1) break;
+  }
+  return chain;
+}
+
+export function fuseChannelScale(input: Graph): Graph {
+  const graph = cloneGraph(input);
+  let shapes: Map<string, ValueInfo>;
+  try {
+    shapes = inferShapes(graph);
+  } catch {
+    return graph; // without shapes the scale pattern cannot be proven: leave the graph as it is
+  }
+  const uses = usesOf(graph);
+  const outputs = graphOutputNames(graph);
+  const taken = new Set<Node>();
+  /** Node -> the fused node emitted in its place (the last absorbed node, or the Mul itself). */
+  const emitAt = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'Mul' || taken.has(node)) continue;
+    const operands = scaleOperands(graph, node, shapes);
+    if (!operands) continue;
+    const chain = absorbChain(node.outputs[0]!, uses, outputs, shapes, taken);
+    const fused: Node = {
+      name: node.name,
+      op: 'ChannelScale',
+      inputs: chain.residual !== undefined ? [...operands, chain.residual] : [...operands],
+      outputs: [chain.output],
+      attrs: chain.attrs,
+    };
+    taken.add(node);
+    for (const n of chain.absorbed) taken.add(n);
+    emitAt.set(chain.absorbed.at(-1) ?? node, fused);
+  }
+  graph.nodes = graph.nodes.flatMap((n) => {
+    const fused = emitAt.get(n);
+    if (fused) return [fused];
+    return taken.has(n) ? [] : [n];
+  });
+  return graph;
+}
+
+/** A 2-D Conv / FusedConv that the conv2d_1x1 kernel runs: 1x1, stride 1, no pads, dilation 1, group 1, constant W. */
+function isPointwiseConv(graph: Graph, node: Node, shapes: Map<string, ValueInfo>): boolean {
+  if ((node.op !== 'Conv' && node.op !== 'FusedConv') || node.outputs.length !== 1) return false;
+  const w = graph.initializers.get(node.inputs[1] ?? '');
+  const x = shapes.get(node.inputs[0] ?? '');
+  if (!w || w.shape.length !== 4 || !x || x.shape.length !== 4) return false;
+  const ones = (key: string) => attrInts(node, key, [1, 1]).every((v) => v === 1);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  const unpadded = autoPad === 'VALID' || ((autoPad === 'NOTSET' || autoPad === '') && attrInts(node, 'pads', [0, 0, 0, 0]).every((p) => p === 0));
+  return w.shape[2] === 1 && w.shape[3] === 1 && ones('strides') && ones('dilations') && attrInt(node, 'group', 1) === 1 && unpadded;
+}
+
+export function foldChannelScaleIntoConv(input: Graph): Graph {
+  const graph = cloneGraph(input);
+  let shapes: Map<string, ValueInfo>;
+  try {
+    shapes = inferShapes(graph);
+  } catch {
+    return graph;
+  }
+  const uses = usesOf(graph);
+  const outputs = graphOutputNames(graph);
+  const dead = new Set<Node>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'ChannelScale' || node.inputs.length !== 2 || (node.attrs['activation'] ?? 'none') !== 'none') continue;
+    const y = node.outputs[0]!;
+    if (!hasSingleUse(y, uses, outputs)) continue;
+    const { node: conv, index } = uses.get(y)![0]!;
+    if (index !== 0 || dead.has(conv) || !isPointwiseConv(graph, conv, shapes)) continue;
+    const [x, s] = node.inputs as [string, string];
+    const rest = conv.inputs.slice(1, 4);
+    while (rest.length < 3) rest.push('');
+    conv.op = 'ChannelScaleConv';
+    conv.inputs = [x, ...rest, s];
+    if (!('activation' in conv.attrs)) conv.attrs = { ...conv.attrs, activation: 'none' };
+    dead.add(node);
+  }
+  graph.nodes = graph.nodes.filter((n) => !dead.has(n));
+  return graph;
+}
