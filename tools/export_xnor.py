@@ -158,11 +158,31 @@ def make_fixtures() -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 
+def predictions_float64(model: nn.Module, x: np.ndarray) -> np.ndarray:
+    """PyTorch predictions with every layer in float64 (a deep copy; the export stays float32)."""
+    import copy
+    m64 = copy.deepcopy(model).double()
+    keep = xm.binarize
+    xm.binarize = lambda v: torch.where(v > 0, torch.ones((), dtype=v.dtype), -torch.ones((), dtype=v.dtype))
+    try:
+        out = []
+        with torch.no_grad():
+            for s in range(0, len(x), 500):
+                out.append(m64(torch.from_numpy(x[s:s + 500]).double()).argmax(1).numpy())
+        return np.concatenate(out)
+    finally:
+        xm.binarize = keep
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('model', choices=['bin_lenet', 'lenet', 'bin_vgg13', 'bwn_resnet20', 'fixtures'])
     p.add_argument('-o', '--output')
     p.add_argument('--pad-value', type=float, default=-1.0, help='bin_vgg13: value of padded positions (-1 or 0)')
+    p.add_argument('--scale-after', action='store_true',
+                   help='binary layers as conv(+-1, +-1) * alpha + bias (the checkpoint order; exact integer sums in PyTorch)')
+    p.add_argument('--float64', action='store_true',
+                   help='with --verify: evaluate PyTorch in float64 (exact +-alpha sums; the reference Tessera matches)')
     p.add_argument('--verify', action='store_true', help='measure PyTorch accuracy on the shared test set')
     p.add_argument('--predictions', help='with --verify: save PyTorch predicted classes (int64 .npy)')
     p.add_argument('--seed', type=int, default=0, help='bwn_resnet20: weight seed')
@@ -183,7 +203,7 @@ def main(argv: list[str]) -> int:
                         'MIT (Tessera test model)')
         dataset = 'cifar'
     else:
-        model = xm.build(args.model, args.pad_value)
+        model = xm.build(args.model, args.pad_value, args.scale_after)
         file = {'bin_lenet': 'MNIST/models/Bin_LeNet.best9945.pth', 'lenet': 'MNIST/models/LeNet.best9950.pth',
                 'bin_vgg13': 'Cifar10/models/Bin_VGG13.best8520.pth'}[args.model]
         dataset = 'cifar' if args.model == 'bin_vgg13' else 'mnist'
@@ -200,9 +220,13 @@ def main(argv: list[str]) -> int:
         else:
             images, labels = xm.read_cifar_test()
             x = xm.cifar_normalize(images)
-        pred = xm.predictions(model, x)
+        if args.float64:
+            pred = predictions_float64(model, x)
+        else:
+            pred = xm.predictions(model, x)
         correct = int((pred == labels).sum())
-        print(f'{args.model}: PyTorch {correct}/{len(labels)} correct ({100 * correct / len(labels):.2f} %)')
+        kind = 'float64' if args.float64 else 'float32'
+        print(f'{args.model}: PyTorch ({kind}) {correct}/{len(labels)} correct ({100 * correct / len(labels):.2f} %)')
         if args.predictions:
             np.save(args.predictions, pred.astype(np.int64))
     shape = [args.batch] + ([1, 28, 28] if dataset == 'mnist' else [3, 32, 32])

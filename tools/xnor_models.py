@@ -76,11 +76,18 @@ class BinConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(cout), requires_grad=False) if bias else None
         self.padding = padding
         self.pad_value = pad_value
+        # scale_after: compute conv(+-1 inputs, +-1 weights) * alpha + bias, the checkpoint's own order of operations
+        # (its README, step 3-4): the integer sum is exact in float32, so PyTorch rounds only twice per output, like
+        # an XNOR-popcount kernel. Off: one conv with +-alpha weights (float32 sums of +-alpha values round at every
+        # step). Both export graphs that Tessera's binarize pass turns into the same BinaryConv.
+        self.scale_after = False
+        self.register_buffer('alpha', torch.ones(cout), persistent=False)
 
     def load_packed(self, packed: torch.Tensor, alpha: torch.Tensor) -> None:
         shape = self.weight.shape
         signs = unpack_bits(packed, shape[1] * shape[2] * shape[3]).reshape(shape)
         self.weight.data = signs * alpha.reshape(-1, 1, 1, 1)
+        self.alpha = alpha.reshape(-1).float().clone()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = binarize(self.bn(x))
@@ -88,7 +95,11 @@ class BinConv2d(nn.Module):
         if p and self.pad_value != 0:
             x = F.pad(x, [p, p, p, p], value=self.pad_value)
             p = 0
-        return F.conv2d(x, self.weight, self.bias, padding=p)
+        if not self.scale_after:
+            return F.conv2d(x, self.weight, self.bias, padding=p)
+        signs = torch.where(self.weight > 0, 1.0, -1.0).to(x.dtype)
+        y = F.conv2d(x, signs, None, padding=p) * self.alpha.to(x.dtype).reshape(1, -1, 1, 1)
+        return y if self.bias is None else y + self.bias.reshape(1, -1, 1, 1)
 
 
 class BinLinear(nn.Module):
@@ -97,13 +108,20 @@ class BinLinear(nn.Module):
         self.bn = nn.BatchNorm1d(fin)
         self.weight = nn.Parameter(torch.zeros(fout, fin), requires_grad=False)
         self.bias = nn.Parameter(torch.zeros(fout), requires_grad=False) if bias else None
+        self.scale_after = False  # see BinConv2d
+        self.register_buffer('alpha', torch.ones(fout), persistent=False)
 
     def load_packed(self, packed: torch.Tensor, alpha: torch.Tensor) -> None:
         signs = unpack_bits(packed, self.weight.shape[1])
         self.weight.data = signs * alpha.reshape(-1, 1)
+        self.alpha = alpha.reshape(-1).float().clone()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(binarize(self.bn(x)), self.weight, self.bias)
+        x = binarize(self.bn(x))
+        if not self.scale_after:
+            return F.linear(x, self.weight, self.bias)
+        y = F.linear(x, torch.where(self.weight > 0, 1.0, -1.0).to(x.dtype)) * self.alpha.to(x.dtype)
+        return y if self.bias is None else y + self.bias
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -185,10 +203,14 @@ def load_xnor_state(model: nn.Module, path: str) -> None:
     model.load_state_dict(plain, strict=False)
 
 
-def build(name: str, pad_value: float = -1.0) -> nn.Module:
-    """'bin_lenet' | 'lenet' | 'bin_vgg13', loaded from the shared checkpoints, in eval mode."""
+def build(name: str, pad_value: float = -1.0, scale_after: bool = False) -> nn.Module:
+    """'bin_lenet' | 'lenet' | 'bin_vgg13', loaded from the shared checkpoints, in eval mode. scale_after: binary
+    layers multiply by alpha after the +-1 product (see BinConv2d)."""
     model = {'bin_lenet': lambda: LeNet(True), 'lenet': lambda: LeNet(False), 'bin_vgg13': lambda: BinVGG13(pad_value)}[name]()
     load_xnor_state(model, CHECKPOINTS[name])
+    for m in model.modules():
+        if isinstance(m, (BinConv2d, BinLinear)):
+            m.scale_after = scale_after
     return model.eval()
 
 

@@ -1,5 +1,9 @@
-/** BatchNormalization, inference form: y = (x - mean) / sqrt(var + epsilon) * scale + B, per channel (dim 1). */
+/**
+ * BatchNormalization, inference form: y = (x - mean) / sqrt(var + epsilon) * scale + B, per channel (dim 1), computed
+ * as PyTorch's CPU kernel does (src/graph/ops/batchnorm.ts batchNormLinearTerms).
+ */
 import { attrFloat } from '../../graph/ir.js';
+import { batchNormLinearTerms } from '../../graph/ops/batchnorm.js';
 import type { CpuKernel } from './types.js';
 import { f32Tensor, fail, floatData, floatInput } from './util.js';
 
@@ -20,9 +24,8 @@ export const batchNormalization: CpuKernel = (node, inputs) => {
   const N = xT.shape[0]!;
   const inner = xT.shape.slice(2).reduce((a, b) => a * b, 1);
   for (let c = 0; c < C; c++) {
-    // Fold into y = x * a + b in float64 once per channel.
-    const a = scale[c]! / Math.sqrt(variance[c]! + eps);
-    const b = bias[c]! - mean[c]! * a;
+    // y = fround(x * a + b) with PyTorch's float32 a and b (see batchNormLinearTerms).
+    const [a, b] = batchNormLinearTerms(scale[c]!, bias[c]!, mean[c]!, variance[c]!, eps);
     for (let n = 0; n < N; n++) {
       const off = (n * C + c) * inner;
       for (let i = off, end = off + inner; i < end; i++) y[i] = x[i]! * a + b;

@@ -21,3 +21,20 @@ export const batchNormRule: ShapeRule = (node, inputs) => {
   });
   return [{ dtype: 'f32', shape: [...x.shape] }];
 };
+
+/**
+ * The reference arithmetic of one BatchNormalization channel, y = fround(x·a + b), with a and b the float32 values
+ * PyTorch's CPU kernel computes (the models come from PyTorch, and a binarised net's sign of a BN output flips on
+ * the last bit of these values: matching them makes Tessera's XNOR-Net predictions PyTorch's, image for image):
+ *   a = fround(fround(1 / fround(sqrt(fround(var + fround(eps))))) · scale),   b = fround(B − mean·a) (fused)
+ * and y = fround(x·a + b) (fused multiply-add). Every step is float32-correctly rounded (float64 then fround is exact
+ * for +, ×, ÷, sqrt of float32 operands; the fused steps round twice, which differs from a true fma only when the
+ * float64 sum lands exactly halfway between two float32 values). Checked bit for bit against PyTorch 1.13 by
+ * tests/backends/cpu/batchnorm.test.ts (fixture values) and tools/ (make_fixtures).
+ */
+export function batchNormLinearTerms(scale: number, bias: number, mean: number, variance: number, epsilon: number): [number, number] {
+  const fr = Math.fround;
+  const invstd = fr(1 / fr(Math.sqrt(fr(variance + fr(epsilon)))));
+  const a = fr(invstd * scale);
+  return [a, fr(bias - mean * a)];
+}

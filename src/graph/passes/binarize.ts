@@ -18,6 +18,7 @@
 import { attrFloat, attrInt, attrInts, attrString, sizeOf, tensorToNumbers, type Attrs, type Graph, type Node, type Tensor, type ValueInfo } from '../ir.js';
 import { inferShapes } from '../infer.js';
 import { convParams } from '../ops/conv.js';
+import { batchNormLinearTerms } from '../ops/batchnorm.js';
 import { packWeightSigns, paddedChannels } from '../ops/binary.js';
 import { removeDeadCode } from './dead_code.js';
 import { NameGenerator, cloneGraph, floatConstant, producersOf } from './graph_utils.js';
@@ -94,8 +95,8 @@ function firstTrue(lo: number, hi: number, pred: (k: number) => boolean): number
 /**
  * Thresholds [s, lo, hi] such that, for every f32 x (NaN aside; infinities too unless a == 0), with x' = s * x:
  *   y = fround(x * a + b) > 0  <=>  x' > hi,      y < 0  <=>  x' < lo
- * where a = scale / sqrt(var + eps) and b = bias - mean * a in float64: the CPU BatchNormalization kernel's own
- * arithmetic. Found by bisection over the ordered f32 line (the map x -> y is monotone), so they are exact.
+ * where a and b are the CPU BatchNormalization kernel's coefficients (batchNormLinearTerms: PyTorch's float32 values):
+ * its own arithmetic. Found by bisection over the ordered f32 line (the map x -> y is monotone), so they are exact.
  * Returns undefined when a is not a number (e.g. a negative variance).
  */
 export function signThresholds(a: number, b: number): [number, number, number] | undefined {
@@ -124,9 +125,8 @@ function bnThresholds(graph: Graph, bn: Node): Tensor | undefined {
   const eps = attrFloat(bn, 'epsilon', 1e-5);
   const t = new Float32Array(3 * c);
   for (let ch = 0; ch < c; ch++) {
-    // Same float64 expressions as src/backends/cpu/batchnorm.ts.
-    const a = scale[ch]! / Math.sqrt(variance[ch]! + eps);
-    const b = bias[ch]! - mean[ch]! * a;
+    // The CPU BatchNormalization kernel's own a and b (src/backends/cpu/batchnorm.ts).
+    const [a, b] = batchNormLinearTerms(scale[ch]!, bias[ch]!, mean[ch]!, variance[ch]!, eps);
     const th = signThresholds(a, b);
     if (!th) return undefined;
     [t[ch], t[c + ch], t[2 * c + ch]] = th;
