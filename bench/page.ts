@@ -7,7 +7,7 @@ import '../src/node/browser_entry.js';
 import { Session } from '../src/runtime/session.js';
 import type { ProfileRow } from '../src/backends/webgpu/executor.js';
 import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow } from './page_types.js';
-import { fetchBytes, fullDevice, median, timedRuns } from './page_util.js';
+import { fetchBytes, fullDevice, median, mergeProfileRuns, timedRuns } from './page_util.js';
 import { installGpuProbe, tesseraPhases } from './gpu_probe.js';
 
 /** Minimal structural view of the onnxruntime-web API we use (the module is imported at run time from /ort/). */
@@ -47,6 +47,16 @@ function summarizeProfile(rows: ProfileRow[], wallMs: number, gpuMs: number | nu
   return { timestampQuery, wallMs, gpuMs, dispatches: rows.length, byKernel: [...groups.values()].sort(byTime), slowest };
 }
 
+/** Profiles per job; each dispatch's time is the median over them (see mergeProfileRuns). */
+const PROFILE_RUNS = 3;
+async function medianProfile(session: Session, feeds: Parameters<Session['profile']>[0]): Promise<JobProfile> {
+  const runs: Awaited<ReturnType<Session['profile']>>[] = [];
+  for (let i = 0; i < PROFILE_RUNS; i++) runs.push(await session.profile(feeds));
+  const merged = mergeProfileRuns(runs);
+  const gpuMs = runs[0]!.gpuMs === null ? null : merged.rows.reduce((s, x) => s + (x.gpuMs ?? 0), 0);
+  return summarizeProfile(merged.rows, merged.wallMs, gpuMs, runs[0]!.timestampQuery);
+}
+
 async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
   const r: JobResult = { runtime: 'tessera', ok: false, notes: [] };
   const feedsFor = (s: Session) => ({ [s.inputs[0]!.name]: { dtype: 'f32' as const, shape: spec.inputShape, data: input } });
@@ -81,8 +91,7 @@ async function runTessera(spec: JobSpec, model: Uint8Array, input: Float32Array)
   r.output = Array.from(out.data as Float32Array);
   if (spec.profile) {
     try {
-      const p = await session.profile(feeds);
-      r.profile = summarizeProfile(p.rows, p.wallMs, p.gpuMs, p.timestampQuery);
+      r.profile = await medianProfile(session, feeds);
     } catch (e) {
       r.notes!.push(`profile failed: ${(e as Error).message}`);
     }

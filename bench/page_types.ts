@@ -21,7 +21,7 @@ export interface JobSpec {
   ortModule?: string;
   /** ORT-web WASM threads (needs a crossOriginIsolated page). */
   wasmThreads?: number;
-  /** Tessera: also run session.profile() once after timing; TF.js: one tf.time() run. */
+  /** Tessera: also run session.profile() (3 times, median per dispatch) after timing; TF.js: one tf.time() run. */
   profile?: boolean;
 }
 

@@ -51,3 +51,27 @@ export async function fullDevice(): Promise<{ device: GPUDevice; adapterInfo: GP
   const info = adapter.info;
   return { device, adapterInfo: info, description: [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') };
 }
+
+/** The parts of a session.profile() result that mergeProfileRuns reads. */
+export interface ProfileRunLike<R extends { node: string; gpuMs: number | null }> {
+  rows: R[];
+  wallMs: number;
+}
+
+/**
+ * Several profiles of the same session merged into one: each dispatch's time is the median over the runs (null if
+ * any run had none), wallMs the median wall time. One profile on a loaded machine (SwiftShader runs the GPU on the
+ * same CPU cores) can inflate any single dispatch 5-10x, which then tops the by-kernel summary. Returns the first run
+ * unchanged when the runs' dispatch lists differ (they never should: same graph, same plan).
+ */
+export function mergeProfileRuns<R extends { node: string; gpuMs: number | null }>(runs: ProfileRunLike<R>[]): ProfileRunLike<R> {
+  const first = runs[0];
+  if (!first) throw new Error('mergeProfileRuns needs at least one run');
+  const same = runs.every((p) => p.rows.length === first.rows.length && p.rows.every((x, j) => x.node === first.rows[j]!.node));
+  if (!same) return first;
+  const rows = first.rows.map((row, j) => {
+    const times = runs.map((p) => p.rows[j]!.gpuMs);
+    return { ...row, gpuMs: times.some((t) => t === null) ? null : median(times as number[]) };
+  });
+  return { rows, wallMs: median(runs.map((p) => p.wallMs)) };
+}

@@ -274,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
     ...(tfjsSplit ? ['TF.js cold start split (bench/page_tfjs.ts; compile-only pass = WEBGPU_ENGINE_COMPILE_ONLY run, also uploads the weights):', '', tfjsSplit, ''] : []),
     '![Tessera / min(ORT-web WebGPU, TF.js WebGPU)](latest.svg)',
     '',
-    ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries):", '', ...profiles, ''] : []),
+    ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries; per dispatch the median of 3 profiles):", '', ...profiles, ''] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'latest.md'), md);
   writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, SwiftShader WebGPU, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; bench/results/latest.md`));

@@ -113,20 +113,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       b7 += x7 * wb0 + x8 * wb1 + x9 * wb2; // @if PX8_OC8
     }
   }
-  store4(n, g, local0, oh, ow0 + 0u, a0);
-  store4(n, g, local0, oh, ow0 + 1u, a1);
-  store4(n, g, local0, oh, ow0 + 2u, a2);
-  store4(n, g, local0, oh, ow0 + 3u, a3);
-  store4(n, g, local0, oh, ow0 + 4u, a4); // @if PX8
-  store4(n, g, local0, oh, ow0 + 5u, a5); // @if PX8
-  store4(n, g, local0, oh, ow0 + 6u, a6); // @if PX8
-  store4(n, g, local0, oh, ow0 + 7u, a7); // @if PX8
-  store4(n, g, local0 + 4u, oh, ow0 + 0u, b0); // @if OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 1u, b1); // @if OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 2u, b2); // @if OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 3u, b3); // @if OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 4u, b4); // @if PX8_OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 5u, b5); // @if PX8_OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 6u, b6); // @if PX8_OC8
-  store4(n, g, local0 + 4u, oh, ow0 + 7u, b7); // @if PX8_OC8
+  // The epilogue runs once per thread: a loop over the accumulators instead of PX x OCB / 4 inlined copies of store4
+  // keeps the shader small, which is what SwiftShader's pipeline compile time scales with.
+  var acc: array<vec4<f32>, 16>;
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+  acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7; // @if PX8
+  acc[PX] = b0; acc[PX + 1u] = b1; acc[PX + 2u] = b2; acc[PX + 3u] = b3; // @if OC8
+  acc[PX + 4u] = b4; acc[PX + 5u] = b5; acc[PX + 6u] = b6; acc[PX + 7u] = b7; // @if PX8_OC8
+  for (var k = 0u; k < PX * OCB / 4u; k++) { store4(n, g, local0 + 4u * (k / PX), oh, ow0 + k % PX, acc[k]); }
 }

@@ -47,6 +47,9 @@ export const LAYERS: Layer[] = [
   { name: 'dw 3x3 32@112', cin: 32, cout: 32, hw: 112, k: 3, group: 32 },
   { name: 'dw 3x3 128@56', cin: 128, cout: 128, hw: 56, k: 3, group: 128 },
   { name: 'g32 3x3 128@56', cin: 128, cout: 128, hw: 56, k: 3, group: 32 },
+  // Stems: RGB input, stride 2 (MobileNetV3 / GhostNet 3>16, MobileNetV2 3>32).
+  { name: 'stem 3x3/2 3>16@224', cin: 3, cout: 16, hw: 224, k: 3, stride: 2 },
+  { name: 'stem 3x3/2 3>32@224', cin: 3, cout: 32, hw: 224, k: 3, stride: 2 },
 ];
 
 function convShape(l: Layer): ConvShape {

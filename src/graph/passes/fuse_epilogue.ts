@@ -9,8 +9,10 @@
  *     after the conv (e.g. a shortcut computed after the main branch: option-A Slice/Pad shortcuts, downsample
  *     convs exported last), the fused node moves to the Add's position instead, which is valid because nothing
  *     but the absorbed chain reads the conv's output;
- *   - one activation: Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, and SiLU written as
- *     Mul(y, Sigmoid(y)) (either operand order).
+ *   - one activation: Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, SiLU written as
+ *     Mul(y, Sigmoid(y)), and HardSwish written as Mul(y, HardSigmoid(y)) with HardSwish's own constants
+ *     (alpha = 1/6 to f32 precision, beta = 0.5: how PyTorch exports nn.Hardswish below opset 14, e.g. every
+ *     MobileNetV3 activation), either operand order.
  * Every absorbed intermediate must have a single use and not be a graph output. Nothing is rewritten for a
  * conv with nothing to absorb (it stays a plain Conv / Gemm).
  */
@@ -58,17 +60,27 @@ export function activationAttrs(node: Node): { activation: Activation } & Attrs 
   }
 }
 
-/** SiLU written as Mul(y, Sigmoid(y)): the two nodes when `uses` of y are exactly that pattern. */
-function siluPattern(y: string, uses: Use[], allUses: Map<string, Use[]>, outputs: Set<string>): Node[] | undefined {
+/** True when a HardSigmoid computes HardSwish's gate clamp(y/6 + 1/2, 0, 1) (alpha is stored as f32(1/6)). */
+function isHardSwishGate(node: Node): boolean {
+  const alpha = attrFloat(node, 'alpha', 0.2);
+  const beta = attrFloat(node, 'beta', 0.5);
+  return Math.abs(alpha * 6 - 1) <= 1e-6 && beta === 0.5;
+}
+
+/**
+ * A gated activation written as Mul(y, gate(y)) — SiLU (gate = Sigmoid) or HardSwish (gate = HardSigmoid with
+ * alpha 1/6, beta 1/2): the two nodes and the activation when `uses` of y are exactly that pattern.
+ */
+function gatedPattern(y: string, uses: Use[], allUses: Map<string, Use[]>, outputs: Set<string>): { nodes: Node[]; activation: Activation } | undefined {
   if (uses.length !== 2) return undefined;
-  const sigmoid = uses.find((u) => u.node.op === 'Sigmoid')?.node;
   const mul = uses.find((u) => u.node.op === 'Mul')?.node;
-  if (!sigmoid || !mul || sigmoid === mul) return undefined;
-  const s = sigmoid.outputs[0]!;
+  const gate = uses.find((u) => u.node.op === 'Sigmoid' || (u.node.op === 'HardSigmoid' && isHardSwishGate(u.node)))?.node;
+  if (!gate || !mul || gate === mul || gate.inputs.length !== 1) return undefined;
+  const s = gate.outputs[0]!;
   if (!hasSingleUse(s, allUses, outputs)) return undefined;
   const operands = [...mul.inputs].sort();
   if (operands.length !== 2 || operands.join('\u0000') !== [y, s].sort().join('\u0000')) return undefined;
-  return [sigmoid, mul];
+  return { nodes: [gate, mul], activation: gate.op === 'Sigmoid' ? 'silu' : 'hard_swish' };
 }
 
 interface Fusion {
@@ -143,11 +155,11 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
       const y = fusion.output;
       if (outputs.has(y)) break;
       const yUses = uses.get(y) ?? [];
-      const silu = hasActivation ? undefined : siluPattern(y, yUses, uses, outputs);
-      if (silu) {
-        fusion.attrs = { ...fusion.attrs, activation: 'silu' };
-        fusion.absorbed.push(...silu);
-        fusion.output = silu[1]!.outputs[0]!;
+      const gated = hasActivation ? undefined : gatedPattern(y, yUses, uses, outputs);
+      if (gated) {
+        fusion.attrs = { ...fusion.attrs, activation: gated.activation };
+        fusion.absorbed.push(...gated.nodes);
+        fusion.output = gated.nodes[1]!.outputs[0]!;
         hasActivation = true;
         continue;
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fuseEpilogues } from '../../../src/graph/passes/index.js';
 import type { Attrs, Graph } from '../../../src/graph/ir.js';
-import { GraphBuilder, addConv, expectEquivalent, opsOf, randomInput, snapshot, tensorF32, uniform } from './helpers.js';
+import { GraphBuilder, addConv, expectEquivalent, opsOf, randomInput, relativeError, run, snapshot, tensorF32, uniform } from './helpers.js';
 
 const ACTIVATIONS: [string, Attrs, string][] = [
   ['Relu', {}, 'relu'],
@@ -45,6 +45,92 @@ describe('fuseEpilogues: activations', () => {
     const n = onlyNode(fuseEpilogues(g));
     expect(n.attrs['activation']).toBe('silu');
     expectEquivalent(fuseEpilogues(g), g, { x: randomInput([1, 3, 5, 5], 22) });
+  });
+
+  // PyTorch (opset < 14) exports nn.Hardswish as Mul(y, HardSigmoid(y, alpha = f32(1/6))): all of MobileNetV3.
+  const F32_SIXTH = Math.fround(1 / 6);
+  /** Inputs in [-4, 4): conv outputs cross both HardSwish clamps (y < -3, y > 3). */
+  const wideInput = (shape: number[], seed: number) => tensorF32(shape, uniform(shape.reduce((a, d) => a * d, 1), seed, -4, 4));
+
+  it.each([false, true])('HardSwish written as Mul(y, HardSigmoid(y)) (operands swapped: %s), CPU within 1e-6', (swapped) => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [2, 3, 6, 6]);
+    const y = addConv(b, 'x', 3, 8, 81, { strides: 2 });
+    const g = b.node('HardSigmoid', [y], { alpha: F32_SIXTH });
+    b.output(b.node('Mul', swapped ? [g, y] : [y, g]));
+    const graph = b.build();
+    const before = snapshot(graph);
+    const out = fuseEpilogues(graph);
+    expect(snapshot(graph)).toBe(before);
+    const n = onlyNode(out);
+    expect(n.op).toBe('FusedConv');
+    expect(n.attrs['activation']).toBe('hard_swish');
+    const x = wideInput([2, 3, 6, 6], 82);
+    const got = run(out, { x });
+    const want = run(graph, { x });
+    expect(relativeError(got, want)).toBeLessThanOrEqual(1e-6);
+    // The inputs really reach both clamps and the curved part (else the test proves little).
+    const v = Array.from(Object.values(want)[0]!.data as Float32Array);
+    expect(v.some((t) => t === 0)).toBe(true); // y <= -3
+    expect(v.some((t) => t > 3)).toBe(true); // y >= 3: identity
+    expect(v.some((t) => t < 0)).toBe(true); // -3 < y < 0
+  });
+
+  it('HardSwish pattern after a folded bias Add and a residual Add: hard_swish(conv + b + r)', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 4, 5, 5]);
+    b.input('r', 'f32', [1, 4, 5, 5]);
+    b.init('k', tensorF32([1, 4, 1, 1], uniform(4, 83)));
+    const y = b.node('Add', [b.node('Add', [addConv(b, 'x', 4, 4, 84), 'k']), 'r']);
+    b.output(b.node('Mul', [y, b.node('HardSigmoid', [y], { alpha: F32_SIXTH, beta: 0.5 })]));
+    const graph = b.build();
+    const n = onlyNode(fuseEpilogues(graph));
+    expect(n.attrs['activation']).toBe('hard_swish');
+    expect(n.inputs).toHaveLength(4); // X, W, B, R
+    const inputs = { x: wideInput([1, 4, 5, 5], 85), r: wideInput([1, 4, 5, 5], 86) };
+    expect(relativeError(run(fuseEpilogues(graph), inputs), run(graph, inputs))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('Gemm -> Mul(y, HardSigmoid(y)) becomes FusedGemm hard_swish (MobileNetV3 classifier)', () => {
+    const b = new GraphBuilder();
+    b.input('a', 'f32', [2, 8]);
+    b.init('w', tensorF32([6, 8], uniform(48, 87, -2, 2)));
+    b.init('c', tensorF32([6], uniform(6, 88)));
+    const y = b.node('Gemm', ['a', 'w', 'c'], { transB: 1 });
+    b.output(b.node('Mul', [b.node('HardSigmoid', [y], { alpha: F32_SIXTH }), y]));
+    const graph = b.build();
+    const n = onlyNode(fuseEpilogues(graph));
+    expect(n.op).toBe('FusedGemm');
+    expect(n.attrs['activation']).toBe('hard_swish');
+    const inputs = { a: wideInput([2, 8], 89) };
+    expect(relativeError(run(fuseEpilogues(graph), inputs), run(graph, inputs))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('does not take Mul(y, HardSigmoid(y)) with other constants, a shared gate, or a second activation for HardSwish', () => {
+    // alpha 0.2 (ONNX default): y * hard_sigmoid(y) is not HardSwish; the conv keeps two readers, nothing fuses.
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 3, 5, 5]);
+    const y = addConv(b, 'x', 3, 4, 90);
+    b.output(b.node('Mul', [y, b.node('HardSigmoid', [y])]));
+    const y2 = addConv(b, 'x', 3, 4, 91);
+    b.output(b.node('Mul', [y2, b.node('HardSigmoid', [y2], { alpha: F32_SIXTH, beta: 0.4 })]));
+    // The gate is also a graph output: it must stay.
+    const y3 = addConv(b, 'x', 3, 4, 92);
+    const g3 = b.node('HardSigmoid', [y3], { alpha: F32_SIXTH });
+    b.output(g3);
+    b.output(b.node('Mul', [y3, g3]));
+    const graph = b.build();
+    expect(opsOf(fuseEpilogues(graph))).toEqual(opsOf(graph));
+    // After a Relu (one activation already absorbed) the pattern is left alone.
+    const b2 = new GraphBuilder();
+    b2.input('x', 'f32', [1, 3, 5, 5]);
+    const r = b2.node('Relu', [addConv(b2, 'x', 3, 4, 93)]);
+    b2.output(b2.node('Mul', [r, b2.node('HardSigmoid', [r], { alpha: F32_SIXTH })]));
+    const g2 = b2.build();
+    const fused = fuseEpilogues(g2);
+    expect(opsOf(fused)).toEqual(['FusedConv', 'HardSigmoid', 'Mul']);
+    expect(fused.nodes[0]!.attrs['activation']).toBe('relu');
+    expectEquivalent(fused, g2, { x: randomInput([1, 3, 5, 5], 94) });
   });
 
   it('Gemm -> Relu becomes a FusedGemm', () => {
