@@ -19,6 +19,7 @@ export const DEFAULT_SLICE_WRITERS: ReadonlySet<string> = new Set([
   'Conv',
   'FusedConv',
   'BatchNormalization',
+  'FusedBatchNorm',
   'Relu',
   'Clip',
   'LeakyRelu',

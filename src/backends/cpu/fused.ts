@@ -14,7 +14,7 @@ import { fail, floatData, sameShape } from './util.js';
 const fround = Math.fround;
 
 /** Element function of the activation, with the unfused graph's intermediate f32 rounding. */
-function activationF32(e: Epilogue): (y: number) => number {
+export function activationF32(e: Epilogue): (y: number) => number {
   if (e.activation === 'silu') return (y) => y * fround(sigmoid(y));
   return activationFn(e);
 }

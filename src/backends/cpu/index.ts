@@ -13,6 +13,7 @@ import { conv } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { ExecutionError, InputError } from './errors.js';
 import { fusedCpuKernels } from './fused.js';
+import { fusedBatchNormCpuKernels } from './fused_batchnorm.js';
 import { channelScaleCpuKernels } from './channel_scale.js';
 import { gemmKernels } from './gemm.js';
 import { poolKernels } from './pool.js';
@@ -34,6 +35,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   Softmax: softmax,
   ...shapeOpKernels,
   ...fusedCpuKernels,
+  ...fusedBatchNormCpuKernels,
   ...binaryCpuKernels,
   ...channelScaleCpuKernels,
 };

@@ -26,6 +26,7 @@ import {
 } from './program.js';
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels, webgpuSupports } from './kernels.js';
+import { subsampleStridedPointwise } from './lower.js';
 
 /** Using a released session/executor. */
 export class SessionReleasedError extends Error {
@@ -77,6 +78,8 @@ export interface ExecutorOptions {
   views?: boolean;
   /** Keep f16 weights as f16 on the GPU, for kernels that read through accessors (default true). */
   f16Weights?: boolean;
+  /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
+  subsamplePointwise?: boolean;
 }
 
 /** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
@@ -220,6 +223,7 @@ export class WebGPUExecutor {
 
   static async create(gpu: GpuContext, graph: Graph, options: ExecutorOptions = {}): Promise<WebGPUExecutor> {
     gpu.checkHealthy();
+    if (options.subsamplePointwise !== false) graph = subsampleStridedPointwise(graph);
     const { device, tracker } = gpu;
     const inputShapes: Record<string, number[]> = {};
     for (const input of graph.inputs) {

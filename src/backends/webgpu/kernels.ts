@@ -4,6 +4,7 @@ import { binaryKernel, unaryKernel } from './elementwise.js';
 import { binaryWebgpuKernels } from './binary_conv.js';
 import { channelScaleConvKernel, channelScaleKernel } from './channel_scale.js';
 import { convKernel } from './conv.js';
+import { fusedBatchNormKernel } from './fused_batchnorm.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { gemmKernel, matmulKernel } from './matmul.js';
 import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitKernel, transposeKernel } from './layout_ops.js';
@@ -20,6 +21,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   Conv: bySpatialRank(convKernel, conv3dKernel),
   FusedConv: bySpatialRank(convKernel, conv3dKernel),
   BatchNormalization: batchNormKernel,
+  FusedBatchNorm: fusedBatchNormKernel,
   MaxPool: bySpatialRank(poolKernel, pool3dKernel),
   AveragePool: bySpatialRank(poolKernel, pool3dKernel),
   GlobalAveragePool: globalPoolKernel,

@@ -8,6 +8,7 @@ import { channelScaleShapeRules } from './channel_scale.js';
 import { convRule } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
+import { fusedBatchNormShapeRules } from './fused_batchnorm.js';
 import { gemmRule, matmulRule } from './gemm.js';
 import { globalPoolRule, poolRule } from './pool.js';
 import { reduceRule } from './reduce.js';
@@ -31,6 +32,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...elementwiseRules,
   ...shapeOpRules,
   ...fusedShapeRules,
+  ...fusedBatchNormShapeRules,
   ...binaryShapeRules,
   ...channelScaleShapeRules,
 };

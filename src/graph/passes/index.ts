@@ -10,6 +10,7 @@
  *      fuseChannelScale      SE gate x * s[n,c] (+ residual Add, + activation) -> ChannelScale
  *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm (fuseResidual: residuals)
  *      foldChannelScaleIntoConv  (fuseChannelScale) a bare ChannelScale read only by a 1x1 conv -> ChannelScaleConv
+ *      fuseBatchNormActivation   a BN (left after folding) read only by an activation -> FusedBatchNorm
  *   5. removeDeadCode        unreachable nodes and unused initializers
  */
 import type { Graph } from '../ir.js';
@@ -17,6 +18,7 @@ import { removeDeadCode } from './dead_code.js';
 import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 import { foldConstantArithmetic } from './fold_constants.js';
 import { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
+import { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
@@ -25,6 +27,7 @@ export { removeDeadCode } from './dead_code.js';
 export { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 export { foldConstantArithmetic } from './fold_constants.js';
 export { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
+export { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
@@ -43,6 +46,8 @@ export interface OptimizeOptions {
   fuseEpilogue?: boolean;
   /** Within fuseEpilogue: also absorb residual Adds. */
   fuseResidual?: boolean;
+  /** A BatchNormalization that could not fold, read only by an activation -> FusedBatchNorm (one dispatch). */
+  fuseBatchNormActivation?: boolean;
   removeDeadCode?: boolean;
   /** Called after each pass that ran (for logging / debugging). */
   onPass?: (pass: string, before: Graph, after: Graph) => void;
@@ -57,6 +62,7 @@ export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   fuseChannelScale: false,
   fuseEpilogue: false,
   fuseResidual: false,
+  fuseBatchNormActivation: false,
   removeDeadCode: false,
 });
 
@@ -83,6 +89,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (on('fuseChannelScale')) run('fuseChannelScale', fuseChannelScale);
   if (on('fuseEpilogue')) run('fuseEpilogue', (x) => fuseEpilogues(x, { residual: on('fuseResidual') }));
   if (on('fuseChannelScale')) run('foldChannelScaleIntoConv', foldChannelScaleIntoConv);
+  if (on('fuseBatchNormActivation')) run('fuseBatchNormActivation', fuseBatchNormActivation);
   if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);
   return g;
 }

@@ -73,8 +73,13 @@ describe('optimize', () => {
       expect(ops).not.toContain('Dropout');
       expect(ops).not.toContain('Identity');
       expect(ops).not.toContain('Mul');
-      expect(ops.filter((o) => o === 'BatchNormalization')).toHaveLength(preActBns);
-      expect(ops.filter((o) => o === 'Relu' || o === 'Clip' || o === 'LeakyRelu').length).toBe(preActBns);
+      // Pre-activation BNs cannot fold (a nonlinearity before the conv): each becomes one FusedBatchNorm with it.
+      expect(ops.filter((o) => o === 'BatchNormalization')).toHaveLength(0);
+      expect(ops.filter((o) => o === 'FusedBatchNorm')).toHaveLength(preActBns);
+      expect(ops.filter((o) => o === 'Relu' || o === 'Clip' || o === 'LeakyRelu').length).toBe(0);
+      const unfusedBn = opsOf(optimize(graph, { fuseBatchNormActivation: false }));
+      expect(unfusedBn.filter((o) => o === 'BatchNormalization')).toHaveLength(preActBns);
+      expect(unfusedBn.filter((o) => o === 'Relu' || o === 'Clip' || o === 'LeakyRelu').length).toBe(preActBns);
       expect(out.outputs.map((o) => o.name)).toEqual(['logits_out']);
       expect(new Set(out.initializers.keys()).size).toBeLessThanOrEqual(graph.initializers.size);
       for (const name of out.initializers.keys()) expect(out.nodes.some((n) => n.inputs.includes(name))).toBe(true);
@@ -85,7 +90,7 @@ describe('optimize', () => {
   it('with OPTIMIZATIONS_OFF returns the graph unchanged; single passes can be switched off', () => {
     const { graph } = randomNet(3);
     expect(opsOf(optimize(graph, OPTIMIZATIONS_OFF))).toEqual(opsOf(graph));
-    const noFusion = optimize(graph, { fuseEpilogue: false });
+    const noFusion = optimize(graph, { fuseEpilogue: false, fuseBatchNormActivation: false });
     expect(opsOf(noFusion).some((o) => o.startsWith('Fused'))).toBe(false);
     expect(opsOf(noFusion)).not.toContain('Dropout');
     const seen: string[] = [];
