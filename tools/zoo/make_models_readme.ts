@@ -113,18 +113,18 @@ function modelRow(dir: string, check: CheckRow | undefined): { scale: string; li
 
 function optTable(path: string): string[] {
   if (!existsSync(path)) return [];
-  const opt = JSON.parse(readFileSync(path, 'utf8')) as { date: string; runs: number; models: Record<string, { config: string; dispatches: number; copyRows: unknown[]; opCounts: Record<string, number>; medianMs: number; relL2: number }[]> };
+  const opt = JSON.parse(readFileSync(path, 'utf8')) as { date: string; runs: number; models: Record<string, { config: string; dispatches: number; copyRows: unknown[]; opCounts: Record<string, number>; medianMs: number; medianCpuMs?: number; relL2: number }[]> };
   const lines = [
     '',
     `Optimisations on vs off (\`npx tsx bench/zoo_opt.ts\`, ${opt.date.slice(0, 10)}, median of ${opt.runs} interleaved runs per configuration in one page):`,
     '',
-    '| model | configuration | dispatches | copy dispatches | of which Concat | Mul (SE scale) | rel L2 | median | time / on |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| model | configuration | dispatches | copy dispatches | of which Concat | Mul (SE scale) | rel L2 | median (wall) | wall / on | CPU ms (GPU process) | CPU / on |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, results] of Object.entries(opt.models)) {
     const on = results.find((r) => r.config === 'on');
     for (const r of results)
-      lines.push(`| \`${name}\` | ${r.config} | ${r.dispatches} | ${r.copyRows.length} | ${r.opCounts['Concat'] ?? 0} | ${r.opCounts['Mul'] ?? 0} | ${sci(r.relL2)} | ${latency(r.medianMs)} | ${on ? (r.medianMs / on.medianMs).toFixed(2) + '×' : '-'} |`);
+      lines.push(`| \`${name}\` | ${r.config} | ${r.dispatches} | ${r.copyRows.length} | ${r.opCounts['Concat'] ?? 0} | ${r.opCounts['Mul'] ?? 0} | ${sci(r.relL2)} | ${latency(r.medianMs)} | ${on ? (r.medianMs / on.medianMs).toFixed(2) + '×' : '-'} | ${r.medianCpuMs !== undefined ? Math.round(r.medianCpuMs) : '-'} | ${on?.medianCpuMs && r.medianCpuMs !== undefined ? (r.medianCpuMs / on.medianCpuMs).toFixed(2) + '×' : '-'} |`);
   }
   return lines;
 }
