@@ -3,23 +3,10 @@
  * ArrayBuffers end in InputError naming the input, never a crash or a hang,
  * and the session keeps working. Arrays detached or overwritten after run() was called do not affect that run. NaN / ±Inf inputs are not errors: they propagate like the CPU reference (IEEE).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startBrowserSession, type BrowserSession } from '../../src/node/browser_harness.js';
-import type { Rel } from './reliability_entry.js';
+import { describe, expect, it } from 'vitest';
+import { useReliabilityPage } from './reliability_page.js';
 
-const ENTRY = join(fileURLToPath(new URL('.', import.meta.url)), 'reliability_entry.ts');
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: ENTRY });
-});
-afterAll(async () => {
-  await session?.close();
-});
-
-const rel = <K extends keyof Rel>(fn: K, ...args: Parameters<Rel[K]>): Promise<Awaited<ReturnType<Rel[K]>>> =>
-  session.page.evaluate(([f, a]) => ((globalThis as unknown as { rel: Record<string, (...x: unknown[]) => unknown> }).rel[f as string]!(...(a as unknown[])) as Promise<never>), [fn, args] as const);
+const rel = useReliabilityPage();
 
 describe('bad inputs (WebGPU session)', () => {
   it('wrong length, shape, rank, dtype, zero batch and detached buffers: InputError naming the input', async () => {

@@ -3,23 +3,10 @@
  * once (with LRU eviction of executors that still have runs in flight), and two sessions on one device with their
  * runs interleaved all return exactly (bit for bit) what the same runs return one at a time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startBrowserSession, type BrowserSession } from '../../src/node/browser_harness.js';
-import type { Rel } from './reliability_entry.js';
+import { describe, expect, it } from 'vitest';
+import { useReliabilityPage } from './reliability_page.js';
 
-const ENTRY = join(fileURLToPath(new URL('.', import.meta.url)), 'reliability_entry.ts');
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: ENTRY });
-});
-afterAll(async () => {
-  await session?.close();
-});
-
-const rel = <K extends keyof Rel>(fn: K, ...args: Parameters<Rel[K]>): Promise<Awaited<ReturnType<Rel[K]>>> =>
-  session.page.evaluate(([f, a]) => ((globalThis as unknown as { rel: Record<string, (...x: unknown[]) => unknown> }).rel[f as string]!(...(a as unknown[])) as Promise<never>), [fn, args] as const);
+const rel = useReliabilityPage();
 
 describe('concurrent runs', () => {
   it('16 overlapping run() calls with different inputs match sequential runs exactly', async () => {

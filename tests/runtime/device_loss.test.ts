@@ -4,23 +4,10 @@
  * as before; with 'reject', and always on a caller-provided device, runs reject with WebGPUDeviceError (kind 'lost').
  * In every case each promise settles (a 20 s watchdog in the page reports 'pending' otherwise).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startBrowserSession, type BrowserSession } from '../../src/node/browser_harness.js';
-import type { Rel } from './reliability_entry.js';
+import { describe, expect, it } from 'vitest';
+import { useReliabilityPage } from './reliability_page.js';
 
-const ENTRY = join(fileURLToPath(new URL('.', import.meta.url)), 'reliability_entry.ts');
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: ENTRY });
-});
-afterAll(async () => {
-  await session?.close();
-});
-
-const rel = <K extends keyof Rel>(fn: K, ...args: Parameters<Rel[K]>): Promise<Awaited<ReturnType<Rel[K]>>> =>
-  session.page.evaluate(([f, a]) => ((globalThis as unknown as { rel: Record<string, (...x: unknown[]) => unknown> }).rel[f as string]!(...(a as unknown[])) as Promise<never>), [fn, args] as const);
+const rel = useReliabilityPage();
 
 describe('device loss', () => {
   it("'recover' (default): runs in flight and later runs complete with the same results on a new device", async () => {
