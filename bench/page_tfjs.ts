@@ -50,6 +50,9 @@ async function runTfjs(spec: JobSpec, programText: string, weightBytes: Uint8Arr
     probe.dispose();
   } catch (e) {
     r.notes!.push(`compile-only warm-up failed, pipelines compile in the first run: ${(e as Error).message}`);
+    // A pass that threw part-way has left parallel compilations pending; the first real run refuses to start
+    // ("Please call checkCompileCompletionAsync...") until they are drained.
+    await backend.checkCompileCompletionAsync().catch(() => undefined);
   } finally {
     tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
   }

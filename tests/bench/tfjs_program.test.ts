@@ -23,8 +23,10 @@ beforeAll(async () => {
 });
 
 async function runLowered(graph: Graph, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const { program, weights } = lowerToTfjs(graph);
-  const model = createTfjsModel(tf, program, weights);
+  const lowered = lowerToTfjs(graph);
+  // The page receives the program as JSON (undefined fields become null there): run what it runs.
+  const program = JSON.parse(JSON.stringify(lowered.program)) as typeof lowered.program;
+  const model = createTfjsModel(tf, program, lowered.weights);
   const input = tf.tensor(x, shape);
   const out = model.predict(input);
   const data = (await out.data()) as Float32Array;
@@ -79,6 +81,14 @@ describe('tfjs lowering of single ops matches the CPU reference', () => {
       name: 'AveragePool excluding pads',
       shape: [1, 2, 6, 6],
       build: (b, x) => b.node('AveragePool', [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }),
+    },
+    {
+      name: 'dense conv without bias (DenseNet-121 regression: a missing bias must not be looked up)',
+      shape: [1, 3, 7, 7],
+      build: (b, x) => {
+        b.init('w', tensorF32([5, 3, 3, 3], randomValues(135, 12)));
+        return b.node('Conv', [x, 'w'], { pads: [1, 1, 1, 1] });
+      },
     },
     {
       name: 'depthwise conv, multiplier 2, bias, stride 2, fused Clip(0, 6)',
