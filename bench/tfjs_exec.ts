@@ -34,8 +34,8 @@ function runStep(tf: Tf, step: TfjsStep, get: (name: string) => T, set: (name: s
       const pad = explicit(step.pad);
       const conv = (input: T4, k: number): T4 => {
         const filter = get(step.filters[k]!) as T4;
-        const name = step.biases[k]; // undefined in memory, null after the program's JSON round trip to the page
-        const bias = name != null ? get(name) : undefined;
+        const name = step.biases[k]!;
+        const bias = name !== null ? get(name) : undefined;
         const args = { x: input, filter, strides: step.strides, pad, dataFormat: 'NHWC' as const, dilations: step.dilations, bias, activation: step.activation, leakyreluAlpha: step.leakyAlpha };
         // Without bias or activation, the plain op (what a tfjs user writes); the fused op otherwise.
         const plain = !bias && step.activation === 'linear';

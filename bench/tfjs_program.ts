@@ -41,7 +41,8 @@ export type TfjsStep =
       /** dense: tf.conv2d; depthwise: tf.depthwiseConv2d; grouped: split / conv2d per group / concat. */
       mode: 'dense' | 'depthwise' | 'grouped';
       filters: string[];
-      biases: (string | undefined)[];
+      /** null: no bias (null, not undefined, so the program reads the same after its JSON trip to the page). */
+      biases: (string | null)[];
       strides: Pair;
       pad: Padding2D;
       dilations: Pair;
@@ -320,7 +321,7 @@ function lowerConv(L: Lowering, node: Node, index: number): void {
   const name = node.name;
   if (g === 1) {
     const filter = L.addWeight(`${name}.filter`, [kh, kw, Ig, O], transposeData(wData, [O, Ig, kh, kw], [2, 3, 1, 0]));
-    const b = bias ? L.addWeight(`${name}.bias`, [O], bias) : undefined;
+    const b = bias ? L.addWeight(`${name}.bias`, [O], bias) : null;
     L.emit({ kind: 'conv', mode: 'dense', filters: [filter], biases: [b], ...common });
     return;
   }
@@ -328,7 +329,7 @@ function lowerConv(L: Lowering, node: Node, index: number): void {
     // Depthwise: output channel c * m + j reads input channel c; tfjs wants [kh, kw, C, m].
     const m = O / C;
     const filter = L.addWeight(`${name}.filter`, [kh, kw, C, m], transposeData(wData, [C, m, kh, kw], [2, 3, 0, 1]));
-    const b = bias ? L.addWeight(`${name}.bias`, [O], bias) : undefined;
+    const b = bias ? L.addWeight(`${name}.bias`, [O], bias) : null;
     L.emit({ kind: 'conv', mode: 'depthwise', filters: [filter], biases: [b], ...common });
     return;
   }
@@ -336,10 +337,10 @@ function lowerConv(L: Lowering, node: Node, index: number): void {
   const Og = O / g;
   const per = Og * Ig * kh * kw;
   const filters: string[] = [];
-  const biases: (string | undefined)[] = [];
+  const biases: (string | null)[] = [];
   for (let k = 0; k < g; k++) {
     filters.push(L.addWeight(`${name}.filter${k}`, [kh, kw, Ig, Og], transposeData(wData.subarray(k * per, (k + 1) * per), [Og, Ig, kh, kw], [2, 3, 1, 0])));
-    biases.push(bias ? L.addWeight(`${name}.bias${k}`, [Og], bias.slice(k * Og, (k + 1) * Og)) : undefined);
+    biases.push(bias ? L.addWeight(`${name}.bias${k}`, [Og], bias.slice(k * Og, (k + 1) * Og)) : null);
   }
   L.emit({ kind: 'conv', mode: 'grouped', filters, biases, ...common });
 }

@@ -174,7 +174,7 @@ describe('tfjs lowering of single ops matches the CPU reference', () => {
     const { program } = lowerToTfjs(tfjsPasses(b.build()));
     expect(program.steps.map((s) => s.kind)).toEqual(['transpose', 'conv', 'transpose']);
     const conv = program.steps[1]!;
-    expect(conv.kind === 'conv' && conv.activation === 'relu' && conv.biases[0] !== undefined).toBe(true);
+    expect(conv.kind === 'conv' && conv.activation === 'relu' && conv.biases[0] !== null).toBe(true);
   });
 });
 

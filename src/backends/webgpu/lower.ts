@@ -10,6 +10,7 @@
  * (bench/results/roofline.md), against ~2 GFLOP/s for stride-1 1×1 layers.
  */
 import { attrInts, type Graph, type Node } from '../../graph/ir.js';
+import { NameGenerator } from '../../graph/passes/graph_utils.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -30,15 +31,7 @@ function isStridedPointwise(graph: Graph, node: Node): [number, number] | undefi
 /** Returns a graph whose strided 1×1 convs read a subsampled copy of their input; the input graph is not changed. */
 export function subsampleStridedPointwise(graph: Graph): Graph {
   if (!graph.nodes.some((n) => isStridedPointwise(graph, n))) return graph;
-  const used = new Set<string>([...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]);
-  for (const n of graph.nodes) for (const o of n.outputs) used.add(o);
-  const nodeNames = new Set(graph.nodes.map((n) => n.name));
-  const fresh = (base: string, taken: Set<string>): string => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-    taken.add(name);
-    return name;
-  };
+  const names = new NameGenerator(graph);
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
     const strides = isStridedPointwise(graph, node);
@@ -47,9 +40,9 @@ export function subsampleStridedPointwise(graph: Graph): Graph {
       continue;
     }
     const x = node.inputs[0]!;
-    const sub = fresh(`${x}/subsample${strides[0]}x${strides[1]}`, used);
+    const sub = names.fresh(`${x}/subsample${strides[0]}x${strides[1]}`);
     nodes.push({
-      name: fresh(`${node.name}/subsample`, nodeNames),
+      name: names.fresh(`${node.name}/subsample`),
       op: 'Slice',
       inputs: [x],
       outputs: [sub],
