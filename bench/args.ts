@@ -5,7 +5,15 @@ import type { RuntimeName } from './page_types.js';
 export type BenchRuntime = RuntimeName | 'ort-node';
 export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'ort-node'];
 
+/** Where the WebGPU runtimes run: a fresh headless Chromium per job, or a fresh Node process on Dawn per job. */
+export type BenchHost = 'chromium' | 'node';
+export const HOSTS: BenchHost[] = ['chromium', 'node'];
+/** ORT-web's WASM backend is the browser's CPU reference; in Node onnxruntime-node plays that role. */
+export const NODE_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-node'];
+export const DEFAULT_OUT: Record<BenchHost, string> = { chromium: 'bench/results', node: 'bench/results/node' };
+
 export interface BenchArgs {
+  host: BenchHost;
   models: string[];
   runtimes: BenchRuntime[];
   /** Overrides every model's steady-run count. */
@@ -21,13 +29,15 @@ export interface BenchArgs {
   help: boolean;
 }
 
-export const USAGE = `npm run bench -- [--models resnet20,resnet18] [--reps N] [--out bench/results]
+export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20,resnet18] [--reps N] [--out DIR]
+  --host H           chromium (default): each job in a fresh headless Chromium; node: each job in a fresh Node
+                     process on the adapter Dawn (the 'webgpu' package) finds (runtimes ${NODE_RUNTIMES.join(',')})
   --models LIST      comma-separated; default ${DEFAULT_MODELS.join(',')}; 'all' = ${KNOWN_MODELS.map((m) => m.name).join(',')}
                      (any torchvision classifier name is exported on demand into zoo-out/bench/)
-  --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default all)
+  --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default: all the host runs)
   --reps N           steady-state runs per job (default per model: 20 small, 5-10 mid, 2 big)
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
-  --out DIR          results folder (default bench/results)
+  --out DIR          results folder (default ${DEFAULT_OUT.chromium}; ${DEFAULT_OUT.node} with --host node)
   --no-profile       skip Tessera's session.profile() pass
   --job-timeout S    abandon a job after S seconds (default 600)
   --verbose          forward the page's console`;
@@ -50,14 +60,17 @@ function list(flag: string, v: string | undefined): string[] {
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = {
+    host: 'chromium',
     models: [...DEFAULT_MODELS],
     runtimes: [...ALL_RUNTIMES],
-    outDir: 'bench/results',
+    outDir: DEFAULT_OUT.chromium,
     profile: true,
     jobTimeoutSeconds: 600,
     verbose: false,
     help: false,
   };
+  let outGiven = false;
+  let runtimesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -73,6 +86,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         const r = list(flag, value());
         for (const x of r) if (!ALL_RUNTIMES.includes(x as BenchRuntime)) throw new BenchArgsError(`--runtimes: unknown runtime '${x}' (known: ${ALL_RUNTIMES.join(', ')})`);
         args.runtimes = r as BenchRuntime[];
+        runtimesGiven = true;
+        break;
+      }
+      case '--host': {
+        const h = value();
+        if (!HOSTS.includes(h as BenchHost)) throw new BenchArgsError(`--host: '${h ?? ''}' is not one of ${HOSTS.join(', ')}`);
+        args.host = h as BenchHost;
         break;
       }
       case '--reps':
@@ -88,6 +108,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         const v = value();
         if (!v) throw new BenchArgsError('--out needs a folder');
         args.outDir = v;
+        outGiven = true;
         break;
       }
       case '--no-profile':
@@ -103,6 +124,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       default:
         throw new BenchArgsError(`unknown argument '${a}'\n${USAGE}`);
     }
+  }
+  if (args.host === 'node') {
+    if (!outGiven) args.outDir = DEFAULT_OUT.node;
+    if (!runtimesGiven) args.runtimes = [...NODE_RUNTIMES];
+    const browserOnly = args.runtimes.filter((r) => !NODE_RUNTIMES.includes(r));
+    if (browserOnly.length) throw new BenchArgsError(`--host node: ${browserOnly.join(', ')} runs only in Chromium (Node runs ${NODE_RUNTIMES.join(', ')})`);
   }
   return args;
 }

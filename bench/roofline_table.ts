@@ -21,6 +21,8 @@ export interface DispatchRow {
   kernelShape?: number[];
   strides?: number[];
   group?: number;
+  /** A later dispatch of a node already seen (lowered convs): its compulsory bytes were counted with the first. */
+  continued?: boolean;
 }
 
 export type LayerClass = '3x3' | '1x1' | 'depthwise/grouped' | 'other conv' | 'gemm' | 'other ops';
@@ -101,7 +103,7 @@ export function layerRows(dispatches: DispatchRow[], ceilingGflops: number): Lay
     const row = byNode.get(d.node);
     if (row) {
       row.macs += d.macs;
-      row.bytes += bytesOf(d);
+      if (!d.continued) row.bytes += bytesOf(d);
       row.ms += d.medianMs;
       row.minMs += d.minMs;
       if (!row.kernel.split('+').includes(d.kernel)) row.kernel += `+${d.kernel}`;

@@ -9,11 +9,15 @@
  * ORT's WASM backend; then onnxruntime-node in this process. Same ONNX file, same seeded input; every output is
  * compared with PyTorch's (rel L2). Prints a Markdown table and writes bench/results/<date>-<model>.json,
  * bench/results/latest.md and bench/results/latest.svg (Tessera / min(ORT-web WebGPU, TF.js) per model).
+ *
+ * `--host node`: the WebGPU runtimes run in Node instead, each job in a fresh child process (bench/node_job.ts) on
+ * the adapter Dawn finds (bench/node_host.ts, bench/node_icd.ts), with the same runtime code as the pages; ORT-web
+ * WASM is not run; results go to bench/results/node/ by default.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startBrowserSession } from '../src/node/browser_harness.js';
 import { readNpy } from '../src/io/npy.js';
 import { importOnnx } from '../src/import/onnx/index.js';
@@ -25,6 +29,8 @@ import { ratioChartSvg } from './chart.js';
 import { tfjsProgramFromOnnx, type LoweredModel } from './tfjs_program.js';
 import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
 import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
+import { runNodeChild, setUpNodeHost, type NodeHostSetup } from './node_host.js';
+import { adapterLabel } from './node_gpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE_ENTRY = join(here, 'page.ts');
@@ -115,6 +121,52 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
   }
 }
 
+/** Files a Node-host job reads (written once per model into a temporary folder). */
+interface NodeModelFiles {
+  input: string;
+  tfjsProgram?: string;
+  tfjsWeights?: string;
+}
+
+function writeNodeModelFiles(m: Loaded, dir: string, name: string): NodeModelFiles {
+  const input = join(dir, `${name}.input.f32`);
+  writeFileSync(input, new Uint8Array(m.input.buffer, m.input.byteOffset, m.input.byteLength));
+  const lowered = m.tfjs?.lowered;
+  if (!lowered) return { input };
+  const tfjsProgram = join(dir, `${name}.tfjs.json`);
+  const tfjsWeights = join(dir, `${name}.tfjs.bin`);
+  writeFileSync(tfjsProgram, JSON.stringify(lowered.program));
+  writeFileSync(tfjsWeights, new Uint8Array(lowered.weights.buffer, lowered.weights.byteOffset, lowered.weights.byteLength));
+  return { input, tfjsProgram, tfjsWeights };
+}
+
+/** One runtime on one model in a fresh Node process on Dawn (bench/node_job.ts). */
+async function nodeHostJob(runtime: RuntimeName, m: Loaded, files: NodeModelFiles, name: string, args: BenchArgs, host: NodeHostSetup): Promise<JobResult> {
+  const info = modelInfo(name);
+  if (runtime === 'tfjs-webgpu' && !files.tfjsProgram) return { runtime, ok: false, error: m.tfjs?.error ?? 'no TF.js program' };
+  const url = (p: string) => pathToFileURL(p).href;
+  const spec: JobSpec = {
+    runtime,
+    modelUrl: url(runtime === 'tfjs-webgpu' ? files.tfjsWeights! : m.files.onnx),
+    tfjsProgramUrl: files.tfjsProgram ? url(files.tfjsProgram) : undefined,
+    inputUrl: url(files.input),
+    inputShape: m.inputShape,
+    reps: args.reps ?? info.reps,
+    maxSeconds: args.maxSeconds ?? info.maxSeconds,
+    minReps: Math.min(3, args.reps ?? info.reps),
+    ortModule: runtime === 'ort-webgpu' ? url(join(ORT_DIST, 'ort.webgpu.bundle.min.mjs')) : undefined,
+    // ORT-web's pthread workers cannot load in Node (they fetch() their WASM from a file: URL); the WebGPU EP does
+    // not need them (Chromium's page gets 1 thread too on 2 cores: ORT's default is half the hardware threads).
+    wasmThreads: runtime === 'ort-webgpu' ? 1 : undefined,
+    profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
+  };
+  const out = await runNodeChild<JobResult>(
+    { kind: 'job', spec },
+    { env: host.env, timeoutSeconds: args.jobTimeoutSeconds, onStderr: args.verbose ? (t) => log(`  [job] ${t.trimEnd()}`) : undefined },
+  );
+  return out.result ?? { runtime, ok: false, error: out.error ?? 'no result' };
+}
+
 async function ortNodeJob(m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
   const info = modelInfo(name);
   try {
@@ -186,6 +238,20 @@ async function main(argv: string[]): Promise<number> {
   const profiles: string[] = [];
   const loads: number[] = [];
   const browserRuntimes = (['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
+  const nodeHost = args.host === 'node';
+  let host: NodeHostSetup | undefined;
+  let jobDir: string | undefined;
+  if (nodeHost) {
+    log('== node host (Dawn)');
+    host = await setUpNodeHost(log);
+    log(`  adapter: ${adapterLabel(host.adapter)}${host.error ? ` (${host.error})` : ''}`);
+    if (!host.adapter) {
+      log('bench: no WebGPU adapter for the Node host; nothing to measure');
+      return 1;
+    }
+    jobDir = mkdtempSync(join(tmpdir(), 'tessera-bench-node-'));
+  }
+  const hostLabel = nodeHost ? `Node ${process.version} + Dawn (webgpu ${webgpuVersion()}) on ${adapterLabel(host!.adapter)}` : '';
 
   for (const name of args.models) {
     log(`== ${name}`);
@@ -208,16 +274,18 @@ async function main(argv: string[]): Promise<number> {
       log(`  tfjs program: ${m.tfjs.lowered ? `${m.tfjs.lowered.program.steps.length} steps, ${(m.tfjs.lowered.weights.byteLength / 2 ** 20).toFixed(1)} MiB weights` : m.tfjs.error} (lowered in ${m.tfjs.ms.toFixed(0)} ms, offline)`);
     }
     const results: JobResult[] = [];
+    const nodeFiles = jobDir ? writeNodeModelFiles(m, jobDir, name) : undefined;
     for (const runtime of browserRuntimes) {
       const t = Date.now();
       const load = loadavg()[0];
-      const r = await browserJob(runtime, m, name, args);
+      const r = nodeHost ? await nodeHostJob(runtime, m, nodeFiles!, name, args, host!) : await browserJob(runtime, m, name, args);
       r.loadAverage1m = load;
       loads.push(load ?? 0);
       results.push(r);
       if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
       log(`  ${describe(r, m.expected)}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
     }
+    if (nodeFiles) for (const f of Object.values(nodeFiles)) rmSync(f, { force: true }); // big models' tfjs weights
     if (args.runtimes.includes('ort-node')) {
       const load = loadavg()[0];
       const r = await ortNodeJob(m, name, args);
@@ -241,7 +309,15 @@ async function main(argv: string[]): Promise<number> {
     const record = {
       date: new Date().toISOString(),
       command: argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench',
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, chromium: chromiumVersion, onnxruntimeWeb: ortWebVersion(), tfjs: tfjsVersion() },
+      host: args.host,
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        node: process.version,
+        ...(nodeHost ? { webgpu: webgpuVersion(), adapter: host!.adapter, adapterFeatures: host!.features, vulkanIcd: host!.icd } : { chromium: chromiumVersion }),
+        onnxruntimeWeb: ortWebVersion(),
+        tfjs: tfjsVersion(),
+      },
       tfjsProgram: m.tfjs?.lowered ? { steps: m.tfjs.lowered.program.steps.length, passes: m.tfjs.lowered.program.passes, ops: m.tfjs.lowered.program.ops, loweringMs: m.tfjs.ms } : m.tfjs,
       model: name,
       gmacs: m.gmacs,
@@ -252,6 +328,7 @@ async function main(argv: string[]): Promise<number> {
     };
     writeFileSync(join(outDir, `${date}-${name}.json`), JSON.stringify(record, null, 2) + '\n');
   }
+  if (jobDir) rmSync(jobDir, { recursive: true, force: true });
 
   const table = markdownTable(rows);
   const tesseraSplit = coldSplitTable(rows, (r) => r.tessera);
@@ -261,9 +338,14 @@ async function main(argv: string[]): Promise<number> {
   const md = [
     `# Benchmark ${new Date().toISOString()}`,
     '',
-    `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, headless Chromium ${chromiumVersion} ` +
-      `(WebGPU on the adapter Chromium picks; SwiftShader here), onnxruntime-web ${ortWebVersion()}, TF.js ${tfjsVersion()} (WebGPU backend), Node ${process.version}; ${minutes} min.`,
-    'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
+    `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
+      (nodeHost
+        ? `host **node**: ${hostLabel} (adapter vendor '${host!.adapter!.vendor}', architecture '${host!.adapter!.architecture}', description '${host!.adapter!.description}'; ${host!.icd.reason}), `
+        : `headless Chromium ${chromiumVersion} (WebGPU on the adapter Chromium picks; SwiftShader here), `) +
+      `onnxruntime-web ${ortWebVersion()}, TF.js ${tfjsVersion()} (WebGPU backend), Node ${process.version}; ${minutes} min.`,
+    nodeHost
+      ? 'Cold = session creation + first run (wall clock, in the job process, fresh Node process per job; ORT-web WASM not run in Node); median = steady runs including'
+      : 'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
     'input upload and output readback. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in',
     'brackets; lower is better for Tessera). TF.js runs the same ONNX weights lowered to tfjs ops (bench/tfjs_program.ts).',
     `Machine load (1-min average) when jobs started: ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–'} on ${cpus().length} cores.`,
@@ -277,7 +359,8 @@ async function main(argv: string[]): Promise<number> {
     ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries; per dispatch the median of 3 profiles):", '', ...profiles, ''] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'latest.md'), md);
-  writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, SwiftShader WebGPU, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; bench/results/latest.md`));
+  const adapterWords = nodeHost ? `Node + Dawn on ${adapterLabel(host!.adapter)}` : 'Chromium, SwiftShader WebGPU';
+  writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, ${adapterWords}, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; ${join(args.outDir, 'latest.md')}`));
   console.log(table);
   if (tesseraSplit) console.log(`\nTessera cold start split:\n${tesseraSplit}`);
   log(`wrote ${join(outDir, 'latest.md')}, latest.svg and ${args.models.length} JSON file(s) in ${minutes} min`);
@@ -287,6 +370,14 @@ async function main(argv: string[]): Promise<number> {
 function tfjsVersion(): string {
   try {
     return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function webgpuVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'webgpu', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

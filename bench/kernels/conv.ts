@@ -4,9 +4,11 @@
  * Runs in one headless Chromium (WebGPU; SwiftShader here) through src/node/browser_harness.ts. For each
  * representative layer shape (batch 1) it times every conv variant that can run it (or the --variants given) plus the
  * selection rule's choice ("auto"), and a 1024³ MatMul as the GEMM ceiling. Prints GFLOP/s (2 × MACs / time) per
- * variant as a Markdown table. Timing: median of GPU timestamp queries around the dispatch when the device has them,
+ * variant as a Markdown table, always counted as the direct conv's 2 × MACs (so Winograd's fewer multiplies show as a
+ * higher rate; its three dispatches are summed). Timing: median of GPU timestamp queries around the dispatch when the device has them,
  * else the median wall time of whole runs (upload + dispatch + readback), marked "(wall)". `--arena` wraps each conv
- * between two Relu nodes so its tensors live in memory-plan arenas (shared bindings), as inside a model.
+ * between two Relu nodes so its tensors live in memory-plan arenas (shared bindings), as inside a model. Stride-2
+ * 3-wide layers get a `gemm_s2_generic` column: conv2d_gemm on its generic shader, beside the window shader (A/B).
  */
 import { dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -40,6 +42,19 @@ export const LAYERS: Layer[] = [
   { name: 'r18 3x3 128@28', cin: 128, cout: 128, hw: 28, k: 3 },
   { name: 'r18 3x3 256@14', cin: 256, cout: 256, hw: 14, k: 3 },
   { name: 'r18 3x3 512@7', cin: 512, cout: 512, hw: 7, k: 3 },
+  // DenseNet-121 dense-layer 3x3 (128 -> growth 32) per block, SqueezeNet 1.1 expand3x3 (first / last fire).
+  { name: 'dn121 3x3 128>32@56', cin: 128, cout: 32, hw: 56, k: 3 },
+  { name: 'dn121 3x3 128>32@28', cin: 128, cout: 32, hw: 28, k: 3 },
+  { name: 'dn121 3x3 128>32@14', cin: 128, cout: 32, hw: 14, k: 3 },
+  { name: 'dn121 3x3 128>32@7', cin: 128, cout: 32, hw: 7, k: 3 },
+  { name: 'sq11 3x3 16>64@55', cin: 16, cout: 64, hw: 55, k: 3 },
+  { name: 'sq11 3x3 64>256@13', cin: 64, cout: 256, hw: 13, k: 3 },
+  // Winograd edge cases: RGB stem at stride 1 (ResNet-20 / VGG-CIFAR), few channels, tiny maps (padding tiles).
+  { name: 'wino-edge 3x3 3>16@32', cin: 3, cout: 16, hw: 32, k: 3 },
+  { name: 'wino-edge 3x3 8>8@16', cin: 8, cout: 8, hw: 16, k: 3 },
+  { name: 'wino-edge 3x3 64>4@16', cin: 64, cout: 4, hw: 16, k: 3 },
+  { name: 'wino-edge 3x3 256@4', cin: 256, cout: 256, hw: 4, k: 3 },
+  { name: 'wino-edge 3x3 512@2', cin: 512, cout: 512, hw: 2, k: 3 },
   { name: 'r50 1x1 256>64@56', cin: 256, cout: 64, hw: 56, k: 1 },
   { name: 'r50 1x1 128>512@28', cin: 128, cout: 512, hw: 28, k: 1 },
   { name: 'r50 1x1 1024>256@14', cin: 1024, cout: 256, hw: 14, k: 1 },
@@ -47,6 +62,13 @@ export const LAYERS: Layer[] = [
   { name: 'dw 3x3 32@112', cin: 32, cout: 32, hw: 112, k: 3, group: 32 },
   { name: 'dw 3x3 128@56', cin: 128, cout: 128, hw: 56, k: 3, group: 128 },
   { name: 'g32 3x3 128@56', cin: 128, cout: 128, hw: 56, k: 3, group: 32 },
+  // Stride-2 3×3 (ResNet-18 / ResNet-50 downsampling; ResNet-50's 3×3 at stride 2 has C_in = C_out = width).
+  { name: 'r18 3x3/2 64>128@56', cin: 64, cout: 128, hw: 56, k: 3, stride: 2 },
+  { name: 'r18 3x3/2 128>256@28', cin: 128, cout: 256, hw: 28, k: 3, stride: 2 },
+  { name: 'r18 3x3/2 256>512@14', cin: 256, cout: 512, hw: 14, k: 3, stride: 2 },
+  { name: 'r50 3x3/2 128@56', cin: 128, cout: 128, hw: 56, k: 3, stride: 2 },
+  { name: 'r50 3x3/2 256@28', cin: 256, cout: 256, hw: 28, k: 3, stride: 2 },
+  { name: 'r50 3x3/2 512@14', cin: 512, cout: 512, hw: 14, k: 3, stride: 2 },
   // Stems: RGB input, stride 2 (MobileNetV3 / GhostNet 3>16, MobileNetV2 3>32).
   { name: 'stem 3x3/2 3>16@224', cin: 3, cout: 16, hw: 224, k: 3, stride: 2 },
   { name: 'stem 3x3/2 3>32@224', cin: 3, cout: 32, hw: 224, k: 3, stride: 2 },
@@ -117,6 +139,15 @@ async function main(): Promise<void> {
         allVariants.add(key);
         results[key] = { gflops, ms: timeOf(r), kernel: r.kernel, timing: r.timing };
         console.error(`${l.name}: ${key} -> ${r.kernel} ${timeOf(r).toFixed(2)} ms ${gflops.toFixed(3)} GFLOP/s (${r.timing}, ${r.reps} reps)`);
+      }
+      // Stride-2 3-wide rows: the generic conv2d_gemm next to its window shader (conv_gemm.ts convGemmSwitches).
+      const s = convShape(l);
+      if (s.kw === 3 && s.sw === 2 && s.group === 1 && (!variantFilter || variantFilter.includes('gemm_s2_generic'))) {
+        const r = await call((api, j) => api.run(j as KernelJob), { ...convJob(l, 'conv2d_gemm', reps, maxSeconds), noStride2Window: true });
+        const gflops = (2 * macsOf(l)) / (timeOf(r) * 1e6);
+        allVariants.add('gemm_s2_generic');
+        results['gemm_s2_generic'] = { gflops, ms: timeOf(r), kernel: r.kernel, timing: r.timing };
+        console.error(`${l.name}: gemm_s2_generic -> ${r.kernel} ${timeOf(r).toFixed(2)} ms ${gflops.toFixed(3)} GFLOP/s (${r.timing}, ${r.reps} reps)`);
       }
       rows.push({ layer: l.name, gflop: (2 * macsOf(l)) / 1e9, results });
     }

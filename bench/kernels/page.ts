@@ -7,11 +7,16 @@
 import '../../src/node/browser_entry.js';
 import { sharedGpu } from '../../src/backends/webgpu/device.js';
 import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
+import { convGemmSwitches } from '../../src/backends/webgpu/conv_gemm.js';
+import { elementwiseSwitches } from '../../src/backends/webgpu/elementwise.js';
 import { setConvVariantOverride, convVariantsFor, type ConvShape, type ConvVariant } from '../../src/backends/webgpu/conv_select.js';
 import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
 import { sizeOf } from '../../src/graph/ir.js';
 import { randomF32 } from '../../tests/harness/rng.js';
 import type { KernelJob, KernelJobResult } from './types.js';
+
+/** The benchmarked node's dispatches, including the nodes a lowering made of it (Winograd: 'bench/winograd_*'). */
+const ofBench = (node: string): boolean => node === 'bench' || node.startsWith('bench/');
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,14 +55,18 @@ const api = {
     const gpu = await sharedGpu();
     const { graph, feeds } = buildGraph(job);
     const prev = setConvVariantOverride(job.variant ? () => job.variant as ConvVariant : undefined);
+    convGemmSwitches.stride2Window = !job.noStride2Window;
+    elementwiseSwitches.vec4 = !job.scalarElementwise;
     let ex: WebGPUExecutor;
     try {
       ex = await WebGPUExecutor.create(gpu, graph);
     } finally {
       setConvVariantOverride(prev);
+      convGemmSwitches.stride2Window = true;
+      elementwiseSwitches.vec4 = true;
     }
     try {
-      const kernel = ex.dispatches.filter((d) => d.node === 'bench').map((d) => d.kernel).join('+');
+      const kernel = ex.dispatches.filter((d) => ofBench(d.node)).map((d) => d.kernel).join('+');
       await ex.run(feeds); // warm-up
       const gpuTimes: number[] = [];
       const wallTimes: number[] = [];
@@ -65,7 +74,7 @@ const api = {
       for (let r = 0; r < job.reps; r++) {
         const p = await ex.profile(feeds);
         wallTimes.push(p.wallMs);
-        const rows = p.rows.filter((row) => row.node === 'bench');
+        const rows = p.rows.filter((row) => ofBench(row.node));
         if (rows.every((row) => row.gpuMs !== null)) gpuTimes.push(rows.reduce((a, row) => a + row.gpuMs!, 0));
         if (r >= 1 && performance.now() - start > job.maxSeconds * 1000) break;
       }

@@ -8,6 +8,10 @@ export interface KernelJob {
   variant?: string;
   reps: number;
   maxSeconds: number;
+  /** Run stride-2 3-wide convs on the generic conv2d_gemm shader instead of its stride-2 window shader (A/B). */
+  noStride2Window?: boolean;
+  /** Elementwise / BatchNorm kernels one element per thread instead of their vec4 paths (A/B). */
+  scalarElementwise?: boolean;
   /** Wrap the node between two Relu nodes so its input and output live in memory-plan arenas, as inside a model. */
   inArena?: boolean;
 }

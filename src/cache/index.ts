@@ -4,3 +4,14 @@ export { fetchWithProgress, type DownloadProgress, type FetchProgressOptions } f
 export { sha256Hex } from './sha256.js';
 export { indexedDbStore, memoryStore, hasIndexedDb, DEFAULT_DB_NAME, DEFAULT_STORE_NAME, type KeyValueStore } from './store.js';
 export { loadCached, listCached, clearCache, type LoadCachedOptions, type LoadCachedResult, type CacheIndexEntry } from './model_cache.js';
+export {
+  memoryTuningCache,
+  indexedDbTuningCache,
+  fileTuningCache,
+  defaultTuningCache,
+  clearIndexedDbTuningCache,
+  defaultTuningCacheDir,
+  TuningCacheKeyError,
+  TUNING_DB_NAME,
+  type TuningCache,
+} from './tuning_cache.js';

@@ -27,8 +27,12 @@ import { SessionReleasedError, WebGPUExecutor, type ProfileOptions, type Profile
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
+import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
+import type { ConvVariantOverride } from '../backends/webgpu/conv_select.js';
+import { defaultTuningCache, type TuningCache } from '../cache/tuning_cache.js';
 
 export { InputError } from '../backends/cpu/index.js';
+export { type TuningReport, type TuningSource } from '../backends/webgpu/autotune.js';
 export { SessionReleasedError, type ProfileRow, type ProfileOptions, type ProfileTiming } from '../backends/webgpu/executor.js';
 
 export type BackendName = 'webgpu' | 'cpu';
@@ -51,6 +55,15 @@ export interface SessionOptions {
    * A caller-provided `device` cannot be replaced: its loss always rejects.
    */
   onDeviceLost?: 'recover' | 'reject';
+  /**
+   * WebGPU conv kernel autotuning (docs/autotune.md). Default 'cached': use the table stored for this model and
+   * adapter when there is one, never measure (a miss costs a hash and one cache read, ~ms; cold start is what the
+   * bench and most pages pay, and measuring costs pipeline compiles: seconds here). `true` or an object: on a miss,
+   * measure the biggest conv layers within `budgetMs` and store the table. `cache` picks the store (default IndexedDB
+   * in browsers, a file in Node; false: measure every time, store nothing). `false`: the fixed rule, no cache access.
+   * What happened is in `session.tuning`.
+   */
+  autotune?: boolean | 'cached' | (Pick<AutotuneOptions, 'budgetMs' | 'margin'> & { cache?: TuningCache | false });
 }
 
 /** An executor of one input-shape signature, with its in-flight count so LRU eviction never frees a busy one. */
@@ -85,6 +98,10 @@ export class Session {
   private recovering?: Promise<void>;
   /** How many times this session replaced a lost device. */
   deviceRecoveries = 0;
+  /** What conv kernel autotuning did at create (source 'off' when disabled or on the CPU backend). */
+  tuning: TuningReport = { source: 'off', ms: 0, layers: 0, layersTuned: 0, layersSkipped: 0, measurements: 0, choices: {}, changed: 0 };
+  /** The tuned conv variant per signature (undefined: the fixed rule everywhere). */
+  private convChooser?: ConvVariantOverride;
 
   private constructor(
     readonly graph: Graph,
@@ -158,6 +175,19 @@ export class Session {
     const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
     // Build the default-shape executor now so pipelines compile at load, not on the first run.
     const shapes = session.defaultShapes();
+    const tune = options.autotune ?? 'cached';
+    if (!(typeof tune === 'boolean' || tune === 'cached' || (typeof tune === 'object' && tune !== null)))
+      throw new TypeError(`autotune must be a boolean, 'cached' or an options object, got ${String(tune)}`);
+    if (tune !== false && shapes) {
+      const opts = typeof tune === 'object' ? tune : {};
+      const cache = opts.cache === undefined ? (defaultTuningCache() ?? false) : opts.cache;
+      const measure = tune !== 'cached';
+      if (measure || cache) {
+        const { chooser, report } = await autotuneGraph(gpu, graph, shapes, { ...opts, cache, measure });
+        session.tuning = report;
+        session.convChooser = chooser;
+      }
+    }
     if (shapes) await session.executorFor(shapes).ready;
     return session;
   }
@@ -182,6 +212,7 @@ export class Session {
     created.ready = WebGPUExecutor.create(this.gpu!, this.graph, {
       inputShapes: Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]])),
       memoryPlan: this.memoryPlan,
+      convVariant: this.convChooser,
     }).then(
       (ex) => {
         created.executor = ex;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_RUNTIMES, BenchArgsError, parseBenchArgs } from '../../bench/args.js';
+import { ALL_RUNTIMES, BenchArgsError, NODE_RUNTIMES, parseBenchArgs } from '../../bench/args.js';
 import { DEFAULT_MODELS, KNOWN_MODELS, modelFiles, modelInfo } from '../../bench/models.js';
 
 describe('bench arguments', () => {
@@ -21,6 +21,22 @@ describe('bench arguments', () => {
     expect(a.profile).toBe(false);
     expect(a.outDir).toBe('/tmp/x');
     expect(parseBenchArgs(['--models', 'all']).models).toEqual(KNOWN_MODELS.map((m) => m.name));
+  });
+
+  it('--host node: Node runtimes, its own results folder unless --out, browser-only runtimes refused', () => {
+    expect(parseBenchArgs([]).host).toBe('chromium');
+    const a = parseBenchArgs(['--host', 'node', '--models', 'resnet20,squeezenet1_1']);
+    expect(a.host).toBe('node');
+    expect(a.outDir).toBe('bench/results/node');
+    expect(a.runtimes).toEqual(NODE_RUNTIMES);
+    expect(a.runtimes).not.toContain('ort-wasm');
+    expect(a.models).toEqual(['resnet20', 'squeezenet1_1']);
+    expect(parseBenchArgs(['--out', '/tmp/y', '--host=node']).outDir).toBe('/tmp/y');
+    expect(parseBenchArgs(['--host', 'node', '--runtimes', 'tessera,ort-node']).runtimes).toEqual(['tessera', 'ort-node']);
+    expect(() => parseBenchArgs(['--host', 'node', '--runtimes', 'tessera,ort-wasm'])).toThrow(/ort-wasm runs only in Chromium/);
+    expect(() => parseBenchArgs(['--host', 'deno'])).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(['--host'])).toThrow(/--host/);
+    expect(parseBenchArgs(['--host', 'chromium']).outDir).toBe('bench/results');
   });
 
   it('rejects bad input with BenchArgsError', () => {

@@ -79,6 +79,16 @@ describe('roofline layer rows', () => {
     expect(r!.cls).toBe('depthwise/grouped');
   });
 
+  it('charges a lowered conv (several dispatches, MACs on the first) to one row, its bytes counted once', () => {
+    const first = conv('c', 64, 64, 56, 3, 2, { kernel: 'winograd_input' });
+    const rest = (kernel: string, ms: number): DispatchRow => ({ ...first, kernel, macs: 0, medianMs: ms, minMs: ms, continued: true });
+    const [row] = layerRows([first, rest('winograd_gemm', 5), rest('winograd_output', 1)], 10);
+    expect(row!.ms).toBe(8);
+    expect(row!.macs).toBe(first.macs);
+    expect(row!.bytes).toBe(bytesOf(first));
+    expect(row!.kernel).toBe('winograd_input+winograd_gemm+winograd_output');
+    expect(row!.gflops).toBeCloseTo((2 * first.macs) / 8e6, 6);
+  });
   it('counts compulsory bytes of inputs, weights and output as f32', () => {
     // input 1·3·4·4 = 48, weight 8·3·1·1 = 24, bias 8, output 1·8·4·4 = 128 -> 208 floats
     expect(bytesOf(conv('c', 3, 8, 4, 1, 1))).toBe(4 * 208);

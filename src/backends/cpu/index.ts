@@ -21,6 +21,7 @@ import { reduceKernels } from './reduce.js';
 import { shapeOpKernels } from './shape_ops.js';
 import { softmax } from './softmax.js';
 import type { CpuKernel } from './types.js';
+import { winogradCpuKernels } from './winograd.js';
 
 export { ExecutionError, InputError } from './errors.js';
 export type { CpuKernel } from './types.js';
@@ -38,6 +39,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...fusedBatchNormCpuKernels,
   ...binaryCpuKernels,
   ...channelScaleCpuKernels,
+  ...winogradCpuKernels,
 };
 
 function f16ToF32Tensor(t: Tensor): Tensor {

@@ -18,7 +18,7 @@ export { packWeightsGrouped } from './conv_gemm.js';
 
 export const convKernel: Kernel = (ctx) => {
   const c = parseConv(ctx);
-  switch (selectConvVariant(c.shape)) {
+  switch (selectConvVariant(c.shape, ctx.convVariant)) {
     case 'conv2d_gemm':
       return gemmConvPlan(c, 8);
     case 'conv2d_gemm4':
@@ -31,6 +31,8 @@ export const convKernel: Kernel = (ctx) => {
       return depthwisePlan(c);
     case 'conv2d_direct':
       return directPlan(c);
+    case 'winograd': // chosen but not lowered (lower.ts lowerWinograd did not run): the implicit GEMM instead
+      return gemmConvPlan(c, 8);
   }
 };
 

@@ -36,8 +36,14 @@ function packedConstant(c: ConvNode, block: number): { name: string; data: Float
 }
 
 /**
- * conv2d_gemm (8 channels per thread) or conv2d_gemm4 (4). 3-wide kernels at stride 1 / dilation 1 use the
- * window-reuse shader (conv2d_gemm_win3.wgsl) unless `generic`.
+ * Switches for benchmarks that compare a window shader with the generic one in the same run (bench/kernels/conv.ts,
+ * its `gemm_s2_generic` column). Production code never changes them.
+ */
+export const convGemmSwitches = { stride2Window: true };
+
+/**
+ * conv2d_gemm (8 channels per thread) or conv2d_gemm4 (4). 3-wide kernels at dilation 1 use a window-reuse shader
+ * unless `generic`: conv2d_gemm_win3.wgsl at stride 1, conv2d_gemm_win3s2.wgsl at stride 2 (any vertical stride).
  */
 export function gemmConvPlan(c: ConvNode, channels: 8 | 4, generic = false): KernelPlan {
   const s = c.shape;
@@ -48,14 +54,16 @@ export function gemmConvPlan(c: ConvNode, channels: 8 | 4, generic = false): Ker
   const owBlocks = Math.ceil(s.ow / px);
   const threads = s.n * ocBlocks * s.oh * owBlocks;
   const base = channels === 8 ? 'conv2d_gemm' : 'conv2d_gemm4';
+  // Window shaders: 3-wide rows at stride 1 (PX + 2 loads per row) or stride 2 (2 PX + 1 loads), dilation 1.
   const win3 = s.kw === 3 && s.sw === 1 && s.dw === 1 && !generic;
+  const win3s2 = s.kw === 3 && s.sw === 2 && s.dw === 1 && !generic && convGemmSwitches.stride2Window;
   return {
     constants: [{ name: packed.name, data: packed.data }],
     programs: [
       {
         ...common,
-        name: variantName(`${base}_${px}x${channels}${win3 ? '_win3' : ''}`, c),
-        shader: win3 ? 'conv2d_gemm_win3' : 'conv2d_gemm',
+        name: variantName(`${base}_${px}x${channels}${win3 ? '_win3' : win3s2 ? '_win3s2' : ''}`, c),
+        shader: win3 ? 'conv2d_gemm_win3' : win3s2 ? 'conv2d_gemm_win3s2' : 'conv2d_gemm',
         defines: { ...common.defines, KH: s.kh, KW: s.kw, PX: px, OCB: channels, PX8: px === 8 ? 1 : 0, OC8: channels === 8 ? 1 : 0, PX8_OC8: px === 8 && channels === 8 ? 1 : 0 },
         inputs: [{ wgsl: 'x', tensor: c.node.inputs[0]! }, { wgsl: 'w', tensor: packed.name, vec4: true }, ...epilogueInputs(c)],
         uniforms: [

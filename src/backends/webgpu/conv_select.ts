@@ -35,6 +35,7 @@ export const CONV_VARIANTS = [
   'conv2d_1x1', // 1x1 / stride 1 / no pad / group 1: plain GEMM, 8 channels x 16 pixels (vec4 loads when H*W % 4 == 0)
   'conv2d_gemm_generic', // conv2d_gemm without its 3-wide window shader (bench / autotuning reference)
   'depthwise', // groups == C_in == C_out: 8 columns per thread, 3-wide input window reused across taps
+  'winograd', // 3x3 / stride 1 / dilation 1 / group 1, pads <= 2: Winograd F(2x2,3x3) as 3 nodes (lower.ts lowerWinograd)
 ] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
@@ -55,14 +56,47 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   out.push('conv2d_gemm', 'conv2d_gemm4');
   if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');
   if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
+  if (isWinogradShape(s)) out.push('winograd');
   return out;
+}
+
+/** WebGPU's default maxStorageBufferBindingSize: Winograd's V and M must each fit one binding on any adapter. */
+const WINOGRAD_MAX_BINDING_BYTES = 128 * 1024 * 1024;
+
+/** Tiles (2×2 outputs) of a Winograd conv, padded to the GEMM's 16-row block, and output channels padded to 8. */
+function winogradWork(s: ConvShape): { tiles: number; tilesPadded: number; coutPadded: number } {
+  const tiles = s.n * Math.ceil(s.oh / 2) * Math.ceil(s.ow / 2);
+  return { tiles, tilesPadded: Math.ceil(tiles / 16) * 16, coutPadded: Math.ceil(s.cout / 8) * 8 };
+}
+
+/**
+ * 3x3 / stride 1 / dilation 1 / group 1 with pads of at most 2 (constant weights are checked by the caller), whose
+ * transformed input V [16, C_in, Tp] and products M [16, Tp, C_out→8] fit the default 128 MiB binding.
+ */
+export function isWinogradShape(s: ConvShape): boolean {
+  if (!(s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1 && s.dh === 1 && s.dw === 1 && s.group === 1 && s.pads.every((p) => p <= 2))) return false;
+  const w = winogradWork(s);
+  return 64 * w.tilesPadded * Math.max(s.cin, w.coutPadded) <= WINOGRAD_MAX_BINDING_BYTES;
+}
+
+/**
+ * Where Winograd beat the implicit GEMM in bench/kernels/conv.ts (docs/webgpu.md "Winograd"): at least 16 input and 8
+ * output channels (3→16@32 and 8→8@16 lost by 5–15 %: the transforms outweigh the 2.25× fewer multiplies), and the
+ * GEMM's padding (tiles to 16, channels to 8) at most doubling Winograd's multiplies over the direct conv's, i.e.
+ * 16·Tp·C_out→8 ≤ 2 · 36·T·C_out (256@4: 4 tiles padded to 16 still won, 1.48 vs 1.31 GFLOP/s; 512@2: 1 tile, lost).
+ */
+function winogradPays(s: ConvShape): boolean {
+  if (s.cin < 16 || s.cout < 8) return false;
+  const w = winogradWork(s);
+  return 36 * w.tiles * s.cout >= 0.5 * 16 * w.tilesPadded * w.coutPadded;
 }
 
 /**
  * The fixed rule (measured on SwiftShader with bench/kernels/conv.ts; see docs/webgpu.md "Conv kernels"):
  *   runtime weights → conv2d_direct (depthwise excepted); depthwise → depthwise; 1x1 / stride 1 / no pad / group 1
- *   → conv2d_1x1; otherwise the implicit GEMM, 8-channel blocks (conv2d_gemm) unless padding each group's channels
- *   to 8 wastes more than padding to 4 (4 or 12 per group, fewer than 8) → conv2d_gemm4. conv2d_gemm itself takes the
+ *   → conv2d_1x1; 3x3 / stride 1 / group 1 with ≥ 16 input and ≥ 8 output channels and enough 2×2 tiles to fill the
+ *   GEMM's 16-tile blocks (winogradPays) → winograd (lowered into 3 nodes by lower.ts); otherwise the implicit GEMM,
+ *   8-channel blocks (conv2d_gemm) unless padding each group's channels to 8 wastes more than padding to 4 (4 or 12 per group, fewer than 8) → conv2d_gemm4. conv2d_gemm itself takes the
  *   3-wide window shader for stride-1 / dilation-1 3-wide kernels.
  */
 export function defaultConvVariant(s: ConvShape): ConvVariant {
@@ -70,6 +104,7 @@ export function defaultConvVariant(s: ConvShape): ConvVariant {
   const has = (v: ConvVariant) => valid.includes(v);
   if (has('depthwise')) return 'depthwise';
   if (has('conv2d_1x1')) return 'conv2d_1x1';
+  if (has('winograd') && winogradPays(s)) return 'winograd';
   if (!has('conv2d_gemm')) return 'conv2d_direct';
   // 8-channel blocks unless padding each group to 8 wastes more than padding to 4 (e.g. 4 or 12 per group).
   const cpg = s.cout / s.group;
@@ -87,8 +122,12 @@ export function setConvVariantOverride(fn: ConvVariantOverride | undefined): Con
   return prev;
 }
 
-export function selectConvVariant(s: ConvShape): ConvVariant {
-  const forced = override?.(s);
+/**
+ * The variant that runs `s`: the per-session choice (`local`, e.g. an autotuned table) if it names a valid variant,
+ * else the global override's, else the fixed rule's.
+ */
+export function selectConvVariant(s: ConvShape, local?: ConvVariantOverride): ConvVariant {
+  const forced = local?.(s) ?? override?.(s);
   if (forced && convVariantsFor(s).includes(forced)) return forced;
   return defaultConvVariant(s);
 }

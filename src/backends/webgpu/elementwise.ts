@@ -21,25 +21,37 @@ export function activationParams(op: string, attrs: (key: string, dflt: number) 
   ];
 }
 
+/**
+ * Switches for benchmarks that compare the vec4 elementwise paths with one element per thread in the same run
+ * (bench/kernels/elementwise.ts). Production code never changes them.
+ */
+export const elementwiseSwitches = { vec4: true };
+
+/**
+ * A unary program (shaders/unary.wgsl): y = activate(x). Four elements per thread through vec4 accessors (the last
+ * thread finishes a partial vector element by element), unless the benchmark switch asks for one per thread.
+ */
+export function unaryProgram(name: string, activation: string, x: string, y: string, total: number, uniforms: UniformField[] = []): ProgramSpec {
+  const v4 = elementwiseSwitches.vec4 ? 1 : 0;
+  return {
+    name,
+    shader: 'unary',
+    accessors: true,
+    defines: { WG, V4: v4 },
+    activation,
+    inputs: [{ wgsl: 'x', tensor: x, vec4: v4 === 1 }],
+    outputs: [{ wgsl: 'y', tensor: y, vec4: v4 === 1 }],
+    uniforms: [{ name: 'total', type: 'u32', value: total }, ...uniforms],
+    workgroups: groupsFor(v4 ? Math.ceil(total / 4) : total, WG),
+  };
+}
+
 export const unaryKernel: Kernel = (ctx) => {
   const { node } = ctx;
   if (!Object.hasOwn(ACTIVATIONS, node.op)) throw new WebGPUKernelError('not a unary op', node.name, node.op);
   const total = sizeOf(inputShape(ctx, 0));
-  return {
-    programs: [
-      {
-        name: `unary_${node.op.toLowerCase()}`,
-        shader: 'unary',
-        accessors: true,
-        defines: { WG },
-        activation: node.op,
-        inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
-        outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
-        uniforms: [{ name: 'total', type: 'u32', value: total }, ...activationParams(node.op, (k, d) => attrFloat(node, k, d))],
-        workgroups: groupsFor(total, WG),
-      },
-    ],
-  };
+  const params = activationParams(node.op, (k, d) => attrFloat(node, k, d));
+  return { programs: [unaryProgram(`unary_${node.op.toLowerCase()}`, node.op, node.inputs[0]!, node.outputs[0]!, total, params)] };
 };
 
 function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor: string, aShape: readonly number[], bShape: readonly number[]): ProgramSpec {
@@ -49,24 +61,26 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
   const total = sizeOf(outShape);
   const same = aShape.length === bShape.length && aShape.every((d, i) => d === bShape[i]) && sizeOf(aShape) === total;
   const rank = Math.max(outShape.length, 1);
+  // Same shapes: four elements per thread through vec4 accessors (shaders/binary.wgsl).
+  const v4 = same && elementwiseSwitches.vec4;
   return {
     name: same ? `binary_${op.toLowerCase()}` : `binary_${op.toLowerCase()}_bcast`,
     shader: 'binary' as const,
     accessors: true,
-    defines: { WG, BCAST: same ? 0 : 1, RANK: same ? 1 : rank },
+    defines: { WG, BCAST: same ? 0 : 1, RANK: same ? 1 : rank, V4: v4 ? 1 : 0 },
     binaryOp: op,
     inputs: [
-      { wgsl: 'a', tensor: aTensor },
-      { wgsl: 'b', tensor: bTensor },
+      { wgsl: 'a', tensor: aTensor, vec4: v4 },
+      { wgsl: 'b', tensor: bTensor, vec4: v4 },
     ],
-    outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
+    outputs: [{ wgsl: 'y', tensor: node.outputs[0]!, vec4: v4 }],
     uniforms: [
       { name: 'total', type: 'u32', value: total },
       { name: 'out_shape', type: 'u32' as const, value: outShape.length ? [...outShape] : [1] },
       { name: 'a_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(aShape, outShape) : [0] },
       { name: 'b_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(bShape, outShape) : [0] },
     ],
-    workgroups: groupsFor(total, WG),
+    workgroups: groupsFor(v4 ? Math.ceil(total / 4) : total, WG),
   };
 }
 
@@ -77,22 +91,7 @@ export const binaryKernel: Kernel = (ctx) => {
   const variadic = ['Min', 'Max', 'Sum', 'Mean'].includes(op);
   if (present.length === 1 && variadic) {
     // One operand: the op is a copy (a dispatch rather than an alias, so the memory plan stays simple).
-    const total = sizeOf(ctx.outputShapes[0]!);
-    return {
-      programs: [
-        {
-          name: 'copy',
-          shader: 'unary',
-          accessors: true,
-          defines: { WG },
-          activation: 'Identity',
-          inputs: [{ wgsl: 'x', tensor: present[0]!.name }],
-          outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
-          uniforms: [{ name: 'total', type: 'u32', value: total }],
-          workgroups: groupsFor(total, WG),
-        },
-      ],
-    };
+    return { programs: [unaryProgram('copy', 'Identity', present[0]!.name, node.outputs[0]!, sizeOf(ctx.outputShapes[0]!))] };
   }
   if (present.length < 2 || (present.length > 2 && !variadic)) {
     throw new WebGPUKernelError(`${present.length} inputs: ${op} takes ${variadic ? 'at least 1' : '2'}`, node.name, node.op);

@@ -26,7 +26,8 @@ import {
 } from './program.js';
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels, webgpuSupports } from './kernels.js';
-import { subsampleStridedPointwise } from './lower.js';
+import { lowerWinograd, subsampleStridedPointwise } from './lower.js';
+import type { ConvVariantOverride } from './conv_select.js';
 
 /** Using a released session/executor. */
 export class SessionReleasedError extends Error {
@@ -80,6 +81,8 @@ export interface ExecutorOptions {
   f16Weights?: boolean;
   /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
   subsamplePointwise?: boolean;
+  /** Per-session conv variant choice (e.g. an autotuned table, see autotune.ts); the rule decides where it says nothing. */
+  convVariant?: ConvVariantOverride;
 }
 
 /** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
@@ -177,7 +180,7 @@ export function planActivations(graph: Graph, values: Map<string, ValueInfo>, ke
 }
 
 /** Kernel plans of every node (what step 1 of WebGPUExecutor.create computes), for tools and tests. */
-export function planKernels(graph: Graph, values: Map<string, ValueInfo>): Map<string, NodeKernel> {
+export function planKernels(graph: Graph, values: Map<string, ValueInfo>, convVariant?: ConvVariantOverride): Map<string, NodeKernel> {
   const out = new Map<string, NodeKernel>();
   for (const node of graph.nodes) {
     // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
@@ -188,6 +191,7 @@ export function planKernels(graph: Graph, values: Map<string, ValueInfo>): Map<s
       inputShapes: node.inputs.map((n) => (n === '' ? undefined : values.get(n)?.shape)),
       outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
       constant: (name: string) => graph.initializers.get(name),
+      convVariant,
     });
     out.set(node.name, { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length });
   }
@@ -224,12 +228,14 @@ export class WebGPUExecutor {
   static async create(gpu: GpuContext, graph: Graph, options: ExecutorOptions = {}): Promise<WebGPUExecutor> {
     gpu.checkHealthy();
     if (options.subsamplePointwise !== false) graph = subsampleStridedPointwise(graph);
+    // Lowerings that pick a conv variant (Winograd) must get `options.convVariant` as their chooser.
     const { device, tracker } = gpu;
     const inputShapes: Record<string, number[]> = {};
     for (const input of graph.inputs) {
       if (graph.initializers.has(input.name)) continue;
       inputShapes[input.name] = options.inputShapes?.[input.name] ?? input.shape.map((d) => (d < 0 ? 1 : d));
     }
+    graph = lowerWinograd(graph, inputShapes, options.convVariant); // after the shapes: the choice depends on them
     const values = inferShapes(graph, inputShapes);
     const shapeOf = (name: string): Shape => {
       const v = values.get(name);
@@ -242,6 +248,7 @@ export class WebGPUExecutor {
       outputShapes: node.outputs.map((n) => (n === '' ? [] : shapeOf(n))),
       constant: (name: string) => graph.initializers.get(name),
       inPlaceInputs,
+      convVariant: options.convVariant,
     });
 
     // 1. Kernel plans; alias outputs resolve to the storage of their source.
@@ -260,7 +267,7 @@ export class WebGPUExecutor {
           throw new WebGPUKernelError(`output '${out}' has dtype ${v.dtype}; the WebGPU backend computes f32 only`, node.name, node.op);
       }
     }
-    const kernels = planKernels(graph, values);
+    const kernels = planKernels(graph, values, options.convVariant);
     for (const { node, plan } of kernels.values()) {
       const halfWeights = useF16 && node.inputs.some((i) => graph.initializers.get(i)?.dtype === 'f16');
       for (const c of plan.constants ?? []) {
@@ -383,7 +390,9 @@ export class WebGPUExecutor {
         const members = bound.filter((b) => b.slot.buffer === buffer);
         const start = alignDown(Math.min(...members.map((m) => m.slot.offset)), offsetAlign);
         const end = Math.max(...members.map((m) => m.slot.offset + m.slot.size));
-        const size = align(end - start, 4);
+        // Whole 16-byte vectors where the buffer has room (arenas keep 16 bytes of slack): a binding read or written
+        // as array<vec4<f32>> then covers the tensor's last, partial vector instead of clamping it onto element 0.
+        const size = Math.min(align(end - start, 16), Math.max(align(end - start, 4), alignDown(buffer.size - start, 4)));
         checkBinding(derived.get(members[0]!.tensor)?.source ?? members[0]!.tensor, size);
         return { buffer, offset: start, size, members };
       });

@@ -14,7 +14,7 @@ export const fusedBatchNormKernel: Kernel = (ctx) => {
   const plan = batchNormKernel({ ...ctx, node: batchNormOf(node) });
   const epilogue = fusedEpilogue({ ...node, op: 'FusedConv', inputs: [] });
   for (const program of plan.programs) {
-    program.name = 'batchnorm_act';
+    program.name = program.name.replace('batchnorm', 'batchnorm_act');
     program.activation = epilogue.activation;
     program.uniforms = [...program.uniforms, ...epilogue.uniforms];
   }

@@ -10,6 +10,7 @@ import { gemmKernel, matmulKernel } from './matmul.js';
 import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitKernel, transposeKernel } from './layout_ops.js';
 import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
 import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
+import { winogradWebgpuKernels } from './winograd.js';
 
 /** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
 const bySpatialRank =
@@ -57,6 +58,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   ...binaryWebgpuKernels,
   ChannelScale: channelScaleKernel,
   ChannelScaleConv: channelScaleConvKernel,
+  ...winogradWebgpuKernels,
 };
 
 for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;

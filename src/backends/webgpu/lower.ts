@@ -8,9 +8,18 @@
  * kernel (contiguous pixel rows, vec4 loads) instead of the implicit GEMM: measured on SwiftShader, ResNet-50's three
  * stride-2 projection convs ran at 0.17–0.29 GFLOP/s on conv2d_gemm, a third of its GPU time for 7.5 % of its MACs
  * (bench/results/roofline.md), against ~2 GFLOP/s for stride-1 1×1 layers.
+ *
+ * lowerWinograd: a 3×3 / stride 1 / dilation 1 / group 1 Conv or FusedConv with constant weights that the conv
+ * variant rule (or the session's chooser) assigns to 'winograd' becomes WinogradInput → WinogradGemm → WinogradOutput
+ * (src/graph/ops/winograd.ts): 16 multiplies per 2×2 output tile and channel pair instead of 36, as 16 register-tiled
+ * GEMMs. The intermediate V and M are ordinary activations, so the memory plan shares their storage with the rest.
+ * The output node keeps the conv's output name, bias, residual and activation.
  */
 import { attrInts, type Graph, type Node } from '../../graph/ir.js';
+import { convOutputSpatial, convParams } from '../../graph/ops/conv.js';
+import { inferShapes } from '../../graph/infer.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
+import { selectConvVariant, type ConvShape, type ConvVariantOverride } from './conv_select.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -51,6 +60,82 @@ export function subsampleStridedPointwise(graph: Graph): Graph {
     const attrs: Node['attrs'] = { ...node.attrs, strides: [1, 1] };
     delete attrs['dilations']; // irrelevant for a 1×1 kernel
     nodes.push({ ...node, inputs: [sub, ...node.inputs.slice(1)], attrs });
+  }
+  return { ...graph, nodes };
+}
+
+export interface WinogradLoweringOptions {
+  /**
+   * Leave convs with f16 weights alone (default true): an f16 model keeps its f16 weight storage and the implicit
+   * GEMM, whatever the executor's f16Weights option, so storage never changes which kernels run. U = G g Gᵀ is not
+   * exact in f16: it would be stored in f32 (3.6× the f16 weight's bytes) or rounded (~5e-4 relative error).
+   */
+  keepHalfWeights?: boolean;
+}
+
+const EPILOGUE_ATTRS = ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation'];
+
+/** The ConvShape of a 2-D Conv / FusedConv node with known shapes, or undefined when it is not a plain 2-D conv. */
+function convShapeOf(graph: Graph, node: Node, shapes: Map<string, { shape: readonly number[] }>): ConvShape | undefined {
+  if (node.op !== 'Conv' && node.op !== 'FusedConv') return undefined;
+  const x = shapes.get(node.inputs[0] ?? '')?.shape;
+  const w = shapes.get(node.inputs[1] ?? '')?.shape;
+  if (!x || !w || x.length !== 4 || w.length !== 4 || x.some((d) => d < 1)) return undefined;
+  const p = convParams(node, x, w);
+  const [oh, ow] = convOutputSpatial(x, p) as [number, number];
+  return {
+    n: x[0]!,
+    cin: x[1]!,
+    ih: x[2]!,
+    iw: x[3]!,
+    cout: w[0]!,
+    oh,
+    ow,
+    kh: p.kernel[0]!,
+    kw: p.kernel[1]!,
+    sh: p.strides[0]!,
+    sw: p.strides[1]!,
+    dh: p.dilations[0]!,
+    dw: p.dilations[1]!,
+    pads: [p.pads[0]!, p.pads[1]!, p.pads[2]!, p.pads[3]!],
+    group: p.group,
+    constWeights: graph.initializers.has(node.inputs[1] ?? ''),
+  };
+}
+
+/**
+ * Returns a graph whose Winograd-selected convs run as three Winograd nodes; the input graph is not changed.
+ * `inputShapes` are the executor's concrete input shapes (the choice depends on them); `choose` is the session's
+ * conv variant chooser (an autotuned table), consulted before the fixed rule as everywhere else.
+ */
+export function lowerWinograd(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride, options: WinogradLoweringOptions = {}): Graph {
+  if (!graph.nodes.some((n) => (n.op === 'Conv' || n.op === 'FusedConv') && graph.initializers.has(n.inputs[1] ?? ''))) return graph;
+  const shapes = inferShapes(graph, inputShapes);
+  const picked = new Map<Node, ConvShape>();
+  for (const node of graph.nodes) {
+    const s = convShapeOf(graph, node, shapes);
+    if (!s || (options.keepHalfWeights !== false && graph.initializers.get(node.inputs[1]!)?.dtype === 'f16')) continue;
+    if (selectConvVariant(s, choose) === 'winograd') picked.set(node, s);
+  }
+  if (picked.size === 0) return graph;
+  const names = new NameGenerator(graph);
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    const s = picked.get(node);
+    if (!s) {
+      nodes.push(node);
+      continue;
+    }
+    const v = names.fresh(`${node.outputs[0]}/winograd_v`);
+    const m = names.fresh(`${node.outputs[0]}/winograd_m`);
+    nodes.push({ name: names.fresh(`${node.name}/winograd_input`), op: 'WinogradInput', inputs: [node.inputs[0]!], outputs: [v], attrs: { pads: [...s.pads] } });
+    nodes.push({ name: names.fresh(`${node.name}/winograd_gemm`), op: 'WinogradGemm', inputs: [v, node.inputs[1]!], outputs: [m], attrs: {} });
+    const attrs: Node['attrs'] = { output_shape: [s.n, s.cout, s.oh, s.ow] };
+    if (node.op === 'FusedConv') for (const k of EPILOGUE_ATTRS) if (node.attrs[k] !== undefined) attrs[k] = node.attrs[k]!;
+    const inputs = [m, node.inputs[2] ?? ''];
+    if (node.op === 'FusedConv' && (node.inputs[3] ?? '') !== '') inputs.push(node.inputs[3]!);
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    nodes.push({ name: names.fresh(`${node.name}/winograd_output`), op: 'WinogradOutput', inputs, outputs: [node.outputs[0]!], attrs });
   }
   return { ...graph, nodes };
 }

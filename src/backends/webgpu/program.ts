@@ -13,6 +13,7 @@
  */
 import type { Node, Shape, Tensor } from '../../graph/ir.js';
 import { SHADERS, type ShaderName } from './shaders.gen.js';
+import type { ConvVariantOverride } from './conv_select.js';
 
 export type UniformType = 'u32' | 'i32' | 'f32';
 
@@ -85,8 +86,11 @@ export interface ProgramSpec {
   binaryOp?: string;
   /** Graph tensor names bound for reading, with the WGSL name the shader uses. */
   inputs: ProgramInput[];
-  /** Graph tensor names written by the program. */
-  outputs: { wgsl: string; tensor: string }[];
+  /**
+   * Graph tensor names written by the program. `vec4`: the shader writes 4 at a time (`<wgsl>_set4(i, v)` = elements
+   * 4i..4i+3); with every tensor of its binding flagged and vector-aligned, the binding is an array of vec4.
+   */
+  outputs: { wgsl: string; tensor: string; vec4?: boolean }[];
   uniforms: UniformField[];
   /** Total workgroups; the executor folds them into [x, y, z] under maxComputeWorkgroupsPerDimension. */
   workgroups: number;
@@ -146,6 +150,8 @@ export interface KernelContext {
    * the kernel copies only the others.
    */
   inPlaceInputs?: readonly boolean[];
+  /** Per-session conv variant choice (an autotuned table); invalid or undefined answers fall back to the rule. */
+  convVariant?: ConvVariantOverride;
 }
 
 export interface KernelPlan {
@@ -271,17 +277,20 @@ const SCALAR_TYPE: Record<StorageElement, [string, string]> = { f32: ['f32', 've
 
 /** Binding declarations and accessor functions of an accessor program. */
 function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string[]; key: string; f16: boolean } {
-  const members = [...spec.inputs.map((i) => ({ name: i.wgsl, vec4: !!i.vec4, out: false })), ...spec.outputs.map((o) => ({ name: o.wgsl, vec4: false, out: true }))];
+  const members = [...spec.inputs.map((i) => ({ name: i.wgsl, vec4: !!i.vec4, out: false })), ...spec.outputs.map((o) => ({ name: o.wgsl, vec4: !!o.vec4, out: true }))];
   if (layout.slotOf.length !== members.length || layout.offsets.length !== members.length) throw new WebGPUKernelError(`program ${spec.name}: binding layout does not match its bindings`);
   const lines: string[] = [];
   const keys: string[] = [];
-  // A slot is an array of vectors when every tensor in it is read 4 at a time from a vector-aligned offset.
+  // A slot is an array of vectors when every tensor in it is read (or written) 4 at a time from a vector-aligned
+  // offset. Writable slots qualify only when every member asked for it (elementwise kernels: the input and output of
+  // one activation arena); a member that did not keeps its scalar binding, so other kernels' WGSL is unchanged.
   const vecSlot = layout.slots.map((slot, k) => {
     const inSlot = members.map((m, j) => ({ m, j })).filter(({ j }) => layout.slotOf[j] === k);
     if (inSlot.length === 0) throw new WebGPUKernelError(`program ${spec.name}: binding slot ${k} is empty`);
     if (slot.writable && slot.element !== 'f32') throw new WebGPUKernelError(`program ${spec.name}: writable bindings must be f32`);
     if (inSlot.some(({ m }) => m.out) && !slot.writable) throw new WebGPUKernelError(`program ${spec.name}: output bound read-only`);
-    return !slot.writable && inSlot.every(({ m, j }) => m.vec4 && layout.offsets[j]! % 4 === 0);
+    const aligned = inSlot.every(({ m, j }) => m.vec4 && layout.offsets[j]! % 4 === 0);
+    return slot.writable ? aligned && inSlot.some(({ m }) => m.out) : aligned;
   });
   layout.slots.forEach((slot, k) => {
     const type = SCALAR_TYPE[slot.element][vecSlot[k] ? 1 : 0];
@@ -306,8 +315,12 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
       else if (el === 'f16') at4 = `return vec4<f32>(${b}[(${off} >> 2u) + i]);`;
       else at4 = `let p = ${b}[(${off} >> 2u) + i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
       lines.push(`fn ${m.name}_at4(i: u32) -> vec4<f32> { ${at4} }`);
+    } else if (vec) {
+      lines.push(`fn ${m.name}_set(i: u32, v: f32) { let e = ${off} + i; ${b}[e >> 2u][e & 3u] = v; }`);
+      lines.push(`fn ${m.name}_set4(i: u32, v: vec4<f32>) { ${b}[(${off} >> 2u) + i] = v; }`);
     } else {
       lines.push(`fn ${m.name}_set(i: u32, v: f32) { ${b}[${off} + i] = v; }`);
+      if (m.vec4) lines.push(`fn ${m.name}_set4(i: u32, v: vec4<f32>) { let e = 4u * i; ${m.name}_set(e, v.x); ${m.name}_set(e + 1u, v.y); ${m.name}_set(e + 2u, v.z); ${m.name}_set(e + 3u, v.w); }`);
     }
   });
   return { lines, key: `${keys.join(',')}>${layout.slotOf.join(',')}`, f16: layout.slots.some((s) => s.element === 'f16') };
@@ -343,7 +356,7 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
     uniformFields = [...spec.uniforms, ...names.map((n, j) => ({ name: `off_${n}`, type: 'u32' as const, value: layout!.offsets[j]! }))];
     const code = accessorCode(spec, layout);
     bindings = code.lines;
-    bindingKey = `${spec.inputs.map((i) => `${i.wgsl}${i.vec4 ? ':v4' : ''}`).join(',')}|${spec.outputs.map((o) => o.wgsl).join(',')}|${code.key}`;
+    bindingKey = `${spec.inputs.map((i) => `${i.wgsl}${i.vec4 ? ':v4' : ''}`).join(',')}|${spec.outputs.map((o) => `${o.wgsl}${o.vec4 ? ':v4' : ''}`).join(',')}|${code.key}`;
     enableF16 = code.f16;
   } else {
     let b = 1;

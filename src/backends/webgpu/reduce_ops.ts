@@ -1,6 +1,7 @@
 /** Softmax, ReduceMean/ReduceSum/ReduceMax and BatchNormalization. */
 import { attrFloat, attrInt, attrInts, sizeOf, stridesOf } from '../../graph/ir.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
+import { elementwiseSwitches } from './elementwise.js';
 import { WG, checkRank, inputShape, normAxis, product } from './kernel_util.js';
 
 export const softmaxKernel: Kernel = (ctx) => {
@@ -73,22 +74,25 @@ export const batchNormKernel: Kernel = (ctx) => {
   const x = inputShape(ctx, 0);
   if (x.length < 2) throw new WebGPUKernelError(`input rank ${x.length} < 2`, node.name, node.op);
   const total = sizeOf(x);
+  const spatial = Math.max(1, product(x.slice(2)));
+  // Four elements of one channel per thread (vec4 accessors) when every channel plane is a whole number of vectors.
+  const v4 = spatial % 4 === 0 && elementwiseSwitches.vec4 ? 1 : 0;
   return {
     programs: [
       {
-        name: 'batchnorm',
+        name: v4 ? 'batchnorm_v4' : 'batchnorm',
         shader: 'batchnorm',
         accessors: true,
-        defines: { WG },
-        inputs: ['x', 'scale', 'bias', 'mean', 'variance'].map((wgsl, i) => ({ wgsl, tensor: node.inputs[i]! })),
-        outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
+        defines: { WG, V4: v4, S1: 1 - v4 },
+        inputs: ['x', 'scale', 'bias', 'mean', 'variance'].map((wgsl, i) => ({ wgsl, tensor: node.inputs[i]!, vec4: i === 0 && v4 === 1 })),
+        outputs: [{ wgsl: 'y', tensor: node.outputs[0]!, vec4: v4 === 1 }],
         uniforms: [
           { name: 'total', type: 'u32', value: total },
           { name: 'channels', type: 'u32', value: x[1]! },
-          { name: 'spatial', type: 'u32', value: Math.max(1, product(x.slice(2))) },
+          { name: 'spatial', type: 'u32', value: spatial },
           { name: 'epsilon', type: 'f32', value: attrFloat(node, 'epsilon', 1e-5) },
         ],
-        workgroups: groupsFor(total, WG),
+        workgroups: groupsFor(v4 ? total / 4 : total, WG),
       },
     ],
   };

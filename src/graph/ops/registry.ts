@@ -15,6 +15,7 @@ import { reduceRule } from './reduce.js';
 import { shapeOpRules } from './shape_ops.js';
 import { softmaxRule } from './softmax.js';
 import type { ShapeRule } from './types.js';
+import { winogradShapeRules } from './winograd.js';
 
 export const shapeRules: Record<string, ShapeRule> = {
   Conv: convRule,
@@ -35,6 +36,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...fusedBatchNormShapeRules,
   ...binaryShapeRules,
   ...channelScaleShapeRules,
+  ...winogradShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */

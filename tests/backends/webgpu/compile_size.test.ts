@@ -21,6 +21,7 @@ describe('conv shaders keep one epilogue call site', () => {
     ['conv2d_1x1', 'store_q'],
     ['conv2d_gemm', 'store4'],
     ['conv2d_gemm_win3', 'store4'],
+    ['conv2d_gemm_win3s2', 'store4'],
   ] as const)('%s calls %s once', (shader, fn) => {
     expect(SHADERS[shader]).toContain(`fn ${fn}(`);
     expect(callSites(SHADERS[shader], fn)).toBe(1);

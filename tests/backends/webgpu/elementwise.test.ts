@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserSession } from '../../../src/node/browser_harness.js';
-import { failures, runCases, startTestBrowser, type NodeCase } from '../../harness/browser.js';
+import { failures, runCases, runGraphCases, startTestBrowser, type GraphCase, type NodeCase } from '../../harness/browser.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
 
 let session: BrowserSession;
@@ -72,5 +72,73 @@ describe('WebGPU elementwise kernels vs CPU reference', () => {
     const kernels = new Set(results.flatMap((x) => x.kernels));
     expect([...kernels].some((k) => k.endsWith('_bcast'))).toBe(true);
     expect([...kernels].some((k) => !k.endsWith('_bcast'))).toBe(true);
+  });
+
+  // Same-shape unary / binary / BatchNorm kernels run 4 elements per thread (vec4 accessors) and finish a partial last
+  // vector element by element; BatchNorm takes the vec4 path only when its channel plane is a multiple of 4.
+  it('vec4 paths: lengths with and without a scalar tail (total % 4 = 0..3), BatchNorm planes % 4 = 0 and != 0', async () => {
+    const cases: NodeCase[] = [];
+    [[4], [5], [6], [7], [2, 3, 5], [1], [3], [8, 9], [2, 4, 4, 4]].forEach((shape, i) => {
+      cases.push({ label: `Relu [${shape}]`, op: 'Relu', inputs: [{ shape, lo: -2, hi: 2 }], seed: 400 + i });
+      cases.push({ label: `HardSwish [${shape}]`, op: 'HardSwish', inputs: [{ shape, lo: -4, hi: 4 }], seed: 420 + i });
+      cases.push({ label: `Add [${shape}]`, op: 'Add', inputs: [{ shape, lo: -2, hi: 2 }, { shape, lo: -2, hi: 2, kind: i % 2 ? 'const' : 'input' }], seed: 440 + i });
+    });
+    cases.push({ label: 'Max x3 [3,7] (variadic, in place)', op: 'Max', inputs: [{ shape: [3, 7] }, { shape: [3, 7] }, { shape: [3, 7] }], seed: 460 });
+    cases.push({ label: 'Mean x3 [2,8]', op: 'Mean', inputs: [{ shape: [2, 8] }, { shape: [2, 8] }, { shape: [2, 8] }], seed: 461 });
+    for (const [i, shape] of [[2, 3, 4, 5], [1, 5, 3, 3], [2, 3, 7], [1, 6, 2, 2, 2]].entries()) {
+      const c = shape[1]!;
+      cases.push({
+        label: `BatchNormalization [${shape}]`,
+        op: 'BatchNormalization',
+        attrs: { epsilon: 1e-3 },
+        inputs: [{ shape, lo: -3, hi: 3 }, { shape: [c], kind: 'const', lo: 0.5, hi: 2 }, { shape: [c], kind: 'const' }, { shape: [c], kind: 'const' }, { shape: [c], kind: 'const', lo: 0.1, hi: 2 }],
+        seed: 470 + i,
+      });
+    }
+    const results = await runCases(session, cases);
+    expect(failures(results)).toEqual([]);
+    for (const r of results) expect(r.maxAbs, r.label).toBeLessThan(1e-5);
+    const kernels = new Set(results.flatMap((x) => x.kernels));
+    expect(kernels.has('batchnorm_v4') && kernels.has('batchnorm')).toBe(true);
+  });
+
+  it('vec4 paths on views: Relu / Add / BatchNorm writing concat slices at offsets that are and are not multiples of 4', async () => {
+    // Concat(Neg(a) [1,ca,h,w], f(b) [1,2,h,w], f(c) [1,4,h,w]) with f = Relu / Add / BatchNorm: with planes of 1×6 and
+    // ca = 1, f's slices start at elements 6 and 18 (not vector-aligned: the binding stays scalar and x_at4 / y_set4
+    // fall back to 4 scalar accesses); with ca = 2 at 12 and 24 (aligned: array<vec4> bindings); 2×2 planes run
+    // BatchNorm's vec4 path.
+    const graphs: GraphCase[] = [];
+    const geometries: [number, number, number][] = [[1, 1, 6], [2, 1, 6], [1, 2, 2]];
+    for (const [k, op] of ['Relu', 'Add', 'BatchNormalization'].entries())
+      for (const [g, [ca, h, w]] of geometries.entries()) {
+        const inputs: GraphCase['inputs'] = [
+          { name: 'a', shape: [1, ca, h, w] },
+          { name: 'b', shape: [1, 2, h, w] },
+          { name: 'c', shape: [1, 4, h, w] },
+        ];
+        const nodes: GraphCase['nodes'] = [
+          { name: 'pa', op: 'Neg', inputs: ['a'], outputs: ['na'], attrs: {} },
+          { name: 'pb', op: 'Neg', inputs: ['b'], outputs: ['nb'], attrs: {} },
+          { name: 'pc', op: 'Neg', inputs: ['c'], outputs: ['nc'], attrs: {} },
+        ];
+        const apply = (x: string, c: number, out: string) => {
+          if (op === 'Relu') nodes.push({ name: `f_${out}`, op, inputs: [x], outputs: [out], attrs: {} });
+          else if (op === 'Add') nodes.push({ name: `f_${out}`, op, inputs: [x, x], outputs: [out], attrs: {} });
+          else {
+            const p = ['s', 'o', 'm', 'v'].map((n) => `${n}_${out}`);
+            p.forEach((name, j) => inputs.push({ name, shape: [c], kind: 'const', lo: j === 3 ? 0.1 : -1, hi: 2 }));
+            nodes.push({ name: `f_${out}`, op, inputs: [x, ...p], outputs: [out], attrs: {} });
+          }
+        };
+        apply('nb', 2, 'fb');
+        apply('nc', 4, 'fc');
+        nodes.push({ name: 'cat', op: 'Concat', inputs: ['na', 'fb', 'fc'], outputs: ['y'], attrs: { axis: 1 } });
+        const base: GraphCase = { label: `${op} into concat slices, a [1,${ca},${h},${w}]`, nodes, inputs, outputs: ['y'], seed: 480 + 3 * k + g };
+        graphs.push(base, { ...base, label: `${base.label} (views off)`, views: false });
+      }
+    const results = await runGraphCases(session, graphs);
+    expect(failures(results)).toEqual([]);
+    // With views the producers wrote straight into the slices (no Concat dispatch), so the offsets above were real.
+    results.forEach((r, i) => expect((r.ops['Concat'] ?? 0) > 0, r.label).toBe(i % 2 === 1));
   });
 });

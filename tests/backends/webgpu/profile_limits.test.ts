@@ -81,7 +81,7 @@ describe('device limits', () => {
   it('folds dispatches beyond maxComputeWorkgroupsPerDimension (rows show the [x, y, z] grid)', async () => {
     const r = await session.page.evaluate(async () => {
       const t = (globalThis as Any).tessera;
-      const n = 65535 * 64 + 1000; // one thread per element, 64 per workgroup: more than 65535 workgroups
+      const n = 65535 * 256 + 1001; // four elements per thread (vec4 path), 64 threads per workgroup: more than 65535 workgroups
       const graph = {
         inputs: [{ name: 'x', dtype: 'f32', shape: [n] }],
         outputs: [{ name: 'y', dtype: 'f32', shape: [n] }],
