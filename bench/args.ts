@@ -23,6 +23,8 @@ export interface BenchArgs {
   outDir: string;
   /** Tessera: session.profile() after timing (default on). */
   profile: boolean;
+  /** Tessera: after the default job, a session with `autotune: true` (first-load tuning) and a second, cached one. */
+  tune: boolean;
   /** Kill a job (one runtime on one model) after this many seconds. */
   jobTimeoutSeconds: number;
   verbose: boolean;
@@ -39,6 +41,8 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
   --out DIR          results folder (default ${DEFAULT_OUT.chromium}; ${DEFAULT_OUT.node} with --host node)
   --no-profile       skip Tessera's session.profile() pass
+  --tune             Tessera: also create a session with autotune: true (first-load tuning, fresh in-memory
+                     cache), time its steady runs, then create it again (table from the cache: no tuning)
   --job-timeout S    abandon a job after S seconds (default 600)
   --verbose          forward the page's console`;
 
@@ -65,6 +69,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     runtimes: [...ALL_RUNTIMES],
     outDir: DEFAULT_OUT.chromium,
     profile: true,
+    tune: false,
     jobTimeoutSeconds: 600,
     verbose: false,
     help: false,
@@ -113,6 +118,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       }
       case '--no-profile':
         args.profile = false;
+        break;
+      case '--tune':
+        args.tune = true;
         break;
       case '--verbose':
         args.verbose = true;

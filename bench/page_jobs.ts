@@ -6,7 +6,8 @@
  */
 import { Session } from '../src/runtime/session.js';
 import type { ProfileRow } from '../src/backends/webgpu/executor.js';
-import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow } from './page_types.js';
+import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow, TuneResult } from './page_types.js';
+import { memoryTuningCache } from '../src/cache/tuning_cache.js';
 import { fullDevice, median, mergeProfileRuns, timedRuns } from './page_util.js';
 import { installGpuProbe, tesseraPhases } from './gpu_probe.js';
 
@@ -97,8 +98,51 @@ export async function runTessera(spec: JobSpec, model: Uint8Array, input: Float3
     }
   }
   session.release();
+  if (spec.tune) {
+    try {
+      r.tune = await measureTuning(spec, model, feedsFor);
+    } catch (e) {
+      r.notes!.push(`tuning run failed: ${(e as Error).name}: ${(e as Error).message}`);
+    }
+  }
   r.ok = true;
   return r;
+}
+
+/** --tune: first-load autotuning (fresh in-memory cache), the tuned session's steady runs, then a cached re-create. */
+async function measureTuning(spec: JobSpec, model: Uint8Array, feedsFor: (s: Session) => Parameters<Session['run']>[0]): Promise<TuneResult> {
+  const cache = memoryTuningCache();
+  const t0 = performance.now();
+  const tuned = await Session.create(model, { backend: 'webgpu', autotune: { cache } });
+  const createMs = performance.now() - t0;
+  const report = tuned.tuning;
+  let runsMs: number[];
+  try {
+    const feeds = feedsFor(tuned);
+    await tuned.run(feeds);
+    runsMs = await timedRuns(spec, async () => {
+      await tuned.run(feeds);
+    });
+  } finally {
+    tuned.release();
+  }
+  const t1 = performance.now();
+  const again = await Session.create(model, { backend: 'webgpu', autotune: { cache } });
+  const secondCreateMs = performance.now() - t1;
+  const second = { source: again.tuning.source, tuningMs: again.tuning.ms, measurements: again.tuning.measurements, createMs: secondCreateMs };
+  again.release();
+  return {
+    createMs,
+    tuningMs: report.ms,
+    layers: report.layers,
+    layersTuned: report.layersTuned,
+    measurements: report.measurements,
+    changed: report.changed,
+    choices: { ...report.choices },
+    runsMs,
+    medianMs: median(runsMs),
+    second,
+  };
 }
 
 export async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {

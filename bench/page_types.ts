@@ -23,6 +23,26 @@ export interface JobSpec {
   wasmThreads?: number;
   /** Tessera: also run session.profile() (3 times, median per dispatch) after timing; TF.js: one tf.time() run. */
   profile?: boolean;
+  /** Tessera: also measure autotuning (see TuneResult). */
+  tune?: boolean;
+}
+
+/** Tessera with `--tune`, in the same page after the default job (pipelines of the rule's kernels already compiled). */
+export interface TuneResult {
+  /** Session.create with autotune: true and an empty in-memory cache: tuning included. */
+  createMs: number;
+  tuningMs: number;
+  layers: number;
+  layersTuned: number;
+  measurements: number;
+  /** Layers whose tuned variant differs from the fixed rule's. */
+  changed: number;
+  choices: Record<string, string>;
+  /** Steady runs of the tuned session (same protocol as the default job's). */
+  runsMs: number[];
+  medianMs: number;
+  /** The same model created again with the same cache: where its table came from and what that cost. */
+  second: { source: string; tuningMs: number; measurements: number; createMs: number };
 }
 
 export interface ProfileSummaryRow {
@@ -72,6 +92,8 @@ export interface JobResult {
   profile?: JobProfile;
   /** Tessera only: GPU objects created (pipelines, buffers) and how many appeared after the first run. */
   gpuObjects?: { pipelines: number; buffers: number; createdAfterFirstRun: number };
+  /** Tessera with --tune. */
+  tune?: TuneResult;
   notes?: string[];
   /** Set by the Node side: 1-minute load average of the machine when the job started (other work skews timings). */
   loadAverage1m?: number;

@@ -111,6 +111,7 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
       ortModule: ORT_MODULES[runtime],
       wasmThreads: runtime === 'ort-wasm' ? Math.max(1, cpus().length) : undefined,
       profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
+      tune: runtime === 'tessera' && args.tune,
     };
     const run = session.page.evaluate((s) => (globalThis as unknown as { tesseraBench: { runJob(s: JobSpec): Promise<JobResult> } }).tesseraBench.runJob(s), spec);
     return await withTimeout(run, args.jobTimeoutSeconds, `${runtime} on ${name}`);
@@ -159,6 +160,7 @@ async function nodeHostJob(runtime: RuntimeName, m: Loaded, files: NodeModelFile
     // not need them (Chromium's page gets 1 thread too on 2 cores: ORT's default is half the hardware threads).
     wasmThreads: runtime === 'ort-webgpu' ? 1 : undefined,
     profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
+    tune: runtime === 'tessera' && args.tune,
   };
   const out = await runNodeChild<JobResult>(
     { kind: 'job', spec },
@@ -236,6 +238,7 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   const rows: ModelRow[] = [];
   const profiles: string[] = [];
+  const tuneLines: string[] = [];
   const loads: number[] = [];
   const browserRuntimes = (['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
   const nodeHost = args.host === 'node';
@@ -283,6 +286,7 @@ async function main(argv: string[]): Promise<number> {
       loads.push(load ?? 0);
       results.push(r);
       if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
+      if (r.tune) tuneLines.push(tuneLine(name, r));
       log(`  ${describe(r, m.expected)}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
     }
     if (nodeFiles) for (const f of Object.values(nodeFiles)) rmSync(f, { force: true }); // big models' tfjs weights
@@ -356,6 +360,7 @@ async function main(argv: string[]): Promise<number> {
     ...(tfjsSplit ? ['TF.js cold start split (bench/page_tfjs.ts; compile-only pass = WEBGPU_ENGINE_COMPILE_ONLY run, also uploads the weights):', '', tfjsSplit, ''] : []),
     '![Tessera / min(ORT-web WebGPU, TF.js WebGPU)](latest.svg)',
     '',
+    ...(tuneLines.length ? ['Tessera autotuning (--tune; same page after the default job, so the rule\'s pipelines were already compiled): first create with `autotune: true` and an empty cache, its steady median, then a second create from the cache:', '', '| model | default median | tuned median | tuned / default | first create (tuning) | layers tuned / changed | measurements | second create: source, tuning, measurements |', '|---|---|---|---|---|---|---|---|', ...tuneLines, ''] : []),
     ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries; per dispatch the median of 3 profiles):", '', ...profiles, ''] : []),
   ].join('\n');
   writeFileSync(join(outDir, 'latest.md'), md);
@@ -398,3 +403,11 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** One row of the --tune table. */
+function tuneLine(model: string, r: JobResult): string {
+  const t = r.tune!;
+  const ms = (x: number | undefined) => (x === undefined ? '–' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
+  const ratio = r.medianMs ? `${(t.medianMs / r.medianMs).toFixed(2)}×` : '–';
+  return `| ${model} | ${ms(r.medianMs)} | ${ms(t.medianMs)} | ${ratio} | ${ms(t.createMs)} (${ms(t.tuningMs)}) | ${t.layersTuned} of ${t.layers} / ${t.changed} | ${t.measurements} | ${t.second.source}, ${ms(t.second.tuningMs)}, ${t.second.measurements} |`;
+}

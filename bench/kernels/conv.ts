@@ -55,6 +55,10 @@ export const LAYERS: Layer[] = [
   { name: 'wino-edge 3x3 64>4@16', cin: 64, cout: 4, hw: 16, k: 3 },
   { name: 'wino-edge 3x3 256@4', cin: 256, cout: 256, hw: 4, k: 3 },
   { name: 'wino-edge 3x3 512@2', cin: 512, cout: 512, hw: 2, k: 3 },
+  // F(4x4) vs F(2x2) boundary (conv_select.ts winograd4Pays): 4x4 tiles padded to 16 vs 2x2 tiles at 12, 10, 6.
+  { name: 'wino4-edge 3x3 64@12', cin: 64, cout: 64, hw: 12, k: 3 },
+  { name: 'wino4-edge 3x3 64@10', cin: 64, cout: 64, hw: 10, k: 3 },
+  { name: 'wino4-edge 3x3 128@6', cin: 128, cout: 128, hw: 6, k: 3 },
   { name: 'r50 1x1 256>64@56', cin: 256, cout: 64, hw: 56, k: 1 },
   { name: 'r50 1x1 128>512@28', cin: 128, cout: 512, hw: 28, k: 1 },
   { name: 'r50 1x1 1024>256@14', cin: 1024, cout: 256, hw: 14, k: 1 },

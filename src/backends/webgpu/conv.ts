@@ -31,7 +31,8 @@ export const convKernel: Kernel = (ctx) => {
       return depthwisePlan(c);
     case 'conv2d_direct':
       return directPlan(c);
-    case 'winograd': // chosen but not lowered (lower.ts lowerWinograd did not run): the implicit GEMM instead
+    case 'winograd':
+    case 'winograd4': // chosen but not lowered (lower.ts lowerWinograd did not run): the implicit GEMM instead
       return gemmConvPlan(c, 8);
   }
 };

@@ -36,6 +36,7 @@ export const CONV_VARIANTS = [
   'conv2d_gemm_generic', // conv2d_gemm without its 3-wide window shader (bench / autotuning reference)
   'depthwise', // groups == C_in == C_out: 8 columns per thread, 3-wide input window reused across taps
   'winograd', // 3x3 / stride 1 / dilation 1 / group 1, pads <= 2: Winograd F(2x2,3x3) as 3 nodes (lower.ts lowerWinograd)
+  'winograd4', // the same shapes as Winograd F(4x4,3x3): 36 instead of 16 GEMMs over 4x fewer tiles (4x fewer multiplies than direct)
 ] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
@@ -57,26 +58,38 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');
   if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
   if (isWinogradShape(s)) out.push('winograd');
+  if (isWinogradShape(s, 4)) out.push('winograd4');
   return out;
 }
 
 /** WebGPU's default maxStorageBufferBindingSize: Winograd's V and M must each fit one binding on any adapter. */
 const WINOGRAD_MAX_BINDING_BYTES = 128 * 1024 * 1024;
 
-/** Tiles (2×2 outputs) of a Winograd conv, padded to the GEMM's 16-row block, and output channels padded to 8. */
-function winogradWork(s: ConvShape): { tiles: number; tilesPadded: number; coutPadded: number } {
-  const tiles = s.n * Math.ceil(s.oh / 2) * Math.ceil(s.ow / 2);
-  return { tiles, tilesPadded: Math.ceil(tiles / 16) * 16, coutPadded: Math.ceil(s.cout / 8) * 8 };
+/** Winograd output tile edge: 2 for F(2×2, 3×3) ('winograd'), 4 for F(4×4, 3×3) ('winograd4'). */
+export type WinogradTileSize = 2 | 4;
+
+/** The tile edge of a Winograd variant, or undefined for the other variants. */
+export function winogradTileOf(v: ConvVariant): WinogradTileSize | undefined {
+  return v === 'winograd' ? 2 : v === 'winograd4' ? 4 : undefined;
+}
+
+/**
+ * m×m output tiles of a Winograd conv, padded to the GEMM's 16-row block, output channels padded to 8, and the
+ * transformed elements per tile ((m + 2)²: one GEMM each).
+ */
+function winogradWork(s: ConvShape, m: WinogradTileSize): { tiles: number; tilesPadded: number; coutPadded: number; elems: number } {
+  const tiles = s.n * Math.ceil(s.oh / m) * Math.ceil(s.ow / m);
+  return { tiles, tilesPadded: Math.ceil(tiles / 16) * 16, coutPadded: Math.ceil(s.cout / 8) * 8, elems: (m + 2) * (m + 2) };
 }
 
 /**
  * 3x3 / stride 1 / dilation 1 / group 1 with pads of at most 2 (constant weights are checked by the caller), whose
- * transformed input V [16, C_in, Tp] and products M [16, Tp, C_out→8] fit the default 128 MiB binding.
+ * transformed input V [E, C_in, Tp] and products M [E, Tp, C_out→8] fit the default 128 MiB binding (E = (m + 2)²).
  */
-export function isWinogradShape(s: ConvShape): boolean {
+export function isWinogradShape(s: ConvShape, m: WinogradTileSize = 2): boolean {
   if (!(s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1 && s.dh === 1 && s.dw === 1 && s.group === 1 && s.pads.every((p) => p <= 2))) return false;
-  const w = winogradWork(s);
-  return 64 * w.tilesPadded * Math.max(s.cin, w.coutPadded) <= WINOGRAD_MAX_BINDING_BYTES;
+  const w = winogradWork(s, m);
+  return 4 * w.elems * w.tilesPadded * Math.max(s.cin, w.coutPadded) <= WINOGRAD_MAX_BINDING_BYTES;
 }
 
 /**
@@ -87,15 +100,42 @@ export function isWinogradShape(s: ConvShape): boolean {
  */
 function winogradPays(s: ConvShape): boolean {
   if (s.cin < 16 || s.cout < 8) return false;
-  const w = winogradWork(s);
+  const w = winogradWork(s, 2);
   return 36 * w.tiles * s.cout >= 0.5 * 16 * w.tilesPadded * w.coutPadded;
+}
+
+/**
+ * F(4×4)'s error grows with C_in (rel L2 vs the direct conv, He-scaled weights: 1.1e-6 at 16, 2.2e-6 at 128, 3.5e-6 at
+ * 256, 5e-6 at 512; F(2×2): 1.7e-7 … 7e-7); its 256-channel layers gained only 6 % from it, so the speed rule keeps
+ * them on F(2×2).
+ */
+const WINOGRAD4_MAX_CIN = 128;
+
+/**
+ * Whether the fixed rule uses winograd4Pays at all. Off: with it, ResNet-50 ends 3.08e-5 from PyTorch (F(2×2) only:
+ * 1.78e-5; zoo bound 1e-4, margin wanted ≤ 3e-5), from its 64@56 / 128@28 layers alone (capping C_in at 128 changed
+ * 3.12e-5 to 3.08e-5). ResNet-18 (2.7e-6), DenseNet-121 (4.1e-6) and ResNet-20 (4.3e-7) stay far inside. F(4×4) stays
+ * a listed variant: the autotuner times it, and a tuned table picks it where it is faster (docs/webgpu.md "Winograd").
+ */
+const WINOGRAD4_BY_DEFAULT = false;
+
+/**
+ * Where F(4×4) beat F(2×2) in one run of bench/kernels/conv.ts (docs/webgpu.md "Winograd"): when its padded GEMM
+ * (36·Tp₄, 4×4 tiles rounded up to 16) has at most 3/4 of F(2×2)'s multiplies (16·Tp₂). Maps of 13 and more give
+ * 0.56–0.69 and won 1.06–3.9× (ResNet 64@56 … 256@14, DenseNet @56/@28/@14, SqueezeNet @55/@13, ResNet-20 @32/@16);
+ * maps of 8 or less give ≥ 2.25 (a handful of 4×4 tiles padded to 16) and lost 1.9–2.3× (64@8, 512@7, 128→32@7, 256@4).
+ */
+export function winograd4Pays(s: ConvShape): boolean {
+  if (s.cin > WINOGRAD4_MAX_CIN) return false;
+  return 36 * winogradWork(s, 4).tilesPadded <= 0.75 * 16 * winogradWork(s, 2).tilesPadded;
 }
 
 /**
  * The fixed rule (measured on SwiftShader with bench/kernels/conv.ts; see docs/webgpu.md "Conv kernels"):
  *   runtime weights → conv2d_direct (depthwise excepted); depthwise → depthwise; 1x1 / stride 1 / no pad / group 1
  *   → conv2d_1x1; 3x3 / stride 1 / group 1 with ≥ 16 input and ≥ 8 output channels and enough 2×2 tiles to fill the
- *   GEMM's 16-tile blocks (winogradPays) → winograd (lowered into 3 nodes by lower.ts); otherwise the implicit GEMM,
+ *   GEMM's 16-tile blocks (winogradPays) → winograd (lowered into 3 nodes by lower.ts; winograd4 where 4×4 tiles
+ *   fill them too, winograd4Pays, only if WINOGRAD4_BY_DEFAULT); otherwise the implicit GEMM,
  *   8-channel blocks (conv2d_gemm) unless padding each group's channels to 8 wastes more than padding to 4 (4 or 12 per group, fewer than 8) → conv2d_gemm4. conv2d_gemm itself takes the
  *   3-wide window shader for stride-1 / dilation-1 3-wide kernels.
  */
@@ -104,6 +144,8 @@ export function defaultConvVariant(s: ConvShape): ConvVariant {
   const has = (v: ConvVariant) => valid.includes(v);
   if (has('depthwise')) return 'depthwise';
   if (has('conv2d_1x1')) return 'conv2d_1x1';
+  // winogradPays is the channel / padding gate of both (F(4×4) is offered on larger maps than F(2×2): smaller V).
+  if (WINOGRAD4_BY_DEFAULT && has('winograd4') && winogradPays(s) && winograd4Pays(s)) return 'winograd4';
   if (has('winograd') && winogradPays(s)) return 'winograd';
   if (!has('conv2d_gemm')) return 'conv2d_direct';
   // 8-channel blocks unless padding each group to 8 wastes more than padding to 4 (e.g. 4 or 12 per group).

@@ -10,16 +10,17 @@
  * (bench/results/roofline.md), against ~2 GFLOP/s for stride-1 1×1 layers.
  *
  * lowerWinograd: a 3×3 / stride 1 / dilation 1 / group 1 Conv or FusedConv with constant weights that the conv
- * variant rule (or the session's chooser) assigns to 'winograd' becomes WinogradInput → WinogradGemm → WinogradOutput
- * (src/graph/ops/winograd.ts): 16 multiplies per 2×2 output tile and channel pair instead of 36, as 16 register-tiled
- * GEMMs. The intermediate V and M are ordinary activations, so the memory plan shares their storage with the rest.
+ * variant rule (or the session's chooser) assigns to 'winograd' or 'winograd4' becomes WinogradInput → WinogradGemm →
+ * WinogradOutput (src/graph/ops/winograd.ts) with attribute tile = 2 or 4: F(2×2, 3×3) does 16 multiplies per 2×2
+ * output tile and channel pair instead of 36, as 16 register-tiled GEMMs; F(4×4, 3×3) 36 per 4×4 tile instead of 144,
+ * as 36 GEMMs. The intermediate V and M are ordinary activations, so the memory plan shares their storage with the rest.
  * The output node keeps the conv's output name, bias, residual and activation.
  */
 import { attrInts, type Graph, type Node } from '../../graph/ir.js';
 import { convOutputSpatial, convParams } from '../../graph/ops/conv.js';
 import { inferShapes } from '../../graph/infer.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
-import { selectConvVariant, type ConvShape, type ConvVariantOverride } from './conv_select.js';
+import { selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -111,26 +112,28 @@ function convShapeOf(graph: Graph, node: Node, shapes: Map<string, { shape: read
 export function lowerWinograd(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride, options: WinogradLoweringOptions = {}): Graph {
   if (!graph.nodes.some((n) => (n.op === 'Conv' || n.op === 'FusedConv') && graph.initializers.has(n.inputs[1] ?? ''))) return graph;
   const shapes = inferShapes(graph, inputShapes);
-  const picked = new Map<Node, ConvShape>();
+  const picked = new Map<Node, { s: ConvShape; tile: WinogradTileSize }>();
   for (const node of graph.nodes) {
     const s = convShapeOf(graph, node, shapes);
     if (!s || (options.keepHalfWeights !== false && graph.initializers.get(node.inputs[1]!)?.dtype === 'f16')) continue;
-    if (selectConvVariant(s, choose) === 'winograd') picked.set(node, s);
+    const tile = winogradTileOf(selectConvVariant(s, choose));
+    if (tile) picked.set(node, { s, tile });
   }
   if (picked.size === 0) return graph;
   const names = new NameGenerator(graph);
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
-    const s = picked.get(node);
-    if (!s) {
+    const p = picked.get(node);
+    if (!p) {
       nodes.push(node);
       continue;
     }
+    const { s, tile } = p;
     const v = names.fresh(`${node.outputs[0]}/winograd_v`);
     const m = names.fresh(`${node.outputs[0]}/winograd_m`);
-    nodes.push({ name: names.fresh(`${node.name}/winograd_input`), op: 'WinogradInput', inputs: [node.inputs[0]!], outputs: [v], attrs: { pads: [...s.pads] } });
-    nodes.push({ name: names.fresh(`${node.name}/winograd_gemm`), op: 'WinogradGemm', inputs: [v, node.inputs[1]!], outputs: [m], attrs: {} });
-    const attrs: Node['attrs'] = { output_shape: [s.n, s.cout, s.oh, s.ow] };
+    nodes.push({ name: names.fresh(`${node.name}/winograd_input`), op: 'WinogradInput', inputs: [node.inputs[0]!], outputs: [v], attrs: { tile, pads: [...s.pads] } });
+    nodes.push({ name: names.fresh(`${node.name}/winograd_gemm`), op: 'WinogradGemm', inputs: [v, node.inputs[1]!], outputs: [m], attrs: { tile } });
+    const attrs: Node['attrs'] = { tile, output_shape: [s.n, s.cout, s.oh, s.ow] };
     if (node.op === 'FusedConv') for (const k of EPILOGUE_ATTRS) if (node.attrs[k] !== undefined) attrs[k] = node.attrs[k]!;
     const inputs = [m, node.inputs[2] ?? ''];
     if (node.op === 'FusedConv' && (node.inputs[3] ?? '') !== '') inputs.push(node.inputs[3]!);

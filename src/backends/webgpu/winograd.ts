@@ -1,43 +1,51 @@
 /**
- * WebGPU kernels of the Winograd F(2×2, 3×3) ops (definitions: src/graph/ops/winograd.ts; the lowering that makes
- * them: lower.ts `lowerWinograd`):
- *   WinogradInput  → shaders/winograd_input.wgsl   one thread per (channel, tile): V = Bᵀ d B
- *   WinogradGemm   → shaders/winograd_gemm.wgsl    16 register-tiled GEMMs (16 tiles × 8 channels per thread) on the
- *                                                  transformed weights U = G g Gᵀ, computed in float64 and packed at
- *                                                  load as a derived constant
- *   WinogradOutput → shaders/winograd_output.wgsl  one thread per (tile, 4 channels): Aᵀ M A + the FusedConv epilogue
+ * WebGPU kernels of the Winograd F(m×m, 3×3) ops, m = 2 or 4 by the nodes' `tile` attribute (definitions:
+ * src/graph/ops/winograd.ts; the lowering that makes them: lower.ts `lowerWinograd`):
+ *   WinogradInput  → shaders/winograd_input.wgsl (m = 2), winograd4_input.wgsl (m = 4): one thread per (channel,
+ *                    tile): V = Bᵀ d B
+ *   WinogradGemm   → shaders/winograd_gemm.wgsl for both: E = (m + 2)² register-tiled GEMMs (16 tiles × 8 channels
+ *                    per thread) on the transformed weights U = G g Gᵀ, computed in float64 and packed at load as a
+ *                    derived constant
+ *   WinogradOutput → shaders/winograd_output.wgsl (m = 2), winograd4_output.wgsl (m = 4): one thread per (tile,
+ *                    4 channels): Aᵀ M A + the FusedConv epilogue
  */
 import { sizeOf } from '../../graph/ir.js';
-import { WINOGRAD_ELEMS, paddedChannels, winogradOutputShape, winogradPads, winogradTiles, winogradWeights } from '../../graph/ops/winograd.js';
+import { paddedChannels, winogradElems, winogradOutputShape, winogradPads, winogradTile, winogradTiles, winogradWeights, type WinogradTile } from '../../graph/ops/winograd.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
 import { WG, inputShape } from './kernel_util.js';
 import { fusedEpilogue, residualDefines } from './fused.js';
 import { weightValues } from './conv_common.js';
+import type { ShaderName } from './shaders.gen.js';
 
-/** U [16, C, K] (float64) as 8-column panels [16, Kp / 8, C, 8] in f32, zero past column K. */
-export function packWinogradWeights(w: ArrayLike<number>, k: number, c: number): Float32Array {
-  const u = winogradWeights(w, k, c);
+/** U [E, C, K] (float64) as 8-column panels [E, Kp / 8, C, 8] in f32, zero past column K. */
+export function packWinogradWeights(w: ArrayLike<number>, k: number, c: number, m: WinogradTile = 2): Float32Array {
+  const u = winogradWeights(w, k, c, m);
+  const elems = winogradElems(m);
   const kp = paddedChannels(k);
   const blocks = kp / 8;
-  const out = new Float32Array(WINOGRAD_ELEMS * kp * c);
-  for (let e = 0; e < WINOGRAD_ELEMS; e++)
+  const out = new Float32Array(elems * kp * c);
+  for (let e = 0; e < elems; e++)
     for (let ic = 0; ic < c; ic++)
       for (let oc = 0; oc < k; oc++) out[((e * blocks + (oc >> 3)) * c + ic) * 8 + (oc & 7)] = u[(e * c + ic) * k + oc]!;
   return out;
 }
 
+/** Shader and program name of the F(m×m) transforms: `winograd_*` for m = 2 (as before m = 4 existed), `winograd4_*`. */
+const transformName = (m: WinogradTile, part: 'input' | 'output'): ShaderName => (m === 2 ? `winograd_${part}` : `winograd4_${part}`);
+
 export const winogradInputKernel: Kernel = (ctx) => {
+  const m = winogradTile(ctx.node);
   const [top, left, bottom, right] = winogradPads(ctx.node);
   const x = inputShape(ctx, 0);
   if (x.length !== 4) throw new WebGPUKernelError(`X must be 4-D, got rank ${x.length}`, ctx.node.name, ctx.node.op);
   const [n, c, h, w] = x as [number, number, number, number];
-  const t = winogradTiles(n, h + top + bottom - 2, w + left + right - 2);
+  const t = winogradTiles(n, h + top + bottom - 2, w + left + right - 2, m);
   const threads = c * t.tilesPadded;
   return {
     programs: [
       {
-        name: 'winograd_input',
-        shader: 'winograd_input',
+        name: transformName(m, 'input'),
+        shader: transformName(m, 'input'),
         accessors: true,
         defines: { WG },
         inputs: [{ wgsl: 'x', tensor: ctx.node.inputs[0]! }],
@@ -62,18 +70,21 @@ export const winogradInputKernel: Kernel = (ctx) => {
 
 export const winogradGemmKernel: Kernel = (ctx) => {
   const { node } = ctx;
+  const m = winogradTile(node);
+  const elems = winogradElems(m);
   const [, c, tp] = inputShape(ctx, 0) as [number, number, number];
   const wShape = inputShape(ctx, 1);
   const weight = ctx.constant?.(node.inputs[1]!);
   if (!weight) throw new WebGPUKernelError('W must be a constant (an initializer): its Winograd transform is computed at load', node.name, node.op);
   const k = wShape[0]!;
   const kp = paddedChannels(k);
-  const name = `\u0000winograd_u:${node.inputs[1]}`;
+  // One derived constant per (weight, tile): a weight shared by an F(2×2) and an F(4×4) conv gets both transforms.
+  const name = m === 2 ? `\u0000winograd_u:${node.inputs[1]}` : `\u0000winograd${m}_u:${node.inputs[1]}`;
   const colBlocks = kp / 8;
   const rowBlocks = tp / 16;
-  const threads = WINOGRAD_ELEMS * rowBlocks * colBlocks;
+  const threads = elems * rowBlocks * colBlocks;
   return {
-    constants: [{ name, data: packWinogradWeights(weightValues(weight), k, c) }],
+    constants: [{ name, data: packWinogradWeights(weightValues(weight), k, c, m) }],
     programs: [
       {
         name: 'winograd_gemm_16x8',
@@ -94,7 +105,7 @@ export const winogradGemmKernel: Kernel = (ctx) => {
           { name: 'row_blocks', type: 'u32', value: rowBlocks },
         ],
         workgroups: groupsFor(threads, WG),
-        macs: WINOGRAD_ELEMS * tp * kp * c,
+        macs: elems * tp * kp * c,
       },
     ],
   };
@@ -102,8 +113,9 @@ export const winogradGemmKernel: Kernel = (ctx) => {
 
 export const winogradOutputKernel: Kernel = (ctx) => {
   const { node } = ctx;
+  const m = winogradTile(node);
   const [n, k, oh, ow] = winogradOutputShape(node);
-  const t = winogradTiles(n, oh, ow);
+  const t = winogradTiles(n, oh, ow, m);
   const quads = paddedChannels(k) / 4;
   const bias = node.inputs[1] ?? '';
   // The epilogue reader expects FusedConv's input order (X, W, B, R).
@@ -113,8 +125,8 @@ export const winogradOutputKernel: Kernel = (ctx) => {
   return {
     programs: [
       {
-        name: act.residual ? 'winograd_output_res' : 'winograd_output',
-        shader: 'winograd_output',
+        name: transformName(m, 'output') + (act.residual ? '_res' : ''),
+        shader: transformName(m, 'output'),
         accessors: true,
         defines: { WG, HAS_BIAS: bias !== '' ? 1 : 0, ...residualDefines(act) },
         activation: act.activation,

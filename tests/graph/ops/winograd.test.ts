@@ -40,4 +40,22 @@ describe('Winograd shape rules', () => {
     expect(() => rule(node('WinogradOutput', { output_shape: [2, 11, 7] }), [f32([16, 48, 16])])).toThrow(/output_shape/);
     expect(() => rule(node('WinogradOutput', { output_shape: [2, 11, 7, 9], activation: 'gelu' }), [f32([16, 48, 16])])).toThrow(/activation/);
   });
+
+  it('tile = 4: ceil(OH/4) x ceil(OW/4) tiles, 36 elements per tile; tile must be 2 or 4 on every node', () => {
+    expect(winogradTiles(2, 7, 9, 4)).toEqual({ th: 2, tw: 3, tiles: 12, tilesPadded: 16 });
+    expect(winogradTiles(1, 56, 56, 4)).toEqual({ th: 14, tw: 14, tiles: 196, tilesPadded: 208 });
+    const input = shapeRules['WinogradInput']!;
+    expect(input(node('WinogradInput', { tile: 4, pads: [1, 1, 1, 1] }), [f32([2, 5, 7, 9])])[0]!.shape).toEqual([36, 5, 16]);
+    const gemm = shapeRules['WinogradGemm']!;
+    expect(gemm(node('WinogradGemm', { tile: 4 }), [f32([36, 5, 16]), f32([11, 5, 3, 3])])[0]!.shape).toEqual([36, 16, 16]);
+    // A V of the other tile size is refused.
+    expect(() => gemm(node('WinogradGemm', { tile: 4 }), [f32([16, 5, 48]), f32([11, 5, 3, 3])])).toThrow(/V must be \[36/);
+    expect(() => gemm(node('WinogradGemm'), [f32([36, 5, 16]), f32([11, 5, 3, 3])])).toThrow(/V must be \[16/);
+    const output = shapeRules['WinogradOutput']!;
+    const n4 = node('WinogradOutput', { tile: 4, output_shape: [2, 11, 7, 9] });
+    expect(output(n4, [f32([36, 16, 16])])[0]!.shape).toEqual([2, 11, 7, 9]);
+    expect(() => output(n4, [f32([16, 48, 16])])).toThrow(/M must be \[36, 16, 16\]/);
+    for (const tile of [3, 0, 'four'])
+      expect(() => input(node('WinogradInput', { tile, pads: [1, 1, 1, 1] } as Node['attrs']), [f32([1, 3, 7, 9])])).toThrow(/tile .* must be 2 or 4/);
+  });
 });
