@@ -1,5 +1,7 @@
 /**
- * Run-path probe: `npx tsx bench/run_probe.ts [--model resnet50] [--rounds 3] [--modes run,profile]`
+ * Run-path probe: `npx tsx bench/run_probe.ts [--model resnet50] [--rounds 3] [--modes run,profile] [--first-profile]`
+ * (--first-profile: the first run after create is a profile; prints the dispatches that ran slowest the first time
+ * against the second profile).
  *
  * One headless Chromium, one Session; then `rounds` rounds, each running every mode once (interleaved, so load
  * drift hits all modes alike). Modes: run (plain session.run: one command buffer, one compute pass), profile
@@ -16,7 +18,7 @@ import { startBrowserSession } from '../src/node/browser_harness.js';
 import { readNpy } from '../src/io/npy.js';
 import { ensureModel } from './models.js';
 import { findGpuProcess, processCpuMs } from './process_cpu.js';
-import type { ProbeJob, ProbeMode, ProbeStep } from './run_probe_page.js';
+import type { FirstRunRow, ProbeJob, ProbeMode, ProbeStep } from './run_probe_page.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   const modes = arg('modes', 'run,profile').split(',') as ProbeMode[];
   const f = ensureModel(model, undefined, log);
   const session = await startBrowserSession({ entry: join(here, 'run_probe_page.ts'), args: ['--enable-webgpu-developer-features'] });
-  type Api = { load(j: ProbeJob): Promise<{ createMs: number; firstRunMs: number; dispatches: number }>; step(m: ProbeMode): Promise<ProbeStep> };
+  type Api = { load(j: ProbeJob): Promise<{ createMs: number; firstRunMs: number; dispatches: number; firstRun?: FirstRunRow[] }>; step(m: ProbeMode): Promise<ProbeStep> };
   try {
     const x = readNpy(new Uint8Array(readFileSync(f.input)), f.input);
     const data = x.data as Float32Array;
@@ -39,10 +41,17 @@ async function main(): Promise<void> {
       modelUrl: session.serveBytes(new Uint8Array(readFileSync(f.onnx))),
       inputUrl: session.serveBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
       inputShape: [...x.shape],
+      firstProfile: process.argv.includes('--first-profile'),
     };
     const loaded = await session.page.evaluate((j) => (globalThis as unknown as { tesseraRunProbe: Api }).tesseraRunProbe.load(j), job);
     const gpuPid = findGpuProcess();
     log(`${model}: create ${loaded.createMs.toFixed(0)} ms, first run ${loaded.firstRunMs.toFixed(0)} ms, ${loaded.dispatches} dispatches, GPU process ${gpuPid ?? 'not found'}`);
+    if (loaded.firstRun) {
+      const sum = (k: 'firstMs' | 'secondMs') => loaded.firstRun!.reduce((s, r) => s + r[k], 0);
+      log(`first-run profile: timestamps ${sum('firstMs').toFixed(0)} ms, second ${sum('secondMs').toFixed(0)} ms; largest differences:`);
+      const worst = [...loaded.firstRun].sort((a, b) => b.firstMs - b.secondMs - (a.firstMs - a.secondMs)).slice(0, 12);
+      for (const r of worst) log(`  ${r.node} (${r.kernel}): ${r.firstMs.toFixed(1)} vs ${r.secondMs.toFixed(1)} ms`);
+    }
     const rows: Record<string, { wall: number[]; cpu: number[]; gpu: number[] }> = {};
     for (let r = 0; r < rounds; r++) {
       for (const mode of modes) {

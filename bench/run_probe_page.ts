@@ -11,6 +11,14 @@ export interface ProbeJob {
   modelUrl: string;
   inputUrl: string;
   inputShape: number[];
+  /** Make the first run after create a profile() and return its per-dispatch times next to a second profile's. */
+  firstProfile?: boolean;
+}
+export interface FirstRunRow {
+  node: string;
+  kernel: string;
+  firstMs: number;
+  secondMs: number;
 }
 export interface ProbeStep {
   mode: ProbeMode;
@@ -22,7 +30,7 @@ let session: Session | undefined;
 let feeds: Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }> = {};
 
 const api = {
-  async load(job: ProbeJob): Promise<{ createMs: number; firstRunMs: number; dispatches: number }> {
+  async load(job: ProbeJob): Promise<{ createMs: number; firstRunMs: number; dispatches: number; firstRun?: FirstRunRow[] }> {
     const model = await fetchBytes(job.modelUrl);
     const raw = await fetchBytes(job.inputUrl);
     const input = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -30,10 +38,11 @@ const api = {
     session = await Session.create(model, { backend: 'webgpu' });
     const t1 = performance.now();
     feeds = { [session.inputs[0]!.name]: { dtype: 'f32', shape: job.inputShape, data: input } };
-    await session.run(feeds);
+    const first = job.firstProfile ? await session.profile(feeds) : (await session.run(feeds), undefined);
     const tRun = performance.now();
-    const dispatches = (await session.profile(feeds)).rows.length;
-    return { createMs: t1 - t0, firstRunMs: tRun - t1, dispatches };
+    const second = await session.profile(feeds);
+    const firstRun = first?.rows.map((r, i) => ({ node: r.node, kernel: r.kernel, firstMs: r.gpuMs ?? NaN, secondMs: second.rows[i]?.gpuMs ?? NaN }));
+    return { createMs: t1 - t0, firstRunMs: tRun - t1, dispatches: second.rows.length, firstRun };
   },
   async step(mode: ProbeMode): Promise<ProbeStep> {
     const t0 = performance.now();
