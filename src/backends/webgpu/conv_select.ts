@@ -169,7 +169,11 @@ export function setConvVariantOverride(fn: ConvVariantOverride | undefined): Con
  * else the global override's, else the fixed rule's.
  */
 export function selectConvVariant(s: ConvShape, local?: ConvVariantOverride): ConvVariant {
+  return explicitConvVariant(s, local) ?? defaultConvVariant(s);
+}
+
+/** The valid variant a per-session chooser or the global override names for `s`, or undefined (the rule decides). */
+export function explicitConvVariant(s: ConvShape, local?: ConvVariantOverride): ConvVariant | undefined {
   const forced = local?.(s) ?? override?.(s);
-  if (forced && convVariantsFor(s).includes(forced)) return forced;
-  return defaultConvVariant(s);
+  return forced && convVariantsFor(s).includes(forced) ? forced : undefined;
 }

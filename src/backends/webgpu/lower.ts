@@ -20,7 +20,7 @@ import { attrInts, type Graph, type Node } from '../../graph/ir.js';
 import { convOutputSpatial, convParams } from '../../graph/ops/conv.js';
 import { inferShapes } from '../../graph/infer.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
-import { selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
+import { explicitConvVariant, isWinogradShape, selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -64,6 +64,11 @@ export function subsampleStridedPointwise(graph: Graph): Graph {
   }
   return { ...graph, nodes };
 }
+
+/** Convs up to this many MACs may switch kernels to share pipelines (a few ms at most on SwiftShader). */
+export const SHARE_MAX_MACS = 4_000_000;
+
+const convMacs = (s: ConvShape) => s.n * s.cout * s.oh * s.ow * (s.cin / s.group) * s.kh * s.kw;
 
 export interface WinogradLoweringOptions {
   /**
@@ -113,13 +118,20 @@ export function lowerWinograd(graph: Graph, inputShapes?: Record<string, number[
   if (!graph.nodes.some((n) => (n.op === 'Conv' || n.op === 'FusedConv') && graph.initializers.has(n.inputs[1] ?? ''))) return graph;
   const shapes = inferShapes(graph, inputShapes);
   const picked = new Map<Node, { s: ConvShape; tile: WinogradTileSize }>();
+  const small: { node: Node; s: ConvShape }[] = [];
   for (const node of graph.nodes) {
     const s = convShapeOf(graph, node, shapes);
     if (!s || (options.keepHalfWeights !== false && graph.initializers.get(node.inputs[1]!)?.dtype === 'f16')) continue;
     const tile = winogradTileOf(selectConvVariant(s, choose));
     if (tile) picked.set(node, { s, tile });
+    else if (s.constWeights && explicitConvVariant(s, choose) === undefined && isWinogradShape(s, 2) && convMacs(s) <= SHARE_MAX_MACS) small.push({ node, s });
   }
   if (picked.size === 0) return graph;
+  // Few distinct pipelines (cold start): once the model compiles the F(2×2) pipelines anyway, a small 3×3 conv the
+  // rule left on the implicit GEMM (e.g. a 3-channel stem) joins them instead of compiling a window shader of its
+  // own. Measured on SwiftShader: conv2d_gemm_8x8_win3 costs ~110 ms to compile, and ResNet-20's 3→16 stem runs at
+  // 0.81 (Winograd) vs 0.86 GFLOP/s (0.44 MMAC: ~0.03 ms apart). An explicit choice (tuned table, override) is left alone.
+  if ([...picked.values()].some((p) => p.tile === 2)) for (const { node, s } of small) picked.set(node, { s, tile: 2 });
   const names = new NameGenerator(graph);
   const nodes: Node[] = [];
   for (const node of graph.nodes) {

@@ -130,6 +130,42 @@ describe('lowerWinograd on the CPU reference', () => {
   });
 });
 
+describe('Winograd pipeline sharing (cold start)', () => {
+  /** stem 3->16 (the rule keeps it on the implicit GEMM) then 16->16 (the rule picks Winograd), both 3x3 pad 1. */
+  function twoConvs(withBig: boolean): { graph: Graph; feeds: Record<string, Tensor>; y: string } {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'f32', [1, 3, 16, 16]);
+    b.init('w1', tensorF32([16, 3, 3, 3], uniform(16 * 27, 41, -0.5, 0.5)));
+    b.init('w2', tensorF32([16, 16, 3, 3], uniform(16 * 144, 42, -0.2, 0.2)));
+    const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
+    let y = b.node('Conv', [x, 'w1'], attrs, 'stem');
+    if (withBig) y = b.node('Conv', [y, 'w2'], attrs, 'conv2');
+    b.output(y);
+    return { graph: b.build(), feeds: { x: randomInput([1, 3, 16, 16], 43) }, y };
+  }
+  const opsOf = (g: Graph) => g.nodes.map((n) => n.op);
+
+  it('a small conv the rule keeps on the implicit GEMM joins the Winograd pipelines the model compiles anyway', () => {
+    const { graph, feeds, y } = twoConvs(true);
+    const stem: ConvShape = { n: 1, cin: 3, ih: 16, iw: 16, cout: 16, oh: 16, ow: 16, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1], group: 1, constWeights: true };
+    expect(defaultConvVariant(stem)).not.toMatch(/^winograd/);
+    const low = lowerWinograd(graph);
+    expect(opsOf(low)).toEqual(['WinogradInput', 'WinogradGemm', 'WinogradOutput', 'WinogradInput', 'WinogradGemm', 'WinogradOutput']);
+    const want = run(graph, feeds);
+    const got = run(low, feeds);
+    expect(got[y]!.shape).toEqual([1, 16, 16, 16]);
+    expect(relativeError(got, want)).toBeLessThan(1e-5);
+  });
+
+  it('without another Winograd layer, or when a chooser names a variant, the small conv stays', () => {
+    const alone = twoConvs(false).graph;
+    expect(lowerWinograd(alone)).toBe(alone);
+    const { graph } = twoConvs(true);
+    const keepStem = (s: ConvShape) => (s.cin === 3 ? 'conv2d_gemm' : undefined);
+    expect(opsOf(lowerWinograd(graph, undefined, keepStem))).toEqual(['Conv', 'WinogradInput', 'WinogradGemm', 'WinogradOutput']);
+  });
+});
+
 describe('Winograd weight transform', () => {
   it('U = G g Gᵀ matches the definition computed with explicit matrices', () => {
     const G = [
