@@ -4,6 +4,8 @@
  *
  * URL parameters: ?model=<id from models/index.json, a model URL, or 'none' to start without one>
  *                 ?backend=auto|webgpu|cpu  ?nocache=1
+ *                 ?autotune=on|cached|off (conv kernel autotuning, default on: the first visit measures the kernels
+ *                 on this GPU and stores the table in IndexedDB, later visits load it; docs/autotune.md)
  */
 import { loadCached, type DownloadProgress } from '../src/cache/index.js';
 import { preprocessImage, type ImageInput } from '../src/image/index.js';
@@ -19,12 +21,15 @@ import { describeError, describeModelError } from './lib/errors.js';
 import { loadManifest, modelUrl, type ModelEntry } from './lib/manifest.js';
 import { clearNotice, showNotice } from './lib/notices.js';
 import { argmax, topK } from './lib/predictions.js';
+import { describeTuning } from './lib/tuning.js';
 import { startWebcam, stopWebcam } from './lib/webcam.js';
 
 const params = new URLSearchParams(location.search);
 const backendParam = params.get('backend');
 const BACKEND = backendParam === 'cpu' || backendParam === 'webgpu' ? backendParam : 'auto';
 const USE_CACHE = params.get('nocache') === null;
+const autotuneParam = params.get('autotune');
+const AUTOTUNE = autotuneParam === 'off' ? false : autotuneParam === 'cached' ? 'cached' : true;
 const STEADY_RUNS = 5;
 const ACCURACY_BATCH = 100;
 
@@ -131,7 +136,8 @@ async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label
   const previous = loaded;
   loaded = undefined;
   await previous?.session.release().catch(() => undefined);
-  const session = await WorkerSession.create(getWorker(), bytes, { backend: BACKEND, optimize: true, transfer: true });
+  // Autotuning: measured on the first visit with this GPU (part of the load time), loaded from IndexedDB afterwards.
+  const session = await WorkerSession.create(getWorker(), bytes, { backend: BACKEND, optimize: true, transfer: true, autotune: AUTOTUNE });
   if (token !== loadToken) {
     void session.release();
     return;
@@ -224,6 +230,7 @@ function renderFacts(m: Loaded): void {
     ['Weights', m.entry ? `${m.entry.weights} storage` : m.session.format],
     ['Binary layers', String(f.binaryLayers)],
     ['Layers', `${f.nodes} (${Object.entries(f.ops).map(([op, n]) => `${op}×${n}`).join(', ')})`],
+    ['Kernels', describeTuning(m.session.tuning, m.session.backend)],
   ];
   if (m.entry?.publishedAccuracy !== undefined) rows.push(['Published accuracy', `${m.entry.publishedAccuracy.toFixed(2)} %`]);
   const source = m.entry?.source ?? prov['meta.source'];
@@ -231,6 +238,8 @@ function renderFacts(m: Loaded): void {
   if (source) rows.push(['Source', source]);
   if (license) rows.push(['License', license]);
   ui.facts.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v, 'data-fact': k })]));
+  const kernels = ui.facts.querySelector<HTMLElement>('dd[data-fact="Kernels"]');
+  if (kernels) kernels.dataset['tuning'] = m.session.backend === 'cpu' ? 'cpu' : m.session.tuning.source;
 }
 
 function configureInputs(dataset: 'cifar10' | 'mnist'): void {

@@ -3,7 +3,8 @@
  * Screenshots go to e2e/artifacts/ (git-ignored; CI keeps them as artifacts).
  *
  * The tests share one browser context, so IndexedDB persists between them, and run in order: the first visit
- * downloads ResNet-20, the second must come from the cache, the third corrupts the cached copy.
+ * downloads ResNet-20 and tunes its conv kernels, the second must come from the cache (model and tuning table), the
+ * third corrupts the cached copy.
  */
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -66,6 +67,11 @@ describe('demo page', () => {
     expect(await page.locator('#adapter').innerText()).toMatch(/WebGPU|CPU/);
     expect(await page.locator('#layer-chart .layer').count()).toBeGreaterThan(10);
     expect(await page.locator('#facts dd[data-fact="Parameters"]').innerText()).toBe('269,034');
+    // A fresh browser profile has no tuning table: the kernels are measured now (autotune: true) and stored.
+    const kernels = page.locator('#facts dd[data-fact="Kernels"]');
+    console.log(`first visit, Kernels: ${await kernels.innerText()}`);
+    expect(await kernels.getAttribute('data-tuning')).toBe('measured');
+    expect(await kernels.innerText()).toMatch(/^tuned now \([\d.]+ m?s, \d+ of \d+ layers?; \d+ changed from the default rule\), stored for next time$/);
     await page.screenshot({ path: `${ARTIFACTS}demo-result.png`, fullPage: true });
     await page.close();
   });
@@ -74,6 +80,11 @@ describe('demo page', () => {
     const page = await open(`?model=${MODEL}`, { width: 390, height: 844 });
     expect(await modelLoaded(page)).toBe('cache');
     expect(await page.locator('#model-status').innerText()).toMatch(/Loaded from this browser’s cache .*SHA-256 verified/);
+    // The tuning table stored by the first visit is loaded: nothing is measured again.
+    const kernels = page.locator('#facts dd[data-fact="Kernels"]');
+    console.log(`second visit, Kernels: ${await kernels.innerText()}`);
+    expect(await kernels.getAttribute('data-tuning')).toBe('cache');
+    expect(await kernels.innerText()).toMatch(/^tuned table from this browser’s cache \(\d+ layers?; \d+ changed from the default rule\)$/);
     expect((await classifySample(page, 0))[0]).toBe('cat');
     // Nothing may stick out sideways on a phone.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -151,6 +162,7 @@ describe('demo page', () => {
     await modelLoaded(page);
     expect(await page.locator('#notice-backend').innerText()).toContain('runs on the CPU backend');
     expect(await page.locator('#adapter').innerText()).toBe('CPU backend');
+    expect(await page.locator('#facts dd[data-fact="Kernels"]').getAttribute('data-tuning')).toBe('cpu');
     expect((await classifySample(page, 0))[0]).toBe('cat');
     await page.close();
   });

@@ -11,7 +11,7 @@
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
 import { sizeOf } from '../graph/ir.js';
-import type { BackendName, ProfileResult } from '../runtime/session.js';
+import type { BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
 import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response, type ResultOf, type SerializedError, type WorkerSessionOptions } from './protocol.js';
@@ -120,6 +120,10 @@ export class WorkerSession {
   }
   get format(): CreateResult['format'] {
     return this.info.format;
+  }
+  /** What conv kernel autotuning did at create in the worker (source 'measured', 'cache', 'miss'...). */
+  get tuning(): TuningReport {
+    return this.info.tuning;
   }
   /** Model parse + backend build time in the worker (ms). */
   get loadMs(): number {

@@ -38,6 +38,7 @@ export function serveSessions(scope: Endpoint): () => void {
           outputs: session.outputs,
           metadata: session.metadata,
           facts: modelFacts(session.graph),
+          tuning: session.tuning,
           loadMs: performance.now() - t0,
         };
         return { result, transfer: [] };

@@ -3,7 +3,7 @@
  * id; the worker answers each exactly once. Tensors travel as { dtype, shape, data } with their buffers transferred.
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
-import type { BackendName, ProfileResult } from '../runtime/session.js';
+import type { BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
 
@@ -12,6 +12,12 @@ export interface WorkerSessionOptions {
   backend?: BackendName | 'auto';
   optimize?: boolean;
   maxShapeVariants?: number;
+  /**
+   * Conv kernel autotuning, as Session's option (docs/autotune.md), run in the worker. The table is stored in the
+   * worker's default cache (IndexedDB: same origin, so shared with the page); a cache object cannot cross the
+   * boundary, only `cache: false` (measure, store nothing).
+   */
+  autotune?: boolean | 'cached' | { budgetMs?: number; margin?: number; cache?: false };
 }
 
 export type Request =
@@ -31,8 +37,10 @@ export interface CreateResult {
   outputs: ValueInfo[];
   metadata: GraphMetadata;
   facts: ModelFacts;
-  /** Time to parse the model and build the backend (pipelines, weight upload), ms. */
+  /** Time to parse the model and build the backend (pipelines, weight upload, autotuning), ms. */
   loadMs: number;
+  /** What conv kernel autotuning did at create (Session.tuning). */
+  tuning: TuningReport;
 }
 
 export interface ResultOf {

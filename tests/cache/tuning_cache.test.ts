@@ -1,9 +1,12 @@
-/** Tuning table caches (src/cache/tuning_cache.ts): file cache in a temp dir, corrupt files, keys, memory cache. */
+/**
+ * Tuning table caches (src/cache/tuning_cache.ts): file cache in a temp dir, corrupt files, keys, memory cache, and
+ * the Node default (the file cache; the browser default, IndexedDB, is checked in tests/backends/webgpu/autotune_idb.test.ts).
+ */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TuningCacheKeyError, defaultTuningCacheDir, fileTuningCache, memoryTuningCache } from '../../src/cache/tuning_cache.js';
+import { TuningCacheKeyError, defaultTuningCache, defaultTuningCacheDir, fileTuningCache, memoryTuningCache } from '../../src/cache/tuning_cache.js';
 
 const KEY = 'ab'.repeat(32);
 const dirs: string[] = [];
@@ -72,5 +75,26 @@ describe('memoryTuningCache', () => {
     got.choices.a = 'x';
     expect(((await cache.get(KEY)) as typeof table).choices.a).toBe('winograd');
     expect(await cache.get('cd'.repeat(32))).toBeUndefined();
+  });
+});
+
+describe('defaultTuningCache in Node', () => {
+  it('is the file cache under $TESSERA_CACHE_DIR/autotune (Node has no IndexedDB), and it stores there', async () => {
+    expect((globalThis as { indexedDB?: unknown }).indexedDB).toBeUndefined();
+    const root = tempDir();
+    const saved = process.env['TESSERA_CACHE_DIR'];
+    process.env['TESSERA_CACHE_DIR'] = root;
+    try {
+      const cache = defaultTuningCache() as (ReturnType<typeof defaultTuningCache> & { dir?: () => Promise<string>; store?: unknown }) | undefined;
+      expect(cache).toBeDefined();
+      expect(cache!.store).toBeUndefined(); // not the IndexedDB cache
+      expect(await cache!.dir!()).toBe(join(root, 'autotune'));
+      await cache!.set(KEY, { version: 1, choices: { a: 'winograd' } });
+      expect(readdirSync(join(root, 'autotune'))).toEqual([`${KEY}.json`]);
+      expect(await fileTuningCache(join(root, 'autotune')).get(KEY)).toEqual({ version: 1, choices: { a: 'winograd' } });
+    } finally {
+      if (saved === undefined) delete process.env['TESSERA_CACHE_DIR'];
+      else process.env['TESSERA_CACHE_DIR'] = saved;
+    }
   });
 });
