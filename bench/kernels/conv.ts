@@ -76,6 +76,8 @@ export const LAYERS: Layer[] = [
   // Stems: RGB input, stride 2 (MobileNetV3 / GhostNet 3>16, MobileNetV2 3>32).
   { name: 'stem 3x3/2 3>16@224', cin: 3, cout: 16, hw: 224, k: 3, stride: 2 },
   { name: 'stem 3x3/2 3>32@224', cin: 3, cout: 32, hw: 224, k: 3, stride: 2 },
+  // ResNet-50 / ResNet-18 stem: 7×7 / stride 2 / pad 3 (the im2col variant's other target).
+  { name: 'r50 stem 7x7/2 3>64@224', cin: 3, cout: 64, hw: 224, k: 7, stride: 2 },
 ];
 
 function convShape(l: Layer): ConvShape {

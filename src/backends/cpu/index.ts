@@ -22,6 +22,7 @@ import { shapeOpKernels } from './shape_ops.js';
 import { softmax } from './softmax.js';
 import type { CpuKernel } from './types.js';
 import { winogradCpuKernels } from './winograd.js';
+import { im2colCpuKernels } from './im2col.js';
 
 export { ExecutionError, InputError } from './errors.js';
 export type { CpuKernel } from './types.js';
@@ -40,6 +41,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...binaryCpuKernels,
   ...channelScaleCpuKernels,
   ...winogradCpuKernels,
+  ...im2colCpuKernels,
 };
 
 function f16ToF32Tensor(t: Tensor): Tensor {

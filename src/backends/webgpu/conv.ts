@@ -33,6 +33,7 @@ export const convKernel: Kernel = (ctx) => {
       return directPlan(c);
     case 'winograd':
     case 'winograd4': // chosen but not lowered (lower.ts lowerWinograd did not run): the implicit GEMM instead
+    case 'im2col': // likewise (lower.ts lowerIm2col)
       return gemmConvPlan(c, 8);
   }
 };

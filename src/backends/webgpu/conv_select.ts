@@ -37,6 +37,7 @@ export const CONV_VARIANTS = [
   'depthwise', // groups == C_in == C_out: 8 columns per thread, 3-wide input window reused across taps
   'winograd', // 3x3 / stride 1 / dilation 1 / group 1, pads <= 2: Winograd F(2x2,3x3) as 3 nodes (lower.ts lowerWinograd)
   'winograd4', // the same shapes as Winograd F(4x4,3x3): 36 instead of 16 GEMMs over 4x fewer tiles (4x fewer multiplies than direct)
+  'im2col', // strided k x k (k > 1), group 1: explicit Im2col + conv2d_1x1 on the columns (lower.ts lowerIm2col)
 ] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
@@ -59,7 +60,20 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
   if (isWinogradShape(s)) out.push('winograd');
   if (isWinogradShape(s, 4)) out.push('winograd4');
+  if (isIm2colShape(s)) out.push('im2col');
   return out;
+}
+
+/** Largest Im2col output P [N, C·kh·kw, OH, OW] (bytes): WebGPU's default maxStorageBufferBindingSize. */
+const IM2COL_MAX_BINDING_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Strided (s > 1) convs with a kernel larger than 1×1, group 1 (constant weights checked by the caller), whose column
+ * matrix P fits one default binding: the shapes lower.ts `lowerIm2col` rewrites into Im2col + a 1×1 conv.
+ */
+export function isIm2colShape(s: ConvShape): boolean {
+  if (s.group !== 1 || s.kh * s.kw <= 1 || (s.sh === 1 && s.sw === 1)) return false;
+  return 4 * s.n * s.cin * s.kh * s.kw * s.oh * s.ow <= IM2COL_MAX_BINDING_BYTES;
 }
 
 /** WebGPU's default maxStorageBufferBindingSize: Winograd's V and M must each fit one binding on any adapter. */
@@ -131,11 +145,22 @@ export function winograd4Pays(s: ConvShape): boolean {
 }
 
 /**
+ * Where im2col beat conv2d_gemm's stride-2 window shader by > 15 % in bench/kernels/conv.ts (docs/webgpu.md "im2col"):
+ * 3×3 / stride 2 / dilation 1 with 64–512 channels in and out (ResNet-18 / ResNet-50 downsampling: 1.58–1.80×).
+ * The 7×7/2 RGB stem gained only 11 % and the 3-channel 3×3/2 stems were not measured: they stay on the implicit GEMM
+ * (the autotuner still times 'im2col' there).
+ */
+export function im2colPays(s: ConvShape): boolean {
+  return s.kh === 3 && s.kw === 3 && s.sh === 2 && s.sw === 2 && s.dh === 1 && s.dw === 1 && s.cin >= 64 && s.cout >= 64;
+}
+
+/**
  * The fixed rule (measured on SwiftShader with bench/kernels/conv.ts; see docs/webgpu.md "Conv kernels"):
  *   runtime weights → conv2d_direct (depthwise excepted); depthwise → depthwise; 1x1 / stride 1 / no pad / group 1
  *   → conv2d_1x1; 3x3 / stride 1 / group 1 with ≥ 16 input and ≥ 8 output channels and enough 2×2 tiles to fill the
  *   GEMM's 16-tile blocks (winogradPays) → winograd (lowered into 3 nodes by lower.ts; winograd4 where 4×4 tiles
- *   fill them too, winograd4Pays, only if WINOGRAD4_BY_DEFAULT); otherwise the implicit GEMM,
+ *   fill them too, winograd4Pays, only if WINOGRAD4_BY_DEFAULT); 3x3 / stride 2 with ≥ 64 channels in and out
+ *   (im2colPays) → im2col (Im2col + conv2d_1x1, lowered by lower.ts); otherwise the implicit GEMM,
  *   8-channel blocks (conv2d_gemm) unless padding each group's channels to 8 wastes more than padding to 4 (4 or 12 per group, fewer than 8) → conv2d_gemm4. conv2d_gemm itself takes the
  *   3-wide window shader for stride-1 / dilation-1 3-wide kernels.
  */
@@ -147,6 +172,7 @@ export function defaultConvVariant(s: ConvShape): ConvVariant {
   // winogradPays is the channel / padding gate of both (F(4×4) is offered on larger maps than F(2×2): smaller V).
   if (WINOGRAD4_BY_DEFAULT && has('winograd4') && winogradPays(s) && winograd4Pays(s)) return 'winograd4';
   if (has('winograd') && winogradPays(s)) return 'winograd';
+  if (has('im2col') && im2colPays(s)) return 'im2col';
   if (!has('conv2d_gemm')) return 'conv2d_direct';
   // 8-channel blocks unless padding each group to 8 wastes more than padding to 4 (e.g. 4 or 12 per group).
   const cpg = s.cout / s.group;

@@ -26,7 +26,7 @@ import {
 } from './program.js';
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels, webgpuSupports } from './kernels.js';
-import { lowerWinograd, subsampleStridedPointwise } from './lower.js';
+import { lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
 import type { ConvVariantOverride } from './conv_select.js';
 
 /** Using a released session/executor. */
@@ -236,6 +236,7 @@ export class WebGPUExecutor {
       inputShapes[input.name] = options.inputShapes?.[input.name] ?? input.shape.map((d) => (d < 0 ? 1 : d));
     }
     graph = lowerWinograd(graph, inputShapes, options.convVariant); // after the shapes: the choice depends on them
+    graph = lowerIm2col(graph, inputShapes, options.convVariant);
     const values = inferShapes(graph, inputShapes);
     const shapeOf = (name: string): Shape => {
       const v = values.get(name);

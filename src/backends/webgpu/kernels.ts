@@ -11,6 +11,7 @@ import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitK
 import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
 import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
 import { winogradWebgpuKernels } from './winograd.js';
+import { im2colWebgpuKernels } from './im2col.js';
 
 /** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
 const bySpatialRank =
@@ -59,6 +60,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   ChannelScale: channelScaleKernel,
   ChannelScaleConv: channelScaleConvKernel,
   ...winogradWebgpuKernels,
+  ...im2colWebgpuKernels,
 };
 
 for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;

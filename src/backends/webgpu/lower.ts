@@ -20,7 +20,7 @@ import { attrInts, type Graph, type Node } from '../../graph/ir.js';
 import { convOutputSpatial, convParams } from '../../graph/ops/conv.js';
 import { inferShapes } from '../../graph/infer.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
-import { explicitConvVariant, isWinogradShape, selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
+import { explicitConvVariant, isIm2colShape, isWinogradShape, selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -153,4 +153,54 @@ export function lowerWinograd(graph: Graph, inputShapes?: Record<string, number[
     nodes.push({ name: names.fresh(`${node.name}/winograd_output`), op: 'WinogradOutput', inputs, outputs: [node.outputs[0]!], attrs });
   }
   return { ...graph, nodes };
+}
+
+/**
+ * lowerIm2col: a strided k×k conv (3×3/2, the 7×7/2 stem; group 1, constant weights) that the conv variant rule or
+ * the session's chooser assigns to 'im2col' becomes Im2col (src/graph/ops/im2col.ts: X → P [N, C·kh·kw, OH, OW], zero
+ * padding applied) followed by the same node as a 1×1 / stride 1 conv on P, whose weight is the original OIHW data
+ * read as [K, C·kh·kw, 1, 1] (a new initializer sharing the data). The conv keeps its name, output, bias, residual and
+ * epilogue, and runs on conv2d_1x1 (the plain GEMM over pixels) instead of the implicit GEMM's window gather.
+ * Returns a new graph; the input graph is not changed.
+ */
+export function lowerIm2col(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride): Graph {
+  if (!graph.nodes.some((n) => (n.op === 'Conv' || n.op === 'FusedConv') && graph.initializers.has(n.inputs[1] ?? ''))) return graph;
+  const shapes = inferShapes(graph, inputShapes);
+  const picked = new Map<Node, ConvShape>();
+  for (const node of graph.nodes) {
+    const s = convShapeOf(graph, node, shapes);
+    if (s && s.constWeights && isIm2colShape(s) && selectConvVariant(s, choose) === 'im2col') picked.set(node, s);
+  }
+  if (picked.size === 0) return graph;
+  const names = new NameGenerator(graph);
+  const initializers = new Map(graph.initializers);
+  const reshaped = new Map<string, string>();
+  const nodes: Node[] = [];
+  for (const node of graph.nodes) {
+    const s = picked.get(node);
+    if (!s) {
+      nodes.push(node);
+      continue;
+    }
+    const cols = names.fresh(`${node.inputs[0]}/im2col${s.kh}x${s.kw}s${s.sh}`);
+    nodes.push({
+      name: names.fresh(`${node.name}/im2col`),
+      op: 'Im2col',
+      inputs: [node.inputs[0]!],
+      outputs: [cols],
+      attrs: { kernel_shape: [s.kh, s.kw], strides: [s.sh, s.sw], pads: [...s.pads], dilations: [s.dh, s.dw] },
+    });
+    const wName = node.inputs[1]!;
+    let w1 = reshaped.get(wName); // one reshaped initializer per weight, however many convs share it
+    if (w1 === undefined) {
+      w1 = names.fresh(`${wName}/im2col`);
+      initializers.set(w1, { ...graph.initializers.get(wName)!, shape: [s.cout, s.cin * s.kh * s.kw, 1, 1] });
+      reshaped.set(wName, w1);
+    }
+    const attrs: Node['attrs'] = { ...node.attrs, kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0] };
+    delete attrs['dilations'];
+    delete attrs['auto_pad'];
+    nodes.push({ ...node, inputs: [cols, w1, ...node.inputs.slice(2)], attrs });
+  }
+  return { ...graph, nodes, initializers };
 }

@@ -10,6 +10,7 @@ import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
 import { fusedBatchNormShapeRules } from './fused_batchnorm.js';
 import { gemmRule, matmulRule } from './gemm.js';
+import { im2colShapeRules } from './im2col.js';
 import { globalPoolRule, poolRule } from './pool.js';
 import { reduceRule } from './reduce.js';
 import { shapeOpRules } from './shape_ops.js';
@@ -37,6 +38,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...binaryShapeRules,
   ...channelScaleShapeRules,
   ...winogradShapeRules,
+  ...im2colShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */
