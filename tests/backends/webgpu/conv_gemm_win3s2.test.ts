@@ -5,20 +5,12 @@
  * vertical kernel size / stride / dilation, groups, batch 2, fused epilogues. Each case checks the window shader
  * is what ran.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserSession, type BrowserSession } from '../../../src/node/browser_harness.js';
+import { describe, expect, it } from 'vitest';
+import { useConvPage } from './conv_page.js';
 import { failures, runCases, type NodeCase } from '../../harness/browser.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
 
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: join(dirname(fileURLToPath(import.meta.url)), 'conv_perf_page.ts') });
-});
-afterAll(async () => {
-  await session?.close();
-});
+const page = useConvPage();
 
 type Rng = () => number;
 const pick = <T,>(r: Rng, xs: readonly T[]): T => xs[randInt(r, 0, xs.length - 1)]!;
@@ -49,10 +41,10 @@ function stride2Case(r: Rng, i: number, prefix: string): NodeCase {
 }
 
 async function runForced(variant: 'conv2d_gemm' | 'conv2d_gemm4', cases: NodeCase[]) {
-  const force = (v: string | null) => session.page.evaluate((x) => (globalThis as unknown as { tesseraConvTest: { force(v: string | null): void } }).tesseraConvTest.force(x), v);
+  const force = page.force;
   await force(variant);
   try {
-    return await runCases(session, cases);
+    return await runCases(page.session(), cases);
   } finally {
     await force(null);
   }

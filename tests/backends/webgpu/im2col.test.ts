@@ -5,23 +5,15 @@
  * bias / no bias, activations, residual before / after the activation. The variant is forced; the test checks that
  * the Im2col dispatch and conv2d_1x1 are what ran.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserSession, type BrowserSession } from '../../../src/node/browser_harness.js';
+import { describe, expect, it } from 'vitest';
+import { useConvPage } from './conv_page.js';
 import { failures, runCases, type NodeCase } from '../../harness/browser.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
 
 const TOL = 1e-5;
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: join(dirname(fileURLToPath(import.meta.url)), 'conv_perf_page.ts') });
-});
-afterAll(async () => {
-  await session?.close();
-});
+const page = useConvPage();
 
-const force = (v: string | null) => session.page.evaluate((x) => (globalThis as unknown as { tesseraConvTest: { force(v: string | null): void } }).tesseraConvTest.force(x), v);
+const force = page.force;
 
 interface Spec {
   n: number;
@@ -61,7 +53,7 @@ function toCase(s: Spec, seed: number): NodeCase {
 async function runIm2col(cases: NodeCase[]) {
   await force('im2col');
   try {
-    return await runCases(session, cases);
+    return await runCases(page.session(), cases);
   } finally {
     await force(null);
   }

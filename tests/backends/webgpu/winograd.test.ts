@@ -7,10 +7,8 @@
  * L2 error to 1e-5 (F(2x2)) / 3e-5 (F(4x4), whose transforms scale values by up to 25 and 64), and, on unit-variance
  * inputs with He-scaled weights up to C_in = 512, to the bounds docs/webgpu.md "Winograd" quotes.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserSession, type BrowserSession } from '../../../src/node/browser_harness.js';
+import { describe, expect, it } from 'vitest';
+import { useConvPage } from './conv_page.js';
 import { failures, runCases, runGraphCases, type GraphCase, type NodeCase } from '../../harness/browser.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
 
@@ -23,15 +21,9 @@ const VARIANTS: [WinogradVariant, number][] = [
 ];
 /** The three dispatches of a variant (the GEMM shader and pipeline are shared). */
 const kernelsOf = (v: WinogradVariant) => (v === 'winograd' ? ['winograd_input', 'winograd_gemm_16x8', 'winograd_output'] : ['winograd4_input', 'winograd_gemm_16x8', 'winograd4_output']);
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startBrowserSession({ entry: join(dirname(fileURLToPath(import.meta.url)), 'conv_perf_page.ts') });
-});
-afterAll(async () => {
-  await session?.close();
-});
+const page = useConvPage();
 
-const force = (v: string | null) => session.page.evaluate((x) => (globalThis as unknown as { tesseraConvTest: { force(v: string | null): void } }).tesseraConvTest.force(x), v);
+const force = page.force;
 
 interface Spec {
   n: number;
@@ -65,7 +57,7 @@ function toCase(s: Spec, seed: number): NodeCase {
 async function runWinograd(cases: NodeCase[], variant: WinogradVariant) {
   await force(variant);
   try {
-    return await runCases(session, cases);
+    return await runCases(page.session(), cases);
   } finally {
     await force(null);
   }
@@ -127,7 +119,7 @@ describe.each(VARIANTS)('Winograd %s vs the CPU reference conv', (variant, tol) 
     let results;
     try {
       // An f16 weight keeps the implicit GEMM (lower.ts keepHalfWeights), with f16 storage or decoded to f32.
-      results = await runGraphCases(session, [{ ...block, f16Weights: false }, { ...block, label: 'f16 storage' }]);
+      results = await runGraphCases(page.session(), [{ ...block, f16Weights: false }, { ...block, label: 'f16 storage' }]);
     } finally {
       await force(null);
     }
