@@ -225,7 +225,7 @@ function renderFacts(m: Loaded): void {
   const rows: [string, string][] = [
     ['Model', f.name ?? m.label],
     ['Parameters', formatCount(f.params)],
-    ['MACs / image', `${formatSi(f.macs)}MAC`],
+    ['MACs / image', f.macs === null ? 'depends on the input size' : `${formatSi(f.macs)}MAC`],
     ['File size', formatBytes(m.fileBytes)],
     ['Weights', m.entry ? `${m.entry.weights} storage` : m.session.format],
     ['Binary layers', String(f.binaryLayers)],

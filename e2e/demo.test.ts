@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, REPO, startDemo, type DemoEnv } from './demo_server.js';
+import { ARTIFACTS, REPO, startDemo, TEST_CIFAR10_DIR, type DemoEnv } from './demo_server.js';
 
 const expected = JSON.parse(readFileSync(`${REPO}e2e/expected_accuracy.json`, 'utf8')) as { model: string; limit: number; correct: number };
 const samples = JSON.parse(readFileSync(`${REPO}demo/public/samples/samples.json`, 'utf8')) as { samples: { className: string }[] };
@@ -20,7 +20,7 @@ let context: BrowserContext;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  env = await startDemo();
+  env = await startDemo({ cifarDir: TEST_CIFAR10_DIR });
   context = await env.browser.newContext({ viewport: { width: 1280, height: 1000 } });
 });
 afterAll(async () => {

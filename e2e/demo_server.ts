@@ -26,8 +26,13 @@ export interface DemoEnv {
   close(): Promise<void>;
 }
 
-export async function startDemo(): Promise<DemoEnv> {
+/** The first 200 CIFAR-10 test images, committed: what the tests' accuracy runs read (the full set is not in the repo). */
+export const TEST_CIFAR10_DIR = fileURLToPath(new URL('../tests/fixtures/data/cifar10/', import.meta.url));
+
+/** `cifarDir`: where the dev server reads test_batch.bin (vite.config.ts reads TESSERA_CIFAR10_DIR when it loads). */
+export async function startDemo(options: { cifarDir?: string } = {}): Promise<DemoEnv> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  if (options.cifarDir) process.env['TESSERA_CIFAR10_DIR'] = options.cifarDir;
   const port = await freePort();
   const server: ViteDevServer = await createServer({
     configFile: `${REPO}vite.config.ts`,

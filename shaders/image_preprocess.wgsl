@@ -3,6 +3,10 @@
 // BGR, or luma for grey models); a separable antialiased resize + center crop with the CPU's own weights (taps from
 // src/image/gpu_plan.ts), horizontal sums first, then vertical; then (v / 255 or v * pixel_scale - mean) / std.
 // `src` holds only the source window the taps read, as rgba8unorm (8-bit values, alpha ignored).
+// Geometry (src/io/geometry.ts): the view's mat3 (output -> source; resize, crop, flips, 90-degree turns) is split on
+// the CPU into per-axis taps over a "canonical" grid (columns along source x, rows along source y) and `index`, the
+// output pixel -> canonical pixel matrix (flips, transposes) applied here to the thread's pixel. Its entries are
+// small integers, exact in f32, so this is the CPU's own permutation.
 struct Params {
   out_w: u32,
   out_h: u32,
@@ -11,14 +15,19 @@ struct Params {
   bgr: u32,
   div255: u32,
   pixel_scale: f32,
-  _pad: u32,
+  // Columns of the canonical grid: the row taps start at taps[canon_w].
+  canon_w: u32,
   mean: vec4<f32>,
   std_dev: vec4<f32>,
+  index: mat3x3<f32>,
+  // First taps entry of this view (test-time augmentation: every view's tables live in one buffer).
+  tap_base: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var src: texture_2d<f32>;
-// taps[x] for output column x, taps[out_w + y] for output row y: (first source index, first weight, count, -).
+// taps[tap_base + x] for canonical column x, taps[tap_base + canon_w + y] for canonical row y: (first source index in
+// the window, first weight, count, -).
 @group(0) @binding(2) var<storage, read> taps: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
@@ -51,8 +60,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (x >= p.out_w || y >= p.out_h) {
     return;
   }
-  let col = taps[x];
-  let row = taps[p.out_w + y];
+  let q = p.index * vec3<f32>(f32(x), f32(y), 1.0);
+  let col = taps[p.tap_base + u32(round(q.x))];
+  let row = taps[p.tap_base + p.canon_w + u32(round(q.y))];
   var acc = vec3<f32>(0.0);
   for (var j = 0u; j < row.z; j++) {
     var line = vec3<f32>(0.0);

@@ -16,12 +16,20 @@ import { requireDirectory, writeOutputFile } from './files.js';
 import type { CliIo } from './io.js';
 import { loadModel, mainInput } from './model.js';
 import { Progress } from './progress.js';
+import { resizeSizeOf, TTA_MODES, viewMatrices, type Tta } from '../io/geometry.js';
+
+/** `--tta` of run and eval: absent is 'none'. */
+export function parseTta(value: string | undefined, cmd: string): Tta {
+  if (value === undefined) return 'none';
+  if (!(TTA_MODES as readonly string[]).includes(value)) throw new UsageError(`${cmd}: --tta must be one of ${TTA_MODES.join(', ')}, got '${value}'`);
+  return value as Tta;
+}
 
 export const evalSpec: CommandSpec = {
   name: 'eval',
   brief: 'top-1 accuracy on the CIFAR-10 or MNIST test set',
   summary: 'Measure top-1 accuracy of a model on the CIFAR-10 or MNIST test set.',
-  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--predictions FILE] [--backend cpu|webgpu]',
+  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--tta flip|ten-crop] [--predictions FILE] [--backend cpu|webgpu]',
   flags: {
     cifar10: { type: 'string', value: 'DIR', help: 'directory with test_batch.bin (+ batches.meta.txt)' },
     mnist: { type: 'string', value: 'DIR', help: 'directory with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]' },
@@ -29,6 +37,7 @@ export const evalSpec: CommandSpec = {
     batch: { type: 'string', value: 'B', help: 'images per model run (default 16; the model\'s own batch when it is fixed)' },
     workers: { type: 'string', value: 'W', help: `worker threads for the cpu backend (default: number of cores, ${availableParallelism()} here)` },
     predictions: { type: 'string', value: 'FILE', help: 'write one predicted-class byte per image' },
+    tta: { type: 'string', value: 'MODE', help: 'test-time augmentation: flip (image + mirror) or ten-crop (corners + centre, and mirrors); softmax averaged' },
     backend: { type: 'string', value: 'NAME', help: 'cpu (default) or webgpu' },
   },
 };
@@ -45,6 +54,7 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
   const requestedWorkers = intFlag(args, 'eval', 'workers', { min: 1 });
   const backend = parseBackend(stringFlag(args, 'backend'), 'eval');
   const predictionsPath = stringFlag(args, 'predictions');
+  const tta = parseTta(stringFlag(args, 'tta'), 'eval');
   assertBackendAvailable(backend);
 
   let data: ImageDataset;
@@ -72,6 +82,8 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
     normalization: normalizationFor(graph.metadata, geometry.channels),
     fixedBatch: fixed,
     batch,
+    tta,
+    views: viewMatrices(data.width, data.height, geometry.width, geometry.height, { tta, resizeSize: resizeSizeOf(graph.metadata) }).map((v) => v.matrix),
   };
   // Fail on a size/channel mismatch now, with a clear message, rather than inside a worker.
   batchToTensor(data.images.subarray(0, data.channels * data.height * data.width), 1, setup.source, geometry, setup.normalization);
@@ -92,7 +104,8 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
     }
     writeOutputFile(predictionsPath, bytes, 'eval --predictions');
   }
-  io.err(`${progress.summary(data.count)}, backend ${backend}, batch ${batch}, ${workers} worker${workers > 1 ? 's' : ''}`);
+  const ttaNote = tta === 'none' ? '' : `, TTA ${tta} (${setup.views!.length} views per image)`;
+  io.err(`${progress.summary(data.count)}, backend ${backend}, batch ${batch}, ${workers} worker${workers > 1 ? 's' : ''}${ttaNote}`);
   io.out(`${correct}/${data.count} correct, top-1 accuracy ${((100 * correct) / data.count).toFixed(2)} %`);
   return 0;
 }

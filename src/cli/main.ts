@@ -1,10 +1,11 @@
 /**
- * `tessera` command line: convert, inspect, run, eval.
+ * `tessera` command line: convert, inspect, run, classify, eval.
  * Exit codes: 0 success, 2 user error (typed error: one line, no stack), 1 internal error (stack printed).
  * Run from a checkout with `npx tsx src/cli/main.ts ...`, or after `npm run build` via `bin/tessera.mjs`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { classifyCommand, classifySpec } from './classify-images.js';
 import { convertCommand, convertSpec } from './convert.js';
 import { describeError, isTypedError, UsageError } from './errors.js';
 import { evalCommand, evalSpec } from './eval.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   convert: { run: convertCommand, summary: convertSpec.brief },
   inspect: { run: inspectCommand, summary: inspectSpec.brief },
   run: { run: runCommand, summary: runSpec.brief },
+  classify: { run: classifyCommand, summary: classifySpec.brief },
   eval: { run: evalCommand, summary: evalSpec.brief },
 };
 

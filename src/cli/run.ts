@@ -1,13 +1,15 @@
-/** `tessera run`: classify one image (PNG) or run one raw tensor (.npy/.npz) and print the top classes. */
+/** `tessera run`: classify one image (PNG, JPEG, WebP) or run one raw tensor (.npy/.npz) and print the top classes. */
 import { extname } from 'node:path';
 import { makeTensor, sizeOf, tensorToNumbers, type Tensor, type ValueInfo } from '../graph/ir.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { readNpz } from '../io/npz.js';
-import { decodePng } from '../io/png.js';
-import { imageToTensor, inputGeometry, normalizationFor } from '../io/preprocess.js';
+import { averageViews } from '../image/tta.js';
 import { boolFlag, helpText, intFlag, parseArgs, requireOnePositional, stringFlag, type CommandSpec } from './args.js';
 import { createRunner, parseBackend } from './backend.js';
 import { isDistribution, outputRows, softmax, topK } from './classify.js';
+import { parseTta } from './eval.js';
+import { runRows } from './eval-batch.js';
+import { loadImageInput } from './image_input.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile, writeOutputFile } from './files.js';
 import { shapeText } from './format.js';
@@ -16,15 +18,17 @@ import { loadModel, mainInput } from './model.js';
 
 export const runSpec: CommandSpec = {
   name: 'run',
-  brief: 'classify one PNG image or run one .npy/.npz tensor',
+  brief: 'classify one image (PNG, JPEG, WebP) or run one .npy/.npz tensor',
   summary:
-    'Run a model on one PNG image (resized/cropped and normalised per the model metadata) or on a raw input tensor ' +
-    '(.npy, or .npz with one array; fed as is, cast to float32), print the top classes and optionally save the raw output.',
-  usage: 'tessera run MODEL (--image IMG.png | --input X.npy) [--output Y.npy] [--top K] [--backend cpu|webgpu]',
+    'Run a model on one image (PNG, JPEG or WebP; JPEG EXIF orientation applied; resized/cropped and normalised per ' +
+    'the model metadata) or on a raw input tensor (.npy, or .npz with one array; fed as is, cast to float32), print the ' +
+    'top classes and optionally save the raw output.',
+  usage: 'tessera run MODEL (--image IMG | --input X.npy) [--tta flip|ten-crop] [--output Y.npy] [--top K] [--backend cpu|webgpu]',
   flags: {
-    image: { type: 'string', value: 'FILE.png', help: 'input image (PNG; gray, RGB or RGBA)' },
+    image: { type: 'string', value: 'FILE', help: 'input image: PNG, JPEG or WebP (gray, RGB or RGBA)' },
+    tta: { type: 'string', value: 'MODE', help: 'with --image: flip (image + mirror) or ten-crop (corners + centre, and mirrors); softmax averaged' },
     input: { type: 'string', value: 'FILE.npy', help: 'raw input tensor (.npy or .npz), fed without preprocessing' },
-    output: { type: 'string', alias: 'o', value: 'FILE.npy', help: 'write the raw model output here' },
+    output: { type: 'string', alias: 'o', value: 'FILE.npy', help: 'write the raw model output here (with --tta: the averaged probabilities)' },
     top: { type: 'string', value: 'K', help: 'number of classes to print (default 5)' },
     backend: { type: 'string', value: 'NAME', help: 'cpu (default) or webgpu' },
   },
@@ -36,7 +40,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const modelPath = requireOnePositional(args, 'run', 'model file');
   const image = stringFlag(args, 'image');
   const inputFile = stringFlag(args, 'input');
-  if ((image === undefined) === (inputFile === undefined)) throw new UsageError(`run: give exactly one of --image FILE.png or --input FILE.npy`);
+  if ((image === undefined) === (inputFile === undefined)) throw new UsageError(`run: give exactly one of --image FILE or --input FILE.npy`);
+  const tta = parseTta(stringFlag(args, 'tta'), 'run');
+  if (tta !== 'none' && image === undefined) throw new UsageError('run: --tta needs --image (views are made from the picture)');
   const k = intFlag(args, 'run', 'top', { min: 1, dflt: 5 })!;
   const backend = parseBackend(stringFlag(args, 'backend'), 'run');
   const outPath = stringFlag(args, 'output');
@@ -44,26 +50,38 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const { graph } = loadModel(modelPath, 'run: model');
   const input = mainInput(graph);
   let tensor: Tensor;
+  let views = 1;
   if (image !== undefined) {
-    const img = decodePng(readInputFile(image, 'run --image'), `run --image '${image}'`);
-    const geom = inputGeometry(input.shape, graph.metadata);
-    tensor = imageToTensor(img, geom, normalizationFor(graph.metadata, geom.channels));
+    const loaded = loadImageInput(image, graph, { tta, what: 'run --image' });
+    io.err(loaded.description);
+    tensor = loaded.tensor;
+    views = loaded.views.length;
   } else {
     tensor = fitInput(readTensorFile(inputFile!), input, `run --input '${inputFile}'`);
   }
 
   const runner = await createRunner(graph, backend, input.name);
   let out: Tensor;
+  let rows: Float64Array[];
+  const batch = (tensor.shape[0] ?? 1) / views;
   try {
-    out = await runner.run(tensor);
+    if (views === 1) {
+      out = await runner.run(tensor);
+      rows = outputRows(out, batch);
+    } else {
+      // The views of the image run as one batch (or in the model's fixed batch); the answer is their mean softmax.
+      const fixed = input.shape[0] !== undefined && input.shape[0] > 0 ? input.shape[0] : 0;
+      const viewRows = await runRows(runner, tensor, fixed);
+      const probs = averageViews(Float64Array.from(viewRows.flatMap((r) => Array.from(r))), views, viewRows[0]!.length);
+      out = { dtype: 'f32', shape: [batch, probs.length / batch], data: probs };
+      rows = outputRows(out, batch);
+    }
   } finally {
     await runner.dispose();
   }
   io.err(`backend: ${runner.description}`);
   if (outPath !== undefined) writeOutputFile(outPath, writeNpy(out), 'run --output');
 
-  const batch = tensor.shape[0] ?? 1;
-  const rows = outputRows(out, batch);
   const labels = graph.metadata.labels;
   rows.forEach((row, n) => {
     const probs = isDistribution(row) ? row : softmax(row);

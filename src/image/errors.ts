@@ -1,6 +1,17 @@
-/** An image source that cannot be read (wrong type, not loaded yet, zero size, tainted canvas...). */
+/**
+ * An image source that cannot be read (wrong type, not loaded yet, zero size, tainted canvas...), or an image file
+ * that cannot be decoded (truncated, not an image, unsupported format, absurd size): then `file` names it and
+ * `reason` says what is wrong without the file name.
+ */
 export class ImageInputError extends Error {
   override name = 'ImageInputError';
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

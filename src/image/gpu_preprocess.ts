@@ -5,25 +5,31 @@
  * GPUBuffer. Only the source window the filter reads is uploaded.
  *
  * Sampling rule: exactly the CPU/CLI rule (imageToTensor of src/io/preprocess.ts: antialiased triangle filter of the
- * full-resolution pixels, torchvision's shorter-side resize + center crop), with the CPU's own weights. Results differ
+ * full-resolution pixels, torchvision's shorter-side resize + center crop, or any axis-aligned view matrix of
+ * src/io/geometry.ts), with the CPU's own weights and output permutation. Results differ
  * from the CPU only by f32 rounding (the CPU sums in f64): well under 1e-5 after normalisation.
  * Alpha is ignored, like the CPU path (use `preprocessImage` with `background`, which takes the CPU path, to composite).
  */
 import type { Tensor } from '../graph/ir.js';
+import { viewMatrices, type ViewOptions } from '../io/geometry.js';
 import { inputGeometry, normalizationFor, PreprocessError, type InputGeometry } from '../io/preprocess.js';
 import { image_preprocess_wgsl } from '../backends/webgpu/shaders.gen.js';
 import { GpuPreprocessError, ImageInputError, ImageTooLargeError } from './errors.js';
-import { packParams, PARAMS_BYTES, planResample, type ResamplePlan } from './gpu_plan.js';
-import { preprocessingMetadata, type ModelInputSpec } from './preprocess.js';
+import { packParams, PARAMS_BYTES, planViews, type SourceWindow, type ViewsPlan } from './gpu_plan.js';
+import { preprocessingMetadata, resizeSizeOf, type ModelInputSpec } from './preprocess.js';
 import { sourceSize, type ImageInput } from './source.js';
 
 // WebGPU usage flags as numbers: the GPUBufferUsage / GPUTextureUsage globals are missing outside WebGPU contexts.
 const BUFFER = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
 const TEXTURE = { COPY_DST: 0x2, TEXTURE_BINDING: 0x4, RENDER_ATTACHMENT: 0x10 } as const;
 
-export interface GpuPreprocessOptions {
+/**
+ * `orientation` (EXIF 1..8), `mirror` (webcam) and `tta` ('flip': 2 views, 'ten-crop': 10) pick the view matrices
+ * (src/io/geometry.ts); the tensor holds one image per view, [V, C, H, W].
+ */
+export interface GpuPreprocessOptions extends ViewOptions {
   /**
-   * Write the tensor into this buffer (STORAGE usage, at least outputOffset + 4*C*H*W bytes), e.g. one image of a
+   * Write the tensor into this buffer (STORAGE usage, at least outputOffset + 4*V*C*H*W bytes), e.g. one image of a
    * batch or a model's input buffer on the same device. Default: a new STORAGE | COPY_SRC buffer, owned by the caller.
    */
   output?: GPUBuffer;
@@ -33,12 +39,12 @@ export interface GpuPreprocessOptions {
   maxTextureSize?: number;
 }
 
-/** Where a preprocessed image lies on the GPU: f32 NCHW values [1, C, H, W] at byteOffset of buffer. */
+/** Where a preprocessed image lies on the GPU: f32 NCHW values [V, C, H, W] (V views, 1 without TTA) at byteOffset of buffer. */
 export interface GpuTensor {
   buffer: GPUBuffer;
   byteOffset: number;
   byteLength: number;
-  shape: [1, number, number, number];
+  shape: [number, number, number, number];
 }
 
 const isImageData = (src: unknown): src is ImageData =>
@@ -50,6 +56,8 @@ const isVideo = (src: unknown): boolean =>
   (typeof VideoFrame === 'function' && src instanceof VideoFrame) || (typeof HTMLVideoElement === 'function' && src instanceof HTMLVideoElement);
 
 const TAP_BYTES_MIN = 16;
+/** Each view's uniform block sits at a multiple of this (minUniformBufferOffsetAlignment is at most 256). */
+const PARAMS_STRIDE = 256;
 
 /** One GPU preprocessing pipeline on one device; reuses its texture and weight tables between calls of the same size. */
 export class GpuImagePreprocessor {
@@ -63,9 +71,9 @@ export class GpuImagePreprocessor {
   }
 
   private readonly pipeline: Promise<GPUComputePipeline>;
-  private readonly params: GPUBuffer;
+  private params: GPUBuffer;
   private texture?: GPUTexture;
-  private tables?: { key: string; plan: ResamplePlan; taps: GPUBuffer; weights: GPUBuffer };
+  private tables?: { key: string; plan: ViewsPlan; taps: GPUBuffer; weights: GPUBuffer };
   private lostReason?: string;
   private destroyed = false;
   /** Set once copyExternalImageToTexture refused a video source on this device. */
@@ -86,7 +94,11 @@ export class GpuImagePreprocessor {
         throw new GpuPreprocessError(`the image preprocessing shader did not compile: ${e.message}`, 'validation');
       });
     this.pipeline.catch(() => undefined); // reported by run(), not as an unhandled rejection
-    this.params = device.createBuffer({ label: 'image_preprocess params', size: PARAMS_BYTES, usage: BUFFER.UNIFORM | BUFFER.COPY_DST });
+    this.params = this.paramsBuffer(1);
+  }
+
+  private paramsBuffer(views: number): GPUBuffer {
+    return this.device.createBuffer({ label: 'image_preprocess params', size: (views - 1) * PARAMS_STRIDE + PARAMS_BYTES, usage: BUFFER.UNIFORM | BUFFER.COPY_DST });
   }
 
   /** True once the device is lost or destroyed: every later call throws GpuPreprocessError (kind 'device-lost'). */
@@ -100,8 +112,9 @@ export class GpuImagePreprocessor {
   }
 
   /**
-   * Preprocesses `source` for the model described by `spec` into a GPU buffer. Resolves once the work is submitted
-   * and validated (not when the GPU has finished: later work on the same queue sees the result).
+   * Preprocesses `source` for the model described by `spec` into a GPU buffer: [V, C, H, W], one image per view of
+   * `options` (orientation, mirror, tta; V = 1 by default). Resolves once the work is submitted and validated (not
+   * when the GPU has finished: later work on the same queue sees the result).
    * Throws ImageInputError (unreadable source, 0x0), ImageTooLargeError (window over the texture limit),
    * PreprocessError (model metadata), GpuPreprocessError (device lost, WebGPU error, bad output buffer).
    */
@@ -112,8 +125,11 @@ export class GpuImagePreprocessor {
     const geom = inputGeometry(spec.inputShape, meta);
     const norm = normalizationFor(meta, geom.channels);
     if (geom.channels !== 1 && geom.channels !== 3) throw new PreprocessError(`model wants ${geom.channels} input channels; images give 1 or 3`);
-    const byteLength = 4 * geom.channels * geom.height * geom.width;
-    const tables = this.tablesFor(size.width, size.height, geom);
+    const viewOptions: ViewOptions = { orientation: options.orientation, mirror: options.mirror, tta: options.tta, resizeSize: options.resizeSize ?? resizeSizeOf(meta) };
+    const tables = this.tablesFor(size.width, size.height, geom, viewOptions);
+    const views = tables.plan.views;
+    const perView = 4 * geom.channels * geom.height * geom.width;
+    const byteLength = views.length * perView;
     const win = tables.plan.window;
     const limit = Math.min(this.device.limits.maxTextureDimension2D, options.maxTextureSize ?? Infinity);
     if (win.width > limit || win.height > limit)
@@ -149,22 +165,30 @@ export class GpuImagePreprocessor {
     const buffer = output.buffer ?? device.createBuffer({ label: 'image_preprocess output', size: byteLength, usage: BUFFER.STORAGE | BUFFER.COPY_SRC });
     // Bind the output at the largest 256-aligned offset below byteOffset; the shader adds the rest.
     const bindOffset = byteOffset - (byteOffset % device.limits.minStorageBufferOffsetAlignment);
-    device.queue.writeBuffer(this.params, 0, packParams(geom, norm, (byteOffset - bindOffset) / 4));
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: this.params } },
-        { binding: 1, resource: texture.createView() },
-        { binding: 2, resource: { buffer: tables.taps } },
-        { binding: 3, resource: { buffer: tables.weights } },
-        { binding: 4, resource: { buffer, offset: bindOffset, size: byteOffset + byteLength - bindOffset } },
-      ],
-    });
+    if (this.params.size < (views.length - 1) * PARAMS_STRIDE + PARAMS_BYTES) {
+      this.params.destroy();
+      this.params = this.paramsBuffer(views.length);
+    }
+    const textureView = texture.createView();
     const encoder = device.createCommandEncoder({ label: 'image_preprocess' });
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(geom.width / 8), Math.ceil(geom.height / 8));
+    // One dispatch per view: its own uniform block (index matrix, first taps entry, place in the output).
+    views.forEach((view, v) => {
+      device.queue.writeBuffer(this.params, v * PARAMS_STRIDE, packParams(geom, norm, (byteOffset - bindOffset + v * perView) / 4, view));
+      const bindGroup = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: this.params, offset: v * PARAMS_STRIDE, size: PARAMS_BYTES } },
+          { binding: 1, resource: textureView },
+          { binding: 2, resource: { buffer: tables.taps } },
+          { binding: 3, resource: { buffer: tables.weights } },
+          { binding: 4, resource: { buffer, offset: bindOffset, size: byteOffset + byteLength - bindOffset } },
+        ],
+      });
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(Math.ceil(geom.width / 8), Math.ceil(geom.height / 8));
+    });
     pass.end();
     device.queue.submit([encoder.finish()]);
     staged?.close();
@@ -176,7 +200,7 @@ export class GpuImagePreprocessor {
     }
     if (validation) throw new GpuPreprocessError(`WebGPU validation error in image preprocessing: ${validation.message}`, 'validation');
     if (memory) throw new GpuPreprocessError(`out of GPU memory in image preprocessing: ${memory.message}`, 'out-of-memory');
-    return { buffer, byteOffset, byteLength, shape: [1, geom.channels, geom.height, geom.width] };
+    return { buffer, byteOffset, byteLength, shape: [views.length, geom.channels, geom.height, geom.width] };
   }
 
   /** Copies a GpuTensor back to the CPU (one staging buffer, mapped, then destroyed). */
@@ -234,10 +258,10 @@ export class GpuImagePreprocessor {
     return { buffer: out, byteOffset };
   }
 
-  private tablesFor(srcW: number, srcH: number, geom: InputGeometry): NonNullable<GpuImagePreprocessor['tables']> {
-    const key = `${srcW}x${srcH}->${geom.height}x${geom.width}`;
+  private tablesFor(srcW: number, srcH: number, geom: InputGeometry, view: ViewOptions): NonNullable<GpuImagePreprocessor['tables']> {
+    const key = `${srcW}x${srcH}->${geom.height}x${geom.width} ${JSON.stringify(view)}`;
     if (this.tables?.key === key) return this.tables;
-    const plan = planResample(srcW, srcH, geom);
+    const plan = planViews(srcW, srcH, geom, viewMatrices(srcW, srcH, geom.width, geom.height, view).map((v) => v.matrix));
     const make = (data: Uint32Array | Float32Array, label: string) => {
       const b = this.device.createBuffer({ label, size: Math.max(TAP_BYTES_MIN, data.byteLength), usage: BUFFER.STORAGE | BUFFER.COPY_DST });
       this.device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -279,7 +303,7 @@ export class GpuImagePreprocessor {
    * Opens the run's error scopes (run() closes them), sizes the texture and copies the window of the source into it.
    * Returns the exception of a refused copy, with the scopes closed again.
    */
-  private openScopesAndCopy(source: ImageInput | ImageBitmap, win: ResamplePlan['window']): Error | undefined {
+  private openScopesAndCopy(source: ImageInput | ImageBitmap, win: SourceWindow): Error | undefined {
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     try {
@@ -291,7 +315,7 @@ export class GpuImagePreprocessor {
     }
   }
 
-  private copy(source: ImageInput | ImageBitmap, win: ResamplePlan['window'], texture: GPUTexture): void {
+  private copy(source: ImageInput | ImageBitmap, win: SourceWindow, texture: GPUTexture): void {
     const size: GPUExtent3DStrict = [win.width, win.height];
     if (isImageData(source)) {
       const bytesPerRow = source.width * 4;
@@ -307,7 +331,7 @@ export function preprocessOnGpu(device: GPUDevice, source: ImageInput, spec: Mod
   return GpuImagePreprocessor.for(device).run(source, spec, options);
 }
 
-/** Like imageToInput (the CPU path), computed on `device`: the model input tensor [1, C, H, W] in CPU memory. */
-export function imageToInputGpu(device: GPUDevice, source: ImageInput, spec: ModelInputSpec): Promise<Tensor> {
-  return GpuImagePreprocessor.for(device).toTensor(source, spec);
+/** Like imageToInput (the CPU path), computed on `device`: the model input tensor [V, C, H, W] in CPU memory. */
+export function imageToInputGpu(device: GPUDevice, source: ImageInput, spec: ModelInputSpec, options: Omit<GpuPreprocessOptions, 'output' | 'outputOffset'> = {}): Promise<Tensor> {
+  return GpuImagePreprocessor.for(device).toTensor(source, spec, options);
 }

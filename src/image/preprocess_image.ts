@@ -1,12 +1,15 @@
 /**
  * One call for "image → model input" that uses the GPU when it can and the CPU path otherwise, saying which and why.
  * Both paths follow the same rule (see gpu_preprocess.ts), so the choice changes speed, not the model's answer.
+ * With `tta` ('flip' or 'ten-crop'), `mirror` or `orientation` the same view matrices (src/io/geometry.ts) drive both
+ * paths; the tensor holds the V views [V, C, H, W]; average the model's answers with `averageViews(out, V)`.
  */
 import type { Tensor } from '../graph/ir.js';
 import { GpuPreprocessError, ImageInputError } from './errors.js';
 import { GpuImagePreprocessor } from './gpu_preprocess.js';
 import { imageToInput, modelGeometry, type ModelInputSpec, type PreprocessOptions } from './preprocess.js';
 import { sourceSize, type ImageInput } from './source.js';
+import type { ViewOptions } from '../io/geometry.js';
 
 export interface PreprocessImageOptions extends PreprocessOptions {
   /** 'auto' (default): the GPU when WebGPU and the source allow it, else the CPU. 'gpu': GPU or throw. 'cpu': CPU only. */
@@ -16,7 +19,10 @@ export interface PreprocessImageOptions extends PreprocessOptions {
 }
 
 export interface PreprocessedImage {
+  /** [V, C, H, W]: V = 1, or 2 ('flip'), or 10 ('ten-crop'). */
   tensor: Tensor;
+  /** Number of views in the tensor (its batch dim). */
+  views: number;
   backend: 'gpu' | 'cpu';
   /** Why the CPU path was taken under 'auto' (no WebGPU, image too large, device lost...). */
   fallbackReason?: string;
@@ -46,7 +52,9 @@ async function sharedDevice(): Promise<GPUDevice> {
 
 export async function preprocessImage(source: ImageInput, spec: ModelInputSpec, options: PreprocessImageOptions = {}): Promise<PreprocessedImage> {
   const backend = options.backend ?? 'auto';
-  if (backend === 'cpu') return { tensor: imageToInput(source, spec, options), backend: 'cpu' };
+  const cpu = (): Tensor => imageToInput(source, spec, options);
+  const result = (tensor: Tensor, on: 'gpu' | 'cpu', fallbackReason?: string): PreprocessedImage => ({ tensor, views: tensor.shape[0]!, backend: on, ...(fallbackReason !== undefined ? { fallbackReason } : {}) });
+  if (backend === 'cpu') return result(cpu(), 'cpu');
   // Problems of the image or the model are the same on both paths: report them as they are, no fallback.
   sourceSize(source);
   modelGeometry(spec);
@@ -57,11 +65,12 @@ export async function preprocessImage(source: ImageInput, spec: ModelInputSpec, 
   } else {
     try {
       const device = options.device ?? (await sharedDevice());
-      return { tensor: await GpuImagePreprocessor.for(device).toTensor(source, spec), backend: 'gpu' };
+      const views: ViewOptions = { orientation: options.orientation, mirror: options.mirror, tta: options.tta, resizeSize: options.resizeSize };
+      return result(await GpuImagePreprocessor.for(device).toTensor(source, spec, views), 'gpu');
     } catch (e) {
       if (backend === 'gpu' || !(e instanceof GpuPreprocessError || e instanceof ImageInputError)) throw e;
       reason = `${e.name}: ${e.message}`;
     }
   }
-  return { tensor: imageToInput(source, spec, options), backend: 'cpu', fallbackReason: reason };
+  return result(cpu(), 'cpu', reason);
 }

@@ -16,12 +16,16 @@ export class PngError extends Error {
  * transparency chunk with 4 (RGBA), everything else (RGB, palette) with 3.
  */
 export function decodePng(bytes: Uint8Array, where = 'png'): ImageU8 {
-  let png: ReturnType<typeof PNG.sync.read>;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return decodePngPixels(bytes);
   } catch (err) {
     throw new PngError(`${where}: cannot decode PNG (${(err as Error).message})`);
   }
+}
+
+/** decodePng without the error wrapping (src/io/image_decode.ts reports its own typed error). */
+export function decodePngPixels(bytes: Uint8Array): ImageU8 {
+  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const { width, height } = png;
   const rgba = png.data; // pngjs always hands back 8-bit RGBA
   const meta = png as unknown as { color?: boolean; alpha?: boolean };

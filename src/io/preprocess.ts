@@ -4,6 +4,7 @@
  * Browser-safe (no Node imports).
  */
 import type { GraphMetadata, Tensor } from '../graph/ir.js';
+import { centerCropMatrix, separableGeometry, type Mat3, type SeparableGeometry, type AxisMap } from './geometry.js';
 
 export class PreprocessError extends Error {
   override name = 'PreprocessError';
@@ -111,14 +112,18 @@ export interface AxisWeights {
   weights: Float32Array[];
 }
 
-function axisWeights(inSize: number, scale: number, outStart: number, outCount: number): AxisWeights {
-  const support = Math.max(1, 1 / scale);
+/**
+ * Weights of `outCount` canonical output pixels read along a source axis of `inSize` pixels: output pixel o is
+ * centred at source coordinate map.scale * (o + 0.5) + map.offset (pixel i spans [i, i+1)).
+ */
+function axisWeights(inSize: number, map: AxisMap, outCount: number): AxisWeights {
+  const support = Math.max(1, map.scale);
   const first = new Int32Array(outCount);
   const weights: Float32Array[] = [];
   for (let o = 0; o < outCount; o++) {
-    const center = (o + outStart + 0.5) / scale; // in source pixel units (pixel i spans [i, i+1))
-    const lo = Math.max(0, Math.floor(center - support));
-    const hi = Math.min(inSize - 1, Math.ceil(center + support));
+    const center = map.scale * (o + 0.5) + map.offset;
+    const lo = Math.min(inSize - 1, Math.max(0, Math.floor(center - support)));
+    const hi = Math.max(lo, Math.min(inSize - 1, Math.ceil(center + support)));
     const w = new Float32Array(hi - lo + 1);
     let sum = 0;
     for (let i = lo; i <= hi; i++) {
@@ -127,7 +132,7 @@ function axisWeights(inSize: number, scale: number, outStart: number, outCount: 
       sum += v;
     }
     if (sum === 0) {
-      // Degenerate (1-pixel source): take the nearest pixel.
+      // Degenerate (1-pixel source, or a centre past the edge): take the nearest pixel.
       w.fill(0);
       w[Math.min(w.length - 1, Math.max(0, Math.floor(center) - lo))] = 1;
       sum = 1;
@@ -139,65 +144,96 @@ function axisWeights(inSize: number, scale: number, outStart: number, outCount: 
   return { first, weights };
 }
 
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+/**
+ * The resampling of one view, shared by the CPU path and the GPU shader (src/image/gpu_plan.ts): the per-axis
+ * filter weights of the canonical grid (see separableGeometry in ./geometry.ts) and how output pixels index it.
+ */
+export interface ResampleGeometry extends SeparableGeometry {
+  /** Canonical columns (canonicalWidth entries) along source x. */
+  cols: AxisWeights;
+  /** Canonical rows (canonicalHeight entries) along source y. */
+  rows: AxisWeights;
 }
 
 /**
- * Per-axis filter weights of the resize + center crop from a srcW x srcH image to the model's H x W (also used by the
- * GPU preprocessing of src/image/, so both apply the very same weights). Like torchvision Resize(shorter side) +
- * CenterCrop: integer resized size, per-axis scale, crop offsets rounded half-to-even.
+ * Filter weights of the view `matrix` (output pixel coordinates -> source coordinates, default: the plain rule,
+ * resize shorter side + center crop) from a srcW x srcH image to the model's H x W. The one geometry function of
+ * both preprocessing paths.
+ */
+export function resampleGeometry(srcW: number, srcH: number, geom: InputGeometry, matrix?: Mat3): ResampleGeometry {
+  const m = matrix ?? centerCropMatrix(srcW, srcH, geom.width, geom.height);
+  const sep = separableGeometry(m, geom.width, geom.height);
+  return { ...sep, cols: axisWeights(srcW, sep.x, sep.canonicalWidth), rows: axisWeights(srcH, sep.y, sep.canonicalHeight) };
+}
+
+/**
+ * Per-axis filter weights of the plain resize + center crop from a srcW x srcH image to the model's H x W. Like
+ * torchvision Resize(shorter side) + CenterCrop: integer resized size, per-axis scale, crop offsets rounded
+ * half-to-even.
  */
 export function resizeWeights(srcW: number, srcH: number, geom: InputGeometry): { rows: AxisWeights; cols: AxisWeights } {
-  const { height: H, width: W } = geom;
-  const s = Math.max(H / srcH, W / srcW);
-  const rh = Math.max(H, Math.floor(srcH * s + 1e-9));
-  const rw = Math.max(W, Math.floor(srcW * s + 1e-9));
-  return {
-    rows: axisWeights(srcH, rh / srcH, roundHalfEven((rh - H) / 2), H),
-    cols: axisWeights(srcW, rw / srcW, roundHalfEven((rw - W) / 2), W),
-  };
+  const { rows, cols } = resampleGeometry(srcW, srcH, geom);
+  return { rows, cols };
 }
 
 /**
- * Convert one image to a float32 [1, C, H, W] tensor for the model. When the image size differs from the model's,
- * it is resized (aspect ratio kept, shorter side to fit) with an antialiased bilinear filter, then center-cropped.
+ * Convert one image to a float32 [1, C, H, W] tensor for the model. Default geometry: when the image size differs
+ * from the model's, it is resized (aspect ratio kept, shorter side to fit) with an antialiased bilinear filter, then
+ * center-cropped. `matrix` (output pixel coordinates -> image coordinates, see ./geometry.ts) replaces that: a view
+ * of test-time augmentation, a mirrored webcam frame, an EXIF-oriented photo.
  */
-export function imageToTensor(img: ImageU8, geom: InputGeometry, norm: Normalization): Tensor {
+export function imageToTensor(img: ImageU8, geom: InputGeometry, norm: Normalization, matrix?: Mat3): Tensor {
   const { channels: C, height: H, width: W } = geom;
   const read = channelReader(img, C, norm.bgr);
   const out = new Float32Array(C * H * W);
   const finish = (c: number, v: number) => normalizeValue(v, c, norm);
-  if (img.height === H && img.width === W) {
+  if (!matrix && img.height === H && img.width === W) {
     for (let c = 0; c < C; c++)
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[(c * H + y) * W + x] = finish(c, read(c, y, x));
     return { dtype: 'f32', shape: [1, C, H, W], data: out };
   }
-  const { rows, cols } = resizeWeights(img.width, img.height, geom);
-  // Horizontal pass into a [C, srcH, W] float buffer, then vertical pass.
-  const tmp = new Float32Array(C * img.height * W);
+  const g = resampleGeometry(img.width, img.height, geom, matrix);
+  const { rows, cols, canonicalWidth: CW, canonicalHeight: CH } = g;
+  // Horizontal pass into a [C, srcH, CW] float buffer, then vertical pass into the canonical [C, CH, CW] image.
+  const tmp = new Float32Array(C * img.height * CW);
   for (let c = 0; c < C; c++)
     for (let y = 0; y < img.height; y++)
-      for (let x = 0; x < W; x++) {
+      for (let x = 0; x < CW; x++) {
         const w = cols.weights[x]!;
         const x0 = cols.first[x]!;
         let s = 0;
         for (let k = 0; k < w.length; k++) s += w[k]! * read(c, y, x0 + k);
-        tmp[(c * img.height + y) * W + x] = s;
+        tmp[(c * img.height + y) * CW + x] = s;
       }
+  const canon = new Float32Array(C * CH * CW);
   for (let c = 0; c < C; c++)
-    for (let y = 0; y < H; y++) {
+    for (let y = 0; y < CH; y++) {
       const w = rows.weights[y]!;
       const y0 = rows.first[y]!;
-      for (let x = 0; x < W; x++) {
+      for (let x = 0; x < CW; x++) {
         let s = 0;
-        for (let k = 0; k < w.length; k++) s += w[k]! * tmp[(c * img.height + y0 + k) * W + x]!;
-        out[(c * H + y) * W + x] = finish(c, s);
+        for (let k = 0; k < w.length; k++) s += w[k]! * tmp[(c * img.height + y0 + k) * CW + x]!;
+        canon[(c * CH + y) * CW + x] = finish(c, s);
       }
     }
+  if (g.identityIndex) return { dtype: 'f32', shape: [1, C, H, W], data: canon };
+  // Flips and transposes: output pixel (x, y) shows canonical pixel index * (x, y) (integer matrix entries).
+  const m = g.index;
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const cx = m[0]! * x + m[3]! * y + m[6]!;
+      const cy = m[1]! * x + m[4]! * y + m[7]!;
+      for (let c = 0; c < C; c++) out[(c * H + y) * W + x] = canon[(c * CH + cy) * CW + cx]!;
+    }
   return { dtype: 'f32', shape: [1, C, H, W], data: out };
+}
+
+/** Every view of one image (one matrix each, see viewMatrices in ./geometry.ts) as one [V, C, H, W] batch. */
+export function imageViewsToTensor(img: ImageU8, geom: InputGeometry, norm: Normalization, matrices: readonly Mat3[]): Tensor {
+  const per = geom.channels * geom.height * geom.width;
+  const data = new Float32Array(matrices.length * per);
+  matrices.forEach((m, v) => data.set(imageToTensor(img, geom, norm, m).data as Float32Array, v * per));
+  return { dtype: 'f32', shape: [matrices.length, geom.channels, geom.height, geom.width], data };
 }
 
 /**

@@ -29,8 +29,12 @@ async function fetchBytes(url: string): Promise<ArrayBuffer> {
 }
 
 export const pageApi = {
-  async loadModel(url: string, backend: 'webgpu' | 'cpu' | 'auto' = 'webgpu'): Promise<PageModelInfo> {
-    const session = await Session.create(new Uint8Array(await fetchBytes(url)), { backend });
+  /**
+   * Loads a model. `inputShapes` (SessionOptions.inputShapes) builds the WebGPU executor at those sizes now; without
+   * it a model with symbolic sizes is built by its first run, at the real input shape.
+   */
+  async loadModel(url: string, backend: 'webgpu' | 'cpu' | 'auto' = 'webgpu', inputShapes?: Record<string, number[]>): Promise<PageModelInfo> {
+    const session = await Session.create(new Uint8Array(await fetchBytes(url)), { backend, inputShapes });
     const id = nextId++;
     sessions.set(id, session);
     const info = (v: { name: string; shape: readonly number[]; dtype: string }) => ({ name: v.name, shape: [...v.shape], dtype: v.dtype });

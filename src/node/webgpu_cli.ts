@@ -9,7 +9,7 @@
  */
 import type { Graph, Tensor, ValueInfo } from '../graph/ir.js';
 import { writeTessera } from '../format/writer.js';
-import { Session, type ProfileResult } from '../runtime/session.js';
+import { InputError, Session, type ProfileResult } from '../runtime/session.js';
 import { startBrowserSession, type BrowserSession } from './browser_harness.js';
 import type { PageModelInfo, PageTensor } from './page_api.js';
 
@@ -20,6 +20,11 @@ export interface WebGPURunnerOptions {
   path?: WebGPUPath | 'auto';
   /** Chromium executable (default TESSERA_CHROMIUM or /usr/bin/chromium). */
   executablePath?: string;
+  /**
+   * Input shapes to build the executor at when the model is opened (SessionOptions.inputShapes), e.g. the shape of
+   * the tensor about to be run. Without it a model with symbolic sizes compiles at its first run, at that run's shape.
+   */
+  inputShapes?: Record<string, number[]>;
 }
 
 interface PageApiHandle {
@@ -36,6 +41,20 @@ function toPageFeeds(session: BrowserSession, feeds: Record<string, Tensor>): { 
     out[name] = { url, shape: [...t.shape] };
   }
   return { feeds: out, urls };
+}
+
+/**
+ * An error thrown in the page reaches Node as playwright's Error('page.evaluate: <Name>: <message>\n    at ...').
+ * Rebuild it under the page error's name (InputError as the class itself) so callers see the typed error the
+ * Session threw, e.g. the CLI reports "InputError: input 'input': the model cannot run at shape [1, 3, 8, 8]: ..."
+ * instead of an internal error. Other errors pass through.
+ */
+function pageError(e: unknown): unknown {
+  const m = e instanceof Error ? /^page\.evaluate: ([A-Za-z]\w*Error): ([\s\S]*?)(?:\n\s+at [\s\S]*)?$/.exec(e.message) : null;
+  if (!m || m[1] === 'Error' || m[1] === 'TypeError') return e;
+  const [, name, message] = m as unknown as [string, string, string];
+  const typed = name === 'InputError' ? new InputError(message) : Object.assign(new Error(message), { name });
+  return Object.assign(typed, { cause: e });
 }
 
 /** A model loaded on WebGPU, reachable from Node. */
@@ -55,19 +74,22 @@ export class WebGPURunner {
     const env = process.env['TESSERA_WEBGPU_PATH'];
     const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
     if (path === 'dawn') {
-      const s = await Session.create(modelBytes, { backend: 'webgpu' });
+      const s = await Session.create(modelBytes, { backend: 'webgpu', inputShapes: options.inputShapes });
       return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
     }
     const browser = await startBrowserSession({ executablePath: options.executablePath });
     try {
       const url = browser.serveBytes(modelBytes);
-      const info = await browser.page.evaluate(([u]) => (globalThis as unknown as PageApiHandle).tessera.page.loadModel(u!, 'webgpu'), [url] as const);
+      const info = await browser.page.evaluate(
+        ([u, shapes]) => (globalThis as unknown as PageApiHandle).tessera.page.loadModel(u, 'webgpu', shapes),
+        [url, options.inputShapes] as const,
+      );
       browser.unserve(url);
       const asInfo = (v: PageModelInfo['inputs'][number]): ValueInfo => ({ name: v.name, shape: v.shape, dtype: v.dtype as ValueInfo['dtype'] });
       return new WebGPURunner('chromium', `chromium ${info.device ?? ''}`.trim(), info.inputs.map(asInfo), info.outputs.map(asInfo), undefined, browser, info.id);
     } catch (e) {
       await browser.close();
-      throw e;
+      throw pageError(e);
     }
   }
 
@@ -79,7 +101,7 @@ export class WebGPURunner {
     const env = process.env['TESSERA_WEBGPU_PATH'];
     const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
     if (path === 'dawn') {
-      const s = await Session.create(graph, { backend: 'webgpu', optimize: false });
+      const s = await Session.create(graph, { backend: 'webgpu', optimize: false, inputShapes: options.inputShapes });
       return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
     }
     return WebGPURunner.open(writeTessera(graph), { ...options, path: 'chromium' });
@@ -97,6 +119,8 @@ export class WebGPURunner {
       const result: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(out as Record<string, PageTensor>)) result[name] = { dtype: 'f32', shape: t.shape, data: Float32Array.from(t.data) };
       return result;
+    } catch (e) {
+      throw pageError(e);
     } finally {
       for (const u of urls) browser.unserve(u);
     }

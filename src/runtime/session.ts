@@ -7,7 +7,9 @@
  *
  * backend 'auto' (default) uses WebGPU when a device can be acquired and every op has a WebGPU kernel, else the CPU
  * reference backend (`session.fallbackReason` says why). WebGPU executors are built per input-shape signature (e.g. per
- * batch size) and share pipelines.
+ * batch size or image size) and share pipelines; each is built at create when its shapes are known then (static,
+ * batch-only free, the `inputShapes` option or metadata inputSize), else by the first run that brings that signature
+ * (docs/dynamic-shapes.md). A size the model cannot run at fails that run() with InputError, never create.
  *
  * Device loss (`onDeviceLost`): with 'recover' (the default when Tessera owns the device) the next run() — and any run
  * in flight when the device went away — re-acquires a device and rebuilds pipelines and buffers from the graph, which
@@ -15,7 +17,7 @@
  * it), every later run() rejects with `WebGPUDeviceError` (kind 'lost'). Either way a run never stays pending: runs
  * race the device's `lost` promise.
  */
-import { sizeOf, type Graph, type Shape, type Tensor, type ValueInfo } from '../graph/ir.js';
+import { GraphError, sizeOf, type Graph, type Tensor, type ValueInfo } from '../graph/ir.js';
 import { optimize, type OptimizeOptions } from '../graph/passes/index.js';
 import { packBinaryChains } from '../graph/passes/pack_binary_chains.js';
 import { binarize, type BinarizeOptions } from '../graph/passes/binarize.js';
@@ -30,6 +32,7 @@ import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
 import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
 import type { ConvVariantOverride } from '../backends/webgpu/conv_select.js';
 import { defaultTuningCache, type TuningCache } from '../cache/tuning_cache.js';
+import { checkInputShapesOption, createShapes, fitsDeclared, shapeText, signatureKey, unrunnableShapeError, type InputShapes } from './input_shapes.js';
 
 export { InputError } from '../backends/cpu/index.js';
 export { type TuningReport, type TuningSource } from '../backends/webgpu/autotune.js';
@@ -47,6 +50,14 @@ export interface SessionOptions {
   binarize?: boolean | BinarizeOptions;
   /** How many input-shape signatures keep a WebGPU executor alive (default 4, least recently used released). */
   maxShapeVariants?: number;
+  /**
+   * Shapes to build the WebGPU executor at during create, for inputs with free (-1) dims, e.g. `{ input: [1, 3, 224,
+   * 224] }`: pipelines then compile at load instead of in the first run. Checked against the model's inputs
+   * (InputError); every input must end up concrete. Runs at other shapes still work (built when they first come).
+   * Without it, create builds only when every shape is known: static, only the batch free (batch 1), or the
+   * metadata's inputSize.
+   */
+  inputShapes?: Record<string, number[]>;
   /** WebGPU: share activation memory with the static memory plan (default true). */
   memoryPlan?: boolean;
   /**
@@ -61,7 +72,8 @@ export interface SessionOptions {
    * bench and most pages pay, and measuring costs pipeline compiles: seconds here). `true` or an object: on a miss,
    * measure the biggest conv layers within `budgetMs` and store the table. `cache` picks the store (default IndexedDB
    * in browsers, a file in Node; false: measure every time, store nothing). `false`: the fixed rule, no cache access.
-   * What happened is in `session.tuning`.
+   * Tables are per input-shape signature; measuring happens only for the executor built at create (known shapes, see
+   * `inputShapes`), a signature first seen by a run only looks up its stored table. What happened: `session.tuning`.
    */
   autotune?: boolean | 'cached' | (Pick<AutotuneOptions, 'budgetMs' | 'margin'> & { cache?: TuningCache | false });
 }
@@ -98,10 +110,21 @@ export class Session {
   private recovering?: Promise<void>;
   /** How many times this session replaced a lost device. */
   deviceRecoveries = 0;
-  /** What conv kernel autotuning did at create (source 'off' when disabled or on the CPU backend). */
+  /**
+   * What conv kernel autotuning did for the most recently tuned signature: at create when the shapes were known then
+   * (measuring with autotune: true), else at the first run of a signature (a cache lookup only). Source 'off' when
+   * disabled, on the CPU backend, or before any executor was built.
+   */
   tuning: TuningReport = { source: 'off', ms: 0, layers: 0, layersTuned: 0, layersSkipped: 0, measurements: 0, choices: {}, changed: 0 };
-  /** The tuned conv variant per signature (undefined: the fixed rule everywhere). */
-  private convChooser?: ConvVariantOverride;
+  /** How executors are autotuned (undefined: off), applied to each signature as its executor is built. */
+  private tune?: { cache: TuningCache | false; measure: boolean; options: Pick<AutotuneOptions, 'budgetMs' | 'margin'> };
+  /** The shapes known at create (see SessionOptions.inputShapes), or undefined when some input size is symbolic. */
+  private createShapes?: InputShapes;
+  /**
+   * Signatures whose shapes inferred and passed the limits, with their tuning table once looked up (kept across
+   * executor eviction and device recovery, so a rebuild neither re-checks nor re-tunes). Most recent last; bounded.
+   */
+  private readonly signatures = new Map<string, { table?: ConvVariantOverride; tuned: boolean }>();
 
   private constructor(
     readonly graph: Graph,
@@ -125,6 +148,15 @@ export class Session {
 
   get metadata(): Graph['metadata'] {
     return this.graph.metadata;
+  }
+
+  /**
+   * Input shapes known without seeing data (static, batch-only free at batch 1, the `inputShapes` option or metadata
+   * inputSize): on WebGPU the executor built at create. Undefined when some input size is symbolic.
+   */
+  get knownInputShapes(): InputShapes | undefined {
+    const known = this.createShapes;
+    return known && Object.fromEntries(Object.entries(known).map(([k, v]) => [k, [...v]])); // a copy: callers may edit
   }
 
   /** Where the WebGPU device came from, e.g. 'navigator (google swiftshader)'; undefined on CPU. */
@@ -152,7 +184,17 @@ export class Session {
     if (options.binarize !== false) graph = packBinaryChains(graph);
     const wanted = options.backend ?? 'auto';
     const maxVariants = options.maxShapeVariants ?? 4;
-    if (wanted === 'cpu') return new Session(graph, 'cpu', undefined, undefined, maxVariants, format);
+    const inputs = graph.inputs.filter((i) => !graph.initializers.has(i.name));
+    const given = options.inputShapes === undefined ? undefined : checkInputShapesOption(inputs, options.inputShapes);
+    const known = createShapes(inputs, graph.metadata, given);
+    const cpuSession = (reason?: string) => {
+      const s = new Session(graph, 'cpu', undefined, reason, maxVariants, format);
+      s.createShapes = known;
+      // Explicit sizes the model cannot run at are the caller's error now, on every backend.
+      if (given && known) s.checkShapes(known);
+      return s;
+    };
+    if (wanted === 'cpu') return cpuSession();
 
     const unsupported = [...new Set(graph.nodes.filter((n) => !webgpuSupports(n.op)).map((n) => n.op))];
     let gpu: GpuContext | undefined;
@@ -168,52 +210,94 @@ export class Session {
     }
     if (!gpu) {
       if (wanted === 'webgpu') throw unsupported.length ? new WebGPUKernelError(reason!) : new WebGPUUnavailableError(reason!);
-      return new Session(graph, 'cpu', undefined, reason, maxVariants, format);
+      return cpuSession(reason);
     }
     const onLost = options.onDeviceLost ?? 'recover';
     if (onLost !== 'recover' && onLost !== 'reject') throw new TypeError(`onDeviceLost must be 'recover' or 'reject', got ${String(onLost)}`);
     const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
-    // Build the default-shape executor now so pipelines compile at load, not on the first run.
-    const shapes = session.defaultShapes();
+    session.createShapes = known;
     const tune = options.autotune ?? 'cached';
     if (!(typeof tune === 'boolean' || tune === 'cached' || (typeof tune === 'object' && tune !== null)))
       throw new TypeError(`autotune must be a boolean, 'cached' or an options object, got ${String(tune)}`);
-    if (tune !== false && shapes) {
-      const opts = typeof tune === 'object' ? tune : {};
-      const cache = opts.cache === undefined ? (defaultTuningCache() ?? false) : opts.cache;
+    if (tune !== false) {
+      const { cache: c, ...rest } = typeof tune === 'object' ? tune : {};
+      const cache = c === undefined ? (defaultTuningCache() ?? false) : c;
       const measure = tune !== 'cached';
-      if (measure || cache) {
-        const { chooser, report } = await autotuneGraph(gpu, graph, shapes, { ...opts, cache, measure });
-        session.tuning = report;
-        session.convChooser = chooser;
+      if (measure || cache) session.tune = { cache, measure, options: rest };
+    }
+    // Build (and tune) now when the shapes are known, so pipelines compile at load, not on the first run. Symbolic
+    // sizes wait for the first run: no size is invented here.
+    if (known) {
+      try {
+        await session.executorFor(known, true).ready;
+      } catch (e) {
+        // A size read from the metadata's inputSize is a hint, not the model's contract: if the model cannot run at
+        // it, create still succeeds and each run's size decides (the run gets the InputError). Explicit or static
+        // shapes fail here, as they should.
+        const hinted = !given && inputs.some((i) => i.shape.slice(1).some((d) => d < 0));
+        if (!(hinted && e instanceof InputError)) throw e;
+        session.createShapes = undefined;
       }
     }
-    if (shapes) await session.executorFor(shapes).ready;
     return session;
   }
 
-  /** Input shapes with -1 dims set to 1, or undefined when some input has other unknown dims. */
-  private defaultShapes(): Record<string, number[]> | undefined {
-    const r: Record<string, number[]> = {};
-    for (const i of this.inputs) r[i.name] = i.shape.map((d) => (d < 0 ? 1 : d));
-    return r;
+  /**
+   * Infers every value's shape at `shapes` and checks the size limits, once per signature. Throws InputError naming
+   * the input size when the model cannot run at it (the GraphError naming the node is its cause), or LimitError.
+   */
+  private checkShapes(shapes: InputShapes, key = signatureKey(this.inputs, shapes)): void {
+    if (this.signatures.has(key)) return;
+    let infos: Map<string, ValueInfo>;
+    try {
+      infos = inferShapes(this.graph, shapes);
+    } catch (e) {
+      if (e instanceof GraphError) throw unrunnableShapeError(this.inputs, shapes, e);
+      throw e;
+    }
+    checkGraphLimits(this.graph, infos);
+    this.signatures.set(key, { tuned: false });
+    // Bounded: a caller feeding ever-new sizes must not grow the session without limit (older ones are re-checked).
+    if (this.signatures.size > MAX_SIGNATURES) this.signatures.delete(this.signatures.keys().next().value!);
   }
 
-  private executorFor(shapes: Record<string, Shape>): ExecutorEntry {
-    const key = this.inputs.map((i) => `${i.name}:${shapes[i.name]!.join('x')}`).join('|');
+  /**
+   * The conv variant chooser for a checked signature, or undefined (the fixed rule). Measuring (autotune: true) only
+   * happens for the executor built at create: a run never waits for seconds of measurements; a signature first seen
+   * by a run uses the table stored for it in the cache, if any.
+   */
+  private async tuneFor(gpu: GpuContext, key: string, shapes: InputShapes, atCreate: boolean): Promise<ConvVariantOverride | undefined> {
+    const sig = this.signatures.get(key);
+    if (!this.tune || sig?.tuned) return sig?.table;
+    const { cache, measure, options } = this.tune;
+    if (!cache && !atCreate) return undefined; // nothing to look up
+    const { chooser, report } = await autotuneGraph(gpu, this.graph, shapes, { ...options, cache, measure: measure && atCreate });
+    this.tuning = report;
+    if (sig) Object.assign(sig, { table: chooser, tuned: true });
+    return chooser;
+  }
+
+  /** The executor entry of `shapes`' signature, building it (checked, tuned) when missing. */
+  private executorFor(shapes: InputShapes, atCreate = false): ExecutorEntry {
+    const key = signatureKey(this.inputs, shapes);
     let entry = this.executors.get(key);
     if (entry) {
       this.executors.delete(key); // re-insert: most recently used last
       this.executors.set(key, entry);
       return entry;
     }
-    // The promise is cached, so concurrent first runs of a new shape build ONE executor.
+    // Before anything is built: a size the model cannot run at throws InputError here (the run rejects with it).
+    this.checkShapes(shapes, key);
+    // The promise is cached, so concurrent first runs of a new shape build ONE executor. Tuning is per signature:
+    // a conv's best kernel depends on its shape, and the tuning cache is keyed by the model at these input shapes.
     const created: ExecutorEntry = { inFlight: 0, evicted: false, ready: undefined as unknown as Promise<WebGPUExecutor> };
-    created.ready = WebGPUExecutor.create(this.gpu!, this.graph, {
-      inputShapes: Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]])),
-      memoryPlan: this.memoryPlan,
-      convVariant: this.convChooser,
-    }).then(
+    const gpu = this.gpu!;
+    const build = async () => {
+      const convVariant = await this.tuneFor(gpu, key, shapes, atCreate);
+      const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
+      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant });
+    };
+    created.ready = build().then(
       (ex) => {
         created.executor = ex;
         if (created.evicted && created.inFlight === 0) ex.release(); // evicted or session released while building
@@ -244,7 +328,7 @@ export class Session {
    * Runs `fn` on the executor for `shapes`, handling device loss: the run races the device's `lost` promise (so it
    * settles even if the lost device never answers), then either recovers and runs again, or rejects.
    */
-  private async onGpu<T>(shapes: Record<string, Shape>, fn: (ex: WebGPUExecutor) => Promise<T>): Promise<T> {
+  private async onGpu<T>(shapes: InputShapes, fn: (ex: WebGPUExecutor) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.gpu!.lost) await this.handleLoss();
       if (this.released) throw new SessionReleasedError('this session was released');
@@ -328,8 +412,7 @@ export class Session {
         if (isDetached(feed.data)) throw new InputError("the tensor's ArrayBuffer is detached (transferred or freed): pass live data", info.name);
         if (!Array.isArray(feed.shape)) throw new InputError('tensor shape must be an array of dims', info.name);
         shape = [...feed.shape];
-        const fits = shape.length === info.shape.length && info.shape.every((d, i) => (d < 0 ? Number.isInteger(shape[i]) && shape[i]! > 0 : d === shape[i]));
-        if (!fits) throw new InputError(`shape [${shape.join(', ')}] does not match the model's [${info.shape.join(', ')}] (-1 = any)`, info.name);
+        if (!fitsDeclared(info.shape, shape)) throw new InputError(`shape ${shapeText(shape)} does not match the model's ${shapeText(info.shape)} (-1 = any)`, info.name);
         if (feed.data.length !== sizeOf(shape)) throw new InputError(`data has ${feed.data.length} values, shape [${shape.join(', ')}] needs ${sizeOf(shape)}`, info.name);
         values = feed.data;
       } else {
@@ -347,6 +430,8 @@ export class Session {
     if (this.released) throw new SessionReleasedError('this session was released');
     const { data, shapes } = this.normalizeFeeds(feeds);
     if (this.backend === 'cpu') {
+      // Same typed error as WebGPU for a size the model cannot run at (WebGPU checks in executorFor).
+      this.checkShapes(shapes);
       this.cpu ??= new CpuExecutor(this.graph);
       const tensors: Record<string, Tensor> = {};
       for (const name of Object.keys(data)) tensors[name] = { dtype: 'f32', shape: shapes[name]!, data: data[name]! };
@@ -356,14 +441,14 @@ export class Session {
   }
 
   /**
-   * Runs once (zeros when no feeds are given) and reports one row per GPU dispatch: node, op, kernel variant, shapes,
-   * MACs and time. With timestamp-query the times are GPU timestamps (one compute pass per dispatch); without it, or
-   * with `{ timing: 'wall' }`, each dispatch is submitted alone and timed on the CPU clock until the queue is idle
-   * (includes submit overhead). Chrome quantizes timestamps to 100 µs unless WebGPU developer features are enabled.
+   * Runs once (zeros at the shapes known at create when no feeds are given) and reports one row per GPU dispatch:
+   * node, op, kernel variant, shapes, MACs and time. With timestamp-query the times are GPU timestamps (one compute
+   * pass per dispatch); without it, or with `{ timing: 'wall' }`, each dispatch is submitted alone and timed on the
+   * CPU clock until the queue is idle (includes submit overhead). Chrome quantizes timestamps to 100 µs unless WebGPU developer features are enabled.
    */
   async profile(feeds?: Record<string, Feed>, options: ProfileOptions = {}): Promise<ProfileResult> {
     if (this.released) throw new SessionReleasedError('this session was released');
-    const f = feeds ?? Object.fromEntries(this.inputs.map((i) => [i.name, new Float32Array(sizeOf(i.shape.map((d) => (d < 0 ? 1 : d))))]));
+    const f = feeds ?? this.zeroFeeds();
     if (this.backend === 'cpu') {
       const t0 = performance.now();
       const outputs = await this.run(f);
@@ -380,6 +465,16 @@ export class Session {
       timestampQuery: this.gpu!.features.timestampQuery,
       outputs: r.outputs,
     };
+  }
+
+  /** Zero tensors at the shapes known at create; a model with symbolic sizes needs real feeds (no size is invented). */
+  private zeroFeeds(): Record<string, Tensor> {
+    const shapes = this.createShapes;
+    if (!shapes) {
+      const free = this.inputs.filter((i) => i.shape.some((d) => d < 0)).map((i) => `'${i.name}' ${shapeText(i.shape)}`);
+      throw new InputError(`profile() needs feeds: input sizes are symbolic (${free.join(', ')}) and no inputShapes option was given`);
+    }
+    return Object.fromEntries(this.inputs.map((i) => [i.name, { dtype: 'f32', shape: shapes[i.name]!, data: new Float32Array(sizeOf(shapes[i.name]!)) } satisfies Tensor]));
   }
 
   /** GPU object counters of this session's device (pipelines, bind groups, live buffers and bytes). */
@@ -405,6 +500,9 @@ export class Session {
     this.cpu = undefined;
   }
 }
+
+/** Signatures remembered as checked (inferred and within limits) and tuned; older ones are checked and looked up again. */
+const MAX_SIGNATURES = 64;
 
 function isDetached(a: Float32Array): boolean {
   // `detached` is ES2024; in older engines a detached buffer shows as length 0, which the size checks reject anyway.

@@ -1,10 +1,19 @@
 /**
  * Page side: the Session API, with the model living in a Web Worker so inference never blocks the page.
  *
- *   const worker = new Worker(new URL('tessera/src/worker/worker.ts', import.meta.url), { type: 'module' });
- *   const session = await WorkerSession.create(worker, modelBytes);      // or a URL the worker can fetch
+ *   import { WorkerSession } from 'tessera/worker';
+ *   // The package's worker script; Vite and webpack 5 bundle it from this line (src/worker/README.md: Vite's dev server)
+ *   const worker = new Worker(new URL('tessera/worker-script', import.meta.url), { type: 'module' });
+ *   const session = await WorkerSession.create(worker, modelBytes);      // or an absolute URL the worker can fetch
  *   const out = await session.run({ input: tensorOrFloat32Array });
- *   session.release(); worker.terminate();
+ *   await session.release(); worker.terminate();
+ *
+ * A worker file of your own works with every bundler and needs no configuration:
+ *
+ *   // inference.worker.ts
+ *   import { serveSessions } from 'tessera/worker';
+ *   serveSessions(self as any);
+ *   // page: new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module' })
  *
  * Errors thrown in the worker come back as WorkerSessionError carrying the original error's `name` (FormatError,
  * InputError, WebGPUUnavailableError...) and message.
@@ -48,7 +57,10 @@ class Channel {
       for (const p of this.pending.values()) p.reject(new WorkerSessionError({ name: 'WorkerError', message: msg }));
       this.pending.clear();
     };
-    (endpoint as unknown as EventTarget).addEventListener?.('error', fail('the worker failed to start or crashed'));
+    // A module worker whose script or one of its imports fails to load or link gets an error event without a message.
+    const noDetails =
+      'the worker failed to start or crashed (the browser gives no details when a module worker script or one of its imports fails to load or link: `await import(workerUrl)` in the page console shows the error)';
+    (endpoint as unknown as EventTarget).addEventListener?.('error', fail(noDetails));
     (endpoint as unknown as EventTarget).addEventListener?.('messageerror', fail('a message could not be deserialized'));
     (endpoint as { start?: () => void }).start?.(); // MessagePorts need start() with addEventListener
   }

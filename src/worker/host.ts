@@ -1,14 +1,24 @@
 /**
  * Worker side: serves Tessera sessions to the page over postMessage. A worker script needs only
  *
- *   import { serveSessions } from 'tessera/src/worker/host.js';   // (or the worker entry, worker.ts)
+ *   import { serveSessions } from 'tessera/worker';   // or point new Worker() at 'tessera/worker-script'
  *   serveSessions(self);
  */
 import { Session } from '../runtime/session.js';
-import type { Tensor } from '../graph/ir.js';
+import type { Graph, Tensor } from '../graph/ir.js';
 import { profileLayers } from './layer_profile.js';
 import { modelFacts } from './model_facts.js';
 import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response } from './protocol.js';
+
+/**
+ * The session's graph with its inputs at the shapes the session knows at create (e.g. the `inputShapes` option or
+ * metadata inputSize), so per-image figures are computed at a size the model runs at rather than with free dims as 1.
+ */
+function atKnownShapes(session: Session): Graph {
+  const shapes = session.knownInputShapes;
+  if (!shapes) return session.graph;
+  return { ...session.graph, inputs: session.graph.inputs.map((i) => (shapes[i.name] ? { ...i, shape: [...shapes[i.name]!] } : i)) };
+}
 
 export function serveSessions(scope: Endpoint): () => void {
   const sessions = new Map<number, Session>();
@@ -37,7 +47,7 @@ export function serveSessions(scope: Endpoint): () => void {
           inputs: session.inputs,
           outputs: session.outputs,
           metadata: session.metadata,
-          facts: modelFacts(session.graph),
+          facts: modelFacts(atKnownShapes(session)),
           tuning: session.tuning,
           loadMs: performance.now() - t0,
         };

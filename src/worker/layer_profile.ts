@@ -3,7 +3,7 @@
  * timestamp-query). CPU: Session.profile() has no rows, so the graph is run once more through a CpuExecutor whose
  * kernels are wrapped with a clock (wall time per node, same kernels as the session's).
  */
-import { CpuExecutor, cpuKernels } from '../backends/cpu/index.js';
+import { CpuExecutor, cpuKernels, InputError } from '../backends/cpu/index.js';
 import type { CpuKernel } from '../backends/cpu/index.js';
 import { inferShapes } from '../graph/infer.js';
 import { sizeOf, type Tensor } from '../graph/ir.js';
@@ -28,10 +28,16 @@ export interface LayerProfile {
   layers: LayerTiming[];
 }
 
+/**
+ * Zeros at the shapes the session knows (static, batch 1, `inputShapes`, metadata inputSize). A symbolic image size
+ * is never guessed (1×1 may not run): the caller must pass feeds, and InputError says so.
+ */
 function zeroFeeds(session: Session): Record<string, Tensor> {
+  const known = session.knownInputShapes;
   const feeds: Record<string, Tensor> = {};
   for (const i of session.inputs) {
-    const shape = i.shape.map((d) => (d < 0 ? 1 : d));
+    const shape = known?.[i.name];
+    if (!shape) throw new InputError(`its shape [${i.shape.join(', ')}] has free dims: pass feeds to layerProfile() to say what size to profile`, i.name);
     feeds[i.name] = { dtype: 'f32', shape, data: new Float32Array(sizeOf(shape)) };
   }
   return feeds;

@@ -12,6 +12,8 @@ export interface WorkerSessionOptions {
   backend?: BackendName | 'auto';
   optimize?: boolean;
   maxShapeVariants?: number;
+  /** Shapes to build the executor at during create, for inputs with free dims (Session's option, docs/dynamic-shapes.md). */
+  inputShapes?: Record<string, number[]>;
   /**
    * Conv kernel autotuning, as Session's option (docs/autotune.md), run in the worker. The table is stored in the
    * worker's default cache (IndexedDB: same origin, so shared with the page); a cache object cannot cross the

@@ -7,7 +7,7 @@ import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 
 export const ROOT = resolve(__dirname, '../..');
-export const DATA = resolve(ROOT, '../shared/data');
+export const DATA = resolve(ROOT, 'tests/fixtures/data');
 export const MNIST_ONNX = join(DATA, 'pretrained/onnx-mnist-cntk/mnist-8.onnx');
 export const MNIST_SAMPLES = join(DATA, 'pretrained/onnx-mnist-cntk');
 export const TINY_CIFAR = join(ROOT, 'tests/fixtures/cli/tiny_cifar.onnx');

@@ -6,7 +6,7 @@ import { FP16_WEIGHT_OPS, readTessera, readTesseraHeader, writeTessera } from '.
 import { importOnnx } from '../../src/import/onnx/index.js';
 import { expectSameGraph, expectSameTensor } from './helpers.js';
 
-const url = new URL('../../../shared/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url);
+const url = new URL('../fixtures/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url);
 const graph = importOnnx(new Uint8Array(readFileSync(url)));
 graph.metadata = {
   ...graph.metadata,

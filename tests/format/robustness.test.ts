@@ -93,7 +93,7 @@ function corruptionSuite(name: string, makeGraph: () => Promise<Graph> | Graph, 
 
 /** The real model of the acceptance criterion: the ONNX Model Zoo MNIST CNN, through the ONNX importer. */
 function importMnist(): Graph {
-  const url = new URL('../../../shared/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url);
+  const url = new URL('../fixtures/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url);
   return importOnnx(new Uint8Array(readFileSync(url)));
 }
 

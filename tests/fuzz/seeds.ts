@@ -17,7 +17,7 @@ export interface FuzzSeed {
 }
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MNIST = resolve(REPO_ROOT, '../shared/data/pretrained/onnx-mnist-cntk/mnist-8.onnx');
+const MNIST = resolve(REPO_ROOT, 'tests/fixtures/data/pretrained/onnx-mnist-cntk/mnist-8.onnx');
 
 /** ONNX seed files for a profile: `ci` keeps files up to 30 KB (MNIST-8 included), `full` takes every one. */
 export function onnxSeedFiles(profile: FuzzProfile): string[] {

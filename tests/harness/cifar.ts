@@ -1,12 +1,13 @@
-/** CIFAR-10 test images (official binary format) and a ResNet-20 ONNX export for end-to-end tests. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/**
+ * CIFAR-10 test images (official binary format; the first 200, committed in tests/fixtures/data/) and a ResNet-20 ONNX
+ * export with a free batch dim (committed; tools/export_cifar_resnet.py --dynamic-batch) for end-to-end tests.
+ */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-export const CIFAR_BIN = join(root, '../shared/data/cifar10/test_batch.bin');
+export const CIFAR_BIN = join(root, 'tests/fixtures/data/cifar10/test_batch.bin');
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
@@ -28,13 +29,7 @@ export function cifarImages(start: number, count: number): { images: Float32Arra
   return { images, labels };
 }
 
-/** models/resnet20.onnx when present, else exported once per machine into the temp folder (PyTorch via /usr/bin/python3). */
+/** The akamaster ResNet-20 (models/LICENSE-akamaster-resnet-cifar10) as ONNX, input [N, 3, 32, 32] with N free. */
 export function resnet20Onnx(): Uint8Array {
-  const inRepo = join(root, 'models/resnet20.onnx');
-  if (existsSync(inRepo)) return new Uint8Array(readFileSync(inRepo));
-  const out = join(tmpdir(), 'tessera-test-resnet20-dyn.onnx');
-  if (!existsSync(out)) {
-    execFileSync('/usr/bin/python3', [join(root, 'tools/export_cifar_resnet.py'), '--depth', '20', '-o', out, '--dynamic-batch'], { stdio: 'pipe' });
-  }
-  return new Uint8Array(readFileSync(out));
+  return new Uint8Array(readFileSync(join(root, 'tests/fixtures/resnet20/model-dynamic-batch.onnx')));
 }

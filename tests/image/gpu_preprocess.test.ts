@@ -7,13 +7,14 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserSession, type BrowserSession } from '../../src/node/browser_harness.js';
-import type { SizeCase, SourceResult } from './gpu_preprocess_page.js';
+import type { SizeCase, SourceResult, ViewCase, ViewResult } from './gpu_preprocess_page.js';
 
 type PageApi = {
   compareSources(c: SizeCase[]): Promise<(SourceResult & { label: string })[]>;
   compareVideo(): Promise<{ meanAbsGpuVsCpuPath: number; meanAbsGpuVsCli: number; shape: number[] }>;
   errorCases(): Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   batchBuffer(): Promise<{ offsets: number[]; sameBuffer: boolean; maxAbs: number }>;
+  compareViews(c: ViewCase[]): Promise<ViewResult[]>;
 };
 
 let session: BrowserSession;
@@ -95,5 +96,45 @@ describe('GPU preprocessing vs the CPU path in Chromium', () => {
     expect(r['lostAuto'].maxAbsVsCpu).toBe(0);
     expect(r['gpuOnlyAuto']).toBe('gpu');
     expect(r['isTypes']).toEqual([true, true]);
+  });
+
+  it('flip TTA, ten-crop, EXIF orientation and mirroring: one view matrix, the same tensor on the GPU and the CPU path', async () => {
+    const base = { pattern: 'noise' as const };
+    const cases: ViewCase[] = [
+      { ...base, label: '32x32 -> 32x32 flip (CIFAR)', width: 32, height: 32, input: [3, 32, 32], seed: 21, views: { tta: 'flip' } },
+      { ...base, label: '64x48 -> 32x32 flip', width: 64, height: 48, input: [3, 32, 32], seed: 22, views: { tta: 'flip' } },
+      { ...base, label: '20x50 -> 24x16 flip', width: 20, height: 50, input: [3, 16, 24], seed: 23, views: { tta: 'flip' } },
+      { ...base, label: '64x48 -> 32x32 ten-crop', width: 64, height: 48, input: [3, 32, 32], seed: 24, views: { tta: 'ten-crop' } },
+      { ...base, label: '45x30 -> 16x12 EXIF 6 + mirror', width: 45, height: 30, input: [3, 12, 16], seed: 25, views: { orientation: 6, mirror: true } },
+      { ...base, label: '45x30 -> 16x12 EXIF 7 flip', width: 45, height: 30, input: [3, 12, 16], seed: 26, views: { orientation: 7, tta: 'flip' } },
+    ];
+    const results = await call('compareViews', cases);
+    expect(results.filter((r) => r.error)).toEqual([]);
+    expect(results.length).toBe(cases.length * 2);
+    const views = { none: 1, flip: 2, 'ten-crop': 10 };
+    for (const r of results) {
+      const c = cases.find((k) => k.label === r.label)!;
+      expect(r.shape).toEqual([views[c.views.tta ?? 'none'], ...c.input]);
+      expect({ label: r.label, source: r.source, cli: r.maxAbsGpuVsCli <= 1e-6, cpu: r.maxAbsCpuVsGpu <= 1e-6 }).toEqual({ label: r.label, source: r.source, cli: true, cpu: true });
+      // A mirror moves values, it computes nothing: the flipped view is the first one mirrored, exactly.
+      if (c.views.tta === 'flip') expect([r.mirrorGpu, r.mirrorCpu]).toEqual([0, 0]);
+    }
+    console.log(`views GPU vs CPU, ${results.length} cases: max |diff| ${Math.max(...results.map((r) => Math.max(r.maxAbsGpuVsCli, r.maxAbsCpuVsGpu))).toExponential(2)}`);
+  });
+
+  it('views of a large source: exact on the GPU; the CPU path pre-shrinks the views\' bounding box (close, not equal)', async () => {
+    const cases: ViewCase[] = [
+      { label: '640x400 -> 32x24 ten-crop', width: 640, height: 400, input: [3, 24, 32], pattern: 'smooth', seed: 0, views: { tta: 'ten-crop' } },
+      { label: '640x400 -> 32x24 EXIF 8 flip', width: 640, height: 400, input: [3, 24, 32], pattern: 'smooth', seed: 0, views: { orientation: 8, tta: 'flip' } },
+    ];
+    const results = await call('compareViews', cases);
+    expect(results.filter((r) => r.error)).toEqual([]);
+    for (const r of results) {
+      expect(r.maxAbsGpuVsCli).toBeLessThanOrEqual(1e-5);
+      if (r.source === 'ImageData') expect(r.maxAbsCpuVsGpu).toBeLessThanOrEqual(1e-5);
+      else expect(r.meanAbsCpuVsGpu).toBeLessThan(0.03);
+      if (r.mirrorGpu !== undefined) expect(r.mirrorGpu).toBe(0);
+    }
+    console.log(`large-source views, mean |GPU - CPU path|: ${results.map((r) => `${r.label} ${r.source} ${r.meanAbsCpuVsGpu.toExponential(1)}`).join(', ')}`);
   });
 });

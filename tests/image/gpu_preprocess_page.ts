@@ -4,7 +4,8 @@
  * pixels and with the CPU path (imageToInput). Returns numbers only (differences), not tensors.
  */
 import { GpuImagePreprocessor, GpuPreprocessError, ImageInputError, imageToInput, imageToInputGpu, preprocessImage, preprocessOnGpu, type ImageInput, type ModelInputSpec } from '../../src/image/index.js';
-import { imageToTensor, inputGeometry, normalizationFor, type ImageU8 } from '../../src/io/preprocess.js';
+import { imageToTensor, imageViewsToTensor, inputGeometry, normalizationFor, type ImageU8 } from '../../src/io/preprocess.js';
+import { viewMatrices, type ViewOptions } from '../../src/io/geometry.js';
 import type { GraphMetadata } from '../../src/graph/ir.js';
 import { mulberry32 } from '../harness/rng.js';
 
@@ -239,5 +240,66 @@ async function batchBuffer() {
   return { offsets: [ta.byteOffset, tb.byteOffset], sameBuffer: ta.buffer === buffer && tb.buffer === buffer, maxAbs: diffs(data, want).max };
 }
 
-(globalThis as Record<string, unknown>)['gpuImageTest'] = { compareSources, compareVideo, errorCases, batchBuffer };
+export interface ViewCase extends SizeCase {
+  views: ViewOptions;
+}
+
+export interface ViewResult {
+  label: string;
+  source: string;
+  shape: number[];
+  /** max |GPU - CLI's imageViewsToTensor on the same pixels| over every view */
+  maxAbsGpuVsCli: number;
+  /** max and mean |CPU path (imageToInput) - GPU| */
+  maxAbsCpuVsGpu: number;
+  meanAbsCpuVsGpu: number;
+  /** 'flip' only: max |view 1 - horizontal mirror of view 0| on the GPU and on the CPU path (a flip is exact) */
+  mirrorGpu?: number;
+  mirrorCpu?: number;
+  error?: string;
+}
+
+/** Test-time augmentation, EXIF orientation and mirroring: the same view matrices on the GPU and the CPU path. */
+async function compareViews(cases: ViewCase[]): Promise<ViewResult[]> {
+  const dev = await device();
+  const out: ViewResult[] = [];
+  for (const c of cases) {
+    const data = pixels(c);
+    const spec = specOf(c);
+    const geom = inputGeometry(spec.inputShape, spec.metadata);
+    const u8: ImageU8 = { width: data.width, height: data.height, channels: 4, layout: 'HWC', data: new Uint8Array(data.data.buffer) };
+    const cli = imageViewsToTensor(u8, geom, normalizationFor(spec.metadata, geom.channels), viewMatrices(data.width, data.height, geom.width, geom.height, c.views).map((v) => v.matrix)).data as Float32Array;
+    const all = await sources(data);
+    for (const [name, src, dispose] of all.filter(([n]) => n === 'ImageData' || n === 'HTMLCanvasElement')) {
+      try {
+        const gpu = await imageToInputGpu(dev, src, spec, c.views);
+        const cpu = await preprocessImage(src, spec, { ...c.views, backend: 'cpu' });
+        const g = gpu.data as Float32Array;
+        const vsCpu = diffs(cpu.tensor.data as Float32Array, g);
+        const r: ViewResult = { label: c.label, source: name, shape: [...gpu.shape], maxAbsGpuVsCli: diffs(g, cli).max, maxAbsCpuVsGpu: vsCpu.max, meanAbsCpuVsGpu: vsCpu.mean };
+        if (c.views.tta === 'flip') {
+          const mirrored = (t: Float32Array) => {
+            const [C, H, W] = c.input;
+            const m = new Float32Array(C * H * W);
+            for (let i = 0; i < C * H; i++) for (let x = 0; x < W; x++) m[i * W + x] = t[i * W + (W - 1 - x)]!;
+            return m;
+          };
+          const per = c.input[0] * c.input[1] * c.input[2];
+          r.mirrorGpu = diffs(g.subarray(per, 2 * per), mirrored(g.subarray(0, per))).max;
+          const ct = cpu.tensor.data as Float32Array;
+          r.mirrorCpu = diffs(ct.subarray(per, 2 * per), mirrored(ct.subarray(0, per))).max;
+        }
+        out.push(r);
+      } catch (e) {
+        out.push({ label: c.label, source: name, shape: [], maxAbsGpuVsCli: Infinity, maxAbsCpuVsGpu: Infinity, meanAbsCpuVsGpu: Infinity, error: `${(e as Error).name}: ${(e as Error).message}` });
+      } finally {
+        dispose();
+      }
+    }
+    for (const [, , dispose] of all) dispose();
+  }
+  return out;
+}
+
+(globalThis as Record<string, unknown>)['gpuImageTest'] = { compareSources, compareVideo, errorCases, batchBuffer, compareViews };
 (globalThis as Record<string, unknown>)['tessera'] = { ready: true }; // what the harness waits for

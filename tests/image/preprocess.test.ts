@@ -62,7 +62,7 @@ describe('imageToInput (ImageData)', () => {
   });
 
   it('matches the CIFAR-10 record the sample was written from', () => {
-    const rec = readFileSync(new URL('../../../shared/data/cifar10/test_batch.bin', import.meta.url)).subarray(0, 3073);
+    const rec = readFileSync(new URL('../fixtures/data/cifar10/test_batch.bin', import.meta.url)).subarray(0, 3073);
     const img = decodePng(new Uint8Array(readFileSync(new URL('../../demo/public/samples/cifar10-test-0000.png', import.meta.url))));
     expect(rec[0]).toBe(3); // cat
     const chw = new Uint8Array(3072);

@@ -21,7 +21,7 @@ describe('readNpz', () => {
   }
 
   it('reads the official ONNX model zoo MNIST sample (2018 numpy)', () => {
-    const arrays = readNpz(new Uint8Array(readFileSync(join(__dirname, '../../../shared/data/pretrained/onnx-mnist-cntk/test_data_0.npz'))));
+    const arrays = readNpz(new Uint8Array(readFileSync(join(__dirname, '../fixtures/data/pretrained/onnx-mnist-cntk/test_data_0.npz'))));
     const inputs = arrays.get('inputs')!;
     const outputs = arrays.get('outputs')!;
     expect(inputs.shape).toEqual([1, 784]);

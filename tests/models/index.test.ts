@@ -17,7 +17,7 @@ import { batchToTensor, inputGeometry, normalizationFor } from '../../src/io/pre
 
 const ROOT = resolve(__dirname, '../..');
 const MODELS = join(ROOT, 'models');
-const MNIST = resolve(ROOT, '../shared/data/mnist');
+const MNIST = resolve(ROOT, 'tests/fixtures/data/mnist');
 
 interface Entry {
   id: string;

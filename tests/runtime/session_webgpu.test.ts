@@ -9,7 +9,7 @@ import { readNpz } from '../../src/io/npz.js';
 import { startTestBrowser } from '../harness/browser.js';
 import { randomF32 } from '../harness/rng.js';
 
-const MNIST_DIR = new URL('../../../shared/data/pretrained/onnx-mnist-cntk/', import.meta.url);
+const MNIST_DIR = new URL('../fixtures/data/pretrained/onnx-mnist-cntk/', import.meta.url);
 const mnistBytes = readFileSync(new URL('mnist-8.onnx', MNIST_DIR));
 
 let session: BrowserSession;

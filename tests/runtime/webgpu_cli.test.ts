@@ -21,7 +21,7 @@ function relL2(a: Float32Array, b: Float32Array): number {
 
 describe('WebGPU from Node through Chromium', () => {
   it('runInChromium: mnist-8 matches the CPU backend and reports the path', async () => {
-    const bytes = new Uint8Array(readFileSync(new URL('../../../shared/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url)));
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url)));
     const cpu = await Session.create(bytes, { backend: 'cpu' });
     const name = cpu.inputs[0]!.name;
     const feeds = [11, 12].map((seed) => ({ [name]: { dtype: 'f32' as const, shape: [1, 1, 28, 28], data: randomF32(784, seed, 0, 1) } }));
@@ -71,7 +71,7 @@ describe('WebGPU from Node through Chromium', () => {
   });
 
   it('WebGPURunner.fromGraph: an optimised in-memory graph (FusedConv) travels as .tessera and matches the CPU', async () => {
-    const bytes = new Uint8Array(readFileSync(new URL('../../../shared/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url)));
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/data/pretrained/onnx-mnist-cntk/mnist-8.onnx', import.meta.url)));
     const graph = optimize(importOnnx(bytes));
     expect(graph.nodes.some((n) => n.op === 'FusedConv')).toBe(true);
     const runner = await WebGPURunner.fromGraph(graph);

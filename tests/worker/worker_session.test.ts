@@ -64,9 +64,32 @@ describe('WorkerSession', () => {
     expect(p.layers.length).toBe(s.facts.nodes);
     expect(p.layers.every((l) => typeof l.ms === 'number' && l.ms >= 0)).toBe(true);
     const convMacs = p.layers.filter((l) => l.op === 'FusedConv').reduce((a, l) => a + l.macs, 0);
-    expect(convMacs).toBeGreaterThan(0.99 * s.facts.macs);
+    expect(convMacs).toBeGreaterThan(0.99 * s.facts.macs!);
     expect(p.wallMs).toBeGreaterThanOrEqual(p.layers.reduce((a, l) => a + l.ms!, 0) * 0.99);
     await s.release();
+  });
+
+  it('serves a model with symbolic height/width: facts without MACs, runs at real sizes, inputShapes, layerProfile asks for feeds', async () => {
+    const sq = new Uint8Array(readFileSync(new URL('../fixtures/dynamic_hw/squeezenet1_1.onnx', import.meta.url)));
+    const s = await WorkerSession.create(page, sq, { backend: 'cpu' });
+    expect(s.inputs[0]!.shape).toEqual([-1, 3, -1, -1]);
+    expect(s.facts.macs).toBeNull(); // they depend on the image size, which nothing gives
+    const shape = [1, 3, 64, 72];
+    const out = (await s.run({ input: { dtype: 'f32', shape, data: new Float32Array(3 * 64 * 72).fill(0.25) } })).output!;
+    expect(out.shape).toEqual([1, 10]);
+    const e = await s.layerProfile().catch((x) => x);
+    expect(e).toBeInstanceOf(WorkerSessionError);
+    expect(e.name).toBe('InputError');
+    expect(e.message).toMatch(/pass feeds to layerProfile/);
+    const p = await s.layerProfile({ input: { dtype: 'f32', shape, data: new Float32Array(3 * 64 * 72) } });
+    expect(p.layers.length).toBeGreaterThan(0);
+    const sized = await WorkerSession.create(page, sq, { backend: 'cpu', inputShapes: { input: [1, 3, 64, 72] } });
+    expect(sized.facts.macs).toBeGreaterThan(0);
+    // Parameters do not depend on the size: the shape-free count equals the count at a real size.
+    expect(s.facts.params).toBe(sized.facts.params);
+    expect(p.layers.reduce((a, l) => a + l.macs, 0)).toBe(sized.facts.macs);
+    await s.release();
+    await sized.release();
   });
 
   it('brings worker-side errors back with their names', async () => {
