@@ -7,7 +7,7 @@ import { onnxModelType } from '../../../src/import/onnx/schema.js';
 import { readNpy } from '../../../src/io/npy.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onnx-import');
-export const MNIST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'data', 'pretrained', 'onnx-mnist-cntk');
+export const MNIST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'data', 'pretrained', 'onnx-mnist-cntk');
 
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
