@@ -10,6 +10,7 @@
 // column blocks of the same channel block, so their weight reads coincide and their input reads are adjacent.
 // Weights are repacked at load to [C_in/group, KH, KW, group x C_out/group padded to OCB] (see conv_gemm.ts):
 // one vec4 = 4 output channels of one tap, and a channel block never straddles two groups.
+// TRANSPOSED: the same tile loop runs ConvTranspose (conv_transpose.ts) as its sub-pixel decomposition: see main().
 fn xat(row: u32, iw: i32) -> f32 {
   let v = x_at(row + u32(clamp(iw, 0, i32(u.in_w) - 1)));
   return select(0.0, v, iw >= 0 && iw < i32(u.in_w));
@@ -17,7 +18,7 @@ fn xat(row: u32, iw: i32) -> f32 {
 
 // Epilogue for 4 channels (starting at padded column col0 of group g) of one output pixel.
 fn store4(n: u32, g: u32, local0: u32, oh: u32, ow: u32, acc: vec4<f32>) {
-  if (ow >= u.out_w) { return; }
+  if (ow >= u.out_w || oh >= u.out_h) { return; } // rows past out_h: the last row of a ConvTranspose stride phase
   for (var j = 0u; j < 4u; j++) {
     if (local0 + j < u.out_c_per_group) {
       let oc = g * u.out_c_per_group + local0 + j;
@@ -38,16 +39,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= u.total) { return; }
   let owb = i % u.ow_blocks;
   var t = i / u.ow_blocks;
-  let oh = t % u.out_h;
-  t = t / u.out_h;
+  let gh = t % u.grid_h; // tile row: an output row (Conv), or row jh of stride phase ph (ConvTranspose)
+  t = t / u.grid_h;
   let ocb = t % u.oc_blocks;
   let n = t / u.oc_blocks;
   let col0 = ocb * OCB; // padded column: group g, channel local0 of that group
   let g = col0 / u.oc_per_group_pad;
   let local0 = col0 % u.oc_per_group_pad;
-  let ow0 = owb * PX;
-  let ih0 = i32(oh * u.stride_h) - u.pad_top;
-  let iw0 = i32(ow0 * u.stride_w) - u.pad_left;
+  // Conv: the tile is output row gh, columns ow0 .. ow0 + PX - 1, its window at (gh, ow0) * stride - pad.
+  var oh = gh;
+  var ow0 = owb * PX;
+  var ow_step = 1u;
+  var ih0 = i32(gh * u.stride_h) - u.pad_top;
+  var iw0 = i32(ow0 * u.stride_w) - u.pad_left;
+  var wbase = col0 / 4u;
+  // ConvTranspose: output phase (ph, pw), i.e. positions (ph + s_h * jh, pw + s_w * jw), only receives the taps k with
+  // (ph + pad - k * d) % s == 0, and from input (jh, jw) + const: a stride-1 correlation of x with those taps (flipped
+  // and zero-padded to KH x KW, packed per phase at load) whose window starts at (jh, jw) + phase_base. The host sets
+  // stride = 1 and dilation = d / gcd(d, s); only the output coordinates are strided (out_step = s).
+  let ph = gh / u.phase_rows; // @if TRANSPOSED
+  let jh = gh % u.phase_rows; // @if TRANSPOSED
+  let pw = owb / u.phase_col_blocks; // @if TRANSPOSED
+  let jw0 = (owb % u.phase_col_blocks) * PX; // @if TRANSPOSED
+  oh = ph + jh * u.out_step_h; // @if TRANSPOSED
+  ow0 = pw + jw0 * u.out_step_w; // @if TRANSPOSED
+  ow_step = u.out_step_w; // @if TRANSPOSED
+  ih0 = i32(jh) + lane_i(u.phase_base_h[ph / 4u], ph); // @if TRANSPOSED
+  iw0 = i32(jw0) + lane_i(u.phase_base_w[pw / 4u], pw); // @if TRANSPOSED
+  wbase += (ph * u.phase_count_w + pw) * u.phase_wsize; // @if TRANSPOSED
   let sw = i32(u.stride_w);
   let wstep = u.cols_padded / 4u;
   var a0 = vec4<f32>(0.0);
@@ -72,7 +91,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let ih = ih0 + i32(kh * u.dil_h);
       if (ih < 0 || ih >= i32(u.in_h)) { continue; }
       let xrow = xbase + u32(ih) * u.in_w;
-      var widx = ((ic * KH + kh) * KW) * wstep + col0 / 4u;
+      var widx = ((ic * KH + kh) * KW) * wstep + wbase;
       for (var kw = 0u; kw < KW; kw++) {
         let wa = w_at4(widx);
         let wb = w_at4(widx + 1u); // @if OC8
@@ -112,5 +131,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7; // @if PX8
   acc[PX] = b0; acc[PX + 1u] = b1; acc[PX + 2u] = b2; acc[PX + 3u] = b3; // @if OC8
   acc[PX + 4u] = b4; acc[PX + 5u] = b5; acc[PX + 6u] = b6; acc[PX + 7u] = b7; // @if PX8_OC8
-  for (var k = 0u; k < PX * OCB / 4u; k++) { store4(n, g, local0 + 4u * (k / PX), oh, ow0 + k % PX, acc[k]); }
+  for (var k = 0u; k < PX * OCB / 4u; k++) { store4(n, g, local0 + 4u * (k / PX), oh, ow0 + (k % PX) * ow_step, acc[k]); }
 }

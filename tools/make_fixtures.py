@@ -233,6 +233,24 @@ class Pooling2d(nn.Module):
         return torch.cat([p.flatten(1) for p in parts], dim=1)
 
 
+class ConvTransposeNet(nn.Module):
+    """Decoder / DB-head style upsampling: ConvTranspose2d k4 s2 p1 + BN + ReLU, grouped k3 s2 p1 output_padding 1,
+    and a dilated, strided, asymmetric-kernel one without bias."""
+
+    def __init__(self, gen):
+        super().__init__()
+        self.up1 = nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        randomize_bn(self.bn, gen)
+        self.up2 = nn.ConvTranspose2d(6, 6, 3, stride=2, padding=1, output_padding=1, groups=3)
+        self.up3 = nn.ConvTranspose2d(6, 2, (2, 3), stride=(3, 2), padding=(1, 0), dilation=2, bias=False)
+
+    def forward(self, x):                                   # x: [1, 4, 5, 6]
+        y = F.relu(self.bn(self.up1(x)))                    # [1, 6, 10, 12]
+        y = self.up2(y)                                     # [1, 6, 20, 24]
+        return self.up3(y)                                  # [1, 2, 58, 51]
+
+
 class GlobalReduce(nn.Module):
     def forward(self, x):                                   # x: [2, 4, 5, 6]
         parts = [
@@ -389,6 +407,9 @@ FIXTURES: list[Fixture] = [
             note='Conv1d stride/pad/dilation/groups, MaxPool1d with pad, AvgPool1d'),
     Fixture('conv3d', lambda g: Conv3dNet(), shape_input(1, 2, 6, 8, 8),
             note='Conv3d, MaxPool3d, AvgPool3d (count_include_pad=False, padding)'),
+    Fixture('conv_transpose', lambda g: ConvTransposeNet(g), shape_input(1, 4, 5, 6), opsets=(13, 11),
+            note='ConvTranspose2d k4 s2 p1 + BN + ReLU, groups 3 with output_padding 1, dilation 2 / stride (3,2) / '
+                 'kernel (2,3) without bias'),
     Fixture('batchnorm', lambda g: BatchNormNet(g), shape_input(2, 3, 5, 6),
             note='BatchNormalization on 4-D and 3-D inputs, eps 1e-5 and 1e-3, randomized running stats'),
     Fixture('conv_bn', lambda g: ConvBnUnfused(g), shape_input(2, 3, 8, 8),

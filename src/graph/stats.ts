@@ -61,6 +61,17 @@ export const macRules: Record<string, MacRule> = {
 // Fused ops (src/graph/ops/fused.ts) cost what their base op costs; the epilogue is elementwise.
 macRules['FusedConv'] = macRules['Conv']!;
 macRules['FusedGemm'] = macRules['Gemm']!;
+// ConvTranspose: every input pixel meets every tap once (W is [C_in, C_out/group, k...]); taps cropped off by pads
+// still count, as in onnxruntime's and PyTorch's MAC counts.
+macRules['ConvTranspose'] = (node, shapeOf) => {
+  const x = shapeOf(node.inputs[0]!);
+  const w = shapeOf(node.inputs[1]!);
+  if (!x || !w) return 0;
+  const [n, cin, ...spatial] = known(x);
+  const [, coutPerGroup, ...kernel] = known(w);
+  return n! * cin! * sizeOf(spatial) * coutPerGroup! * sizeOf(kernel);
+};
+macRules['FusedConvTranspose'] = macRules['ConvTranspose']!;
 
 export function graphStats(graph: Graph, shapes: Map<string, ValueInfo>): GraphStats {
   const shapeOf: ShapeOf = (name) => shapes.get(name)?.shape ?? graph.initializers.get(name)?.shape;

@@ -1,12 +1,13 @@
 /**
- * CPU reference for the Tessera fused ops FusedConv / FusedGemm (definition: src/graph/ops/fused.ts).
+ * CPU reference for the Tessera fused ops FusedConv / FusedGemm / FusedConvTranspose (definition: src/graph/ops/fused.ts).
  * The conv / gemm part reuses the plain Conv / Gemm kernels; the epilogue then rounds to f32 after each step
  * exactly where the unfused graph would (after the residual Add, after the activation, after SiLU's Sigmoid),
  * so a fused graph reproduces the unfused one bit for bit on this backend.
  */
 import type { Node, Tensor } from '../../graph/ir.js';
-import { activationFn, baseNodeOf, readEpilogue, sigmoid, type Epilogue } from '../../graph/ops/fused.js';
+import { activationFn, baseNodeOf, readEpilogue, sigmoid, type Epilogue, type FusedBaseOp } from '../../graph/ops/fused.js';
 import { conv } from './conv.js';
+import { convTranspose } from './conv_transpose.js';
 import { gemmKernels } from './gemm.js';
 import type { CpuKernel } from './types.js';
 import { fail, floatData, sameShape } from './util.js';
@@ -36,7 +37,7 @@ function applyEpilogue(node: Node, y: Tensor, residual: Tensor | undefined): Ten
   return y;
 }
 
-function fusedKernel(baseOp: 'Conv' | 'Gemm', base: CpuKernel): CpuKernel {
+function fusedKernel(baseOp: FusedBaseOp, base: CpuKernel): CpuKernel {
   return (node, inputs) => {
     const [y] = base(baseNodeOf(node, baseOp), inputs.slice(0, 3));
     if (!y || y.dtype !== 'f32') fail(node, `${baseOp} produced no f32 output`);
@@ -47,4 +48,5 @@ function fusedKernel(baseOp: 'Conv' | 'Gemm', base: CpuKernel): CpuKernel {
 export const fusedCpuKernels: Record<string, CpuKernel> = {
   FusedConv: fusedKernel('Conv', conv),
   FusedGemm: fusedKernel('Gemm', gemmKernels['Gemm']!),
+  FusedConvTranspose: fusedKernel('ConvTranspose', convTranspose),
 };

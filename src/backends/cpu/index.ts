@@ -10,6 +10,7 @@ import { checkShapeLimits } from '../../load/limits.js';
 import { batchNormalization } from './batchnorm.js';
 import { binaryCpuKernels } from './binary.js';
 import { conv } from './conv.js';
+import { convTranspose } from './conv_transpose.js';
 import { elementwiseKernels } from './elementwise.js';
 import { ExecutionError, InputError } from './errors.js';
 import { fusedCpuKernels } from './fused.js';
@@ -23,12 +24,14 @@ import { softmax } from './softmax.js';
 import type { CpuKernel } from './types.js';
 import { winogradCpuKernels } from './winograd.js';
 import { im2colCpuKernels } from './im2col.js';
+import { resizeCpuKernels } from './resize.js';
 
 export { ExecutionError, InputError } from './errors.js';
 export type { CpuKernel } from './types.js';
 
 export const cpuKernels: Record<string, CpuKernel> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,
   ...elementwiseKernels,
   ...poolKernels,
@@ -42,6 +45,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...channelScaleCpuKernels,
   ...winogradCpuKernels,
   ...im2colCpuKernels,
+  ...resizeCpuKernels,
 };
 
 function f16ToF32Tensor(t: Tensor): Tensor {

@@ -28,7 +28,7 @@ export interface FusedEpilogue {
 }
 
 export function fusedEpilogue(node: Node): FusedEpilogue {
-  const isFused = node.op === 'FusedConv' || node.op === 'FusedGemm';
+  const isFused = node.op === 'FusedConv' || node.op === 'FusedGemm' || node.op === 'FusedConvTranspose';
   if (!isFused) {
     return {
       activation: 'none',

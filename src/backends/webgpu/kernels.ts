@@ -4,6 +4,7 @@ import { binaryKernel, unaryKernel } from './elementwise.js';
 import { binaryWebgpuKernels } from './binary_conv.js';
 import { channelScaleConvKernel, channelScaleKernel } from './channel_scale.js';
 import { convKernel } from './conv.js';
+import { convTransposeKernel } from './conv_transpose.js';
 import { fusedBatchNormKernel } from './fused_batchnorm.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { gemmKernel, matmulKernel } from './matmul.js';
@@ -12,6 +13,7 @@ import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
 import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
 import { winogradWebgpuKernels } from './winograd.js';
 import { im2colWebgpuKernels } from './im2col.js';
+import { resizeWebgpuKernels } from './resize.js';
 
 /** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
 const bySpatialRank =
@@ -22,6 +24,8 @@ const bySpatialRank =
 export const webgpuKernels: Record<string, Kernel> = {
   Conv: bySpatialRank(convKernel, conv3dKernel),
   FusedConv: bySpatialRank(convKernel, conv3dKernel),
+  ConvTranspose: convTransposeKernel,
+  FusedConvTranspose: convTransposeKernel,
   BatchNormalization: batchNormKernel,
   FusedBatchNorm: fusedBatchNormKernel,
   MaxPool: bySpatialRank(poolKernel, pool3dKernel),
@@ -61,6 +65,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   ChannelScaleConv: channelScaleConvKernel,
   ...winogradWebgpuKernels,
   ...im2colWebgpuKernels,
+  ...resizeWebgpuKernels,
 };
 
 for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;

@@ -7,7 +7,7 @@
  */
 import { attrInt, attrInts, attrString, type Node, type Shape } from '../ir.js';
 import { fail, fmtShape, requireFloat, requireInput, withNode } from './common.js';
-import type { ShapeRule } from './types.js';
+import type { InputInfo, ShapeRule } from './types.js';
 import { autoPads, parseAutoPad, windowOutputSize } from './window.js';
 
 export interface ConvParams {
@@ -20,12 +20,12 @@ export interface ConvParams {
   group: number;
 }
 
-function checkLength(node: Node, key: string, values: number[], n: number): number[] {
+export function checkLength(node: Node, key: string, values: number[], n: number): number[] {
   if (values.length !== n) fail(node, `attribute '${key}' has ${values.length} values, expected ${n}`);
   return values;
 }
 
-function kernelOf(node: Node, spatialRank: number, weightShape?: Shape): number[] {
+export function kernelOf(node: Node, spatialRank: number, weightShape?: Shape): number[] {
   const fromW = weightShape ? [...weightShape.slice(2)] : undefined;
   const attr = node.attrs['kernel_shape'] !== undefined ? attrInts(node, 'kernel_shape') : undefined;
   if (attr && fromW && attr.join(',') !== fromW.join(','))
@@ -70,13 +70,19 @@ export function convOutputSpatial(inputShape: Shape, p: ConvParams): number[] {
   return out;
 }
 
-export const convRule: ShapeRule = (node, inputs) => {
+/** X and W of a Conv or ConvTranspose: present, float, the same rank. */
+export function requireConvInputs(node: Node, inputs: Parameters<ShapeRule>[1]): { x: InputInfo; w: InputInfo } {
   const x = requireInput(node, inputs, 0, 'input X');
   const w = requireInput(node, inputs, 1, 'weight W');
   requireFloat(node, x, 'X');
   requireFloat(node, w, 'W');
   if (w.shape.length !== x.shape.length)
     fail(node, `W rank ${w.shape.length} (shape ${fmtShape(w.shape)}) does not match X rank ${x.shape.length} (shape ${fmtShape(x.shape)})`);
+  return { x, w };
+}
+
+export const convRule: ShapeRule = (node, inputs) => {
+  const { x, w } = requireConvInputs(node, inputs);
   const p = convParams(node, x.shape, w.shape);
   const [cout, cinPerGroup] = [w.shape[0]!, w.shape[1]!];
   const cin = x.shape[1]!;

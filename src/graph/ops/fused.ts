@@ -3,6 +3,7 @@
  *
  *   FusedConv  inputs X, W, [B], [R]   attrs: every Conv attribute + the epilogue attributes below
  *   FusedGemm  inputs A, B, [C], [R]   attrs: every Gemm attribute (alpha, beta, transA, transB) + epilogue
+ *   FusedConvTranspose  inputs X, W, [B], [R]   attrs: every ConvTranspose attribute + epilogue
  *
  * Epilogue, applied per output element after the conv / gemm (bias included):
  *   y = conv(X, W) + B        (FusedGemm: y = alpha * A'B' + beta * C)
@@ -25,6 +26,7 @@
 import { GraphError, attrFloat, attrInt, attrString, type Node } from '../ir.js';
 import { fail, fmtShape } from './common.js';
 import { convRule } from './conv.js';
+import { convTransposeRule } from './conv_transpose.js';
 import { gemmRule } from './gemm.js';
 import type { InputInfo, OutputInfo, ShapeRule } from './types.js';
 
@@ -91,14 +93,17 @@ export function activationFn(e: Epilogue): (y: number) => number {
   }
 }
 
-/** Node seen as its base op (Conv / Gemm) with the first `baseInputs` inputs, for reusing base shape rules & kernels. */
-export function baseNodeOf(node: Node, baseOp: 'Conv' | 'Gemm'): Node {
+/** The ops an epilogue is fused into. */
+export type FusedBaseOp = 'Conv' | 'Gemm' | 'ConvTranspose';
+
+/** Node seen as its base op (Conv / Gemm / ConvTranspose) with the first `baseInputs` inputs, for reusing base shape rules & kernels. */
+export function baseNodeOf(node: Node, baseOp: FusedBaseOp): Node {
   const attrs = { ...node.attrs };
   for (const key of ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation']) delete attrs[key];
   return { name: node.name, op: baseOp, inputs: node.inputs.slice(0, 3), outputs: node.outputs, attrs };
 }
 
-function fusedRule(baseOp: 'Conv' | 'Gemm', baseRule: ShapeRule): ShapeRule {
+function fusedRule(baseOp: FusedBaseOp, baseRule: ShapeRule): ShapeRule {
   return (node, inputs) => {
     readEpilogue(node);
     if (inputs.length > 4) fail(node, `takes at most 4 inputs, got ${inputs.length}`);
@@ -117,4 +122,5 @@ function fusedRule(baseOp: 'Conv' | 'Gemm', baseRule: ShapeRule): ShapeRule {
 export const fusedShapeRules: Record<string, ShapeRule> = {
   FusedConv: fusedRule('Conv', convRule),
   FusedGemm: fusedRule('Gemm', gemmRule),
+  FusedConvTranspose: fusedRule('ConvTranspose', convTransposeRule),
 };

@@ -7,6 +7,7 @@ export { inferShapes } from '../infer.js';
 export { validateGraph, topoSort } from '../validate.js';
 export type { InputInfo, OutputInfo, ShapeRule } from './types.js';
 export { convParams, convOutputSpatial, resolveConvPads, type ConvParams } from './conv.js';
+export { convTransposeParams, convTransposeFullSize, type ConvTransposeParams } from './conv_transpose.js';
 export { poolParams, poolOutputSize, poolOutputSpatial, type PoolParams } from './pool.js';
 export { autoPads, effectiveKernel, parseAutoPad, windowOutputSize, type AutoPad } from './window.js';
 export { broadcastShapes } from './elementwise.js';

@@ -6,11 +6,13 @@ import { batchNormRule } from './batchnorm.js';
 import { binaryShapeRules } from './binary.js';
 import { channelScaleShapeRules } from './channel_scale.js';
 import { convRule } from './conv.js';
+import { convTransposeRule } from './conv_transpose.js';
 import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
 import { fusedBatchNormShapeRules } from './fused_batchnorm.js';
 import { gemmRule, matmulRule } from './gemm.js';
 import { im2colShapeRules } from './im2col.js';
+import { resizeShapeRules } from './resize.js';
 import { globalPoolRule, poolRule } from './pool.js';
 import { reduceRule } from './reduce.js';
 import { shapeOpRules } from './shape_ops.js';
@@ -20,6 +22,7 @@ import { winogradShapeRules } from './winograd.js';
 
 export const shapeRules: Record<string, ShapeRule> = {
   Conv: convRule,
+  ConvTranspose: convTransposeRule,
   BatchNormalization: batchNormRule,
   MaxPool: poolRule,
   AveragePool: poolRule,
@@ -39,6 +42,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...channelScaleShapeRules,
   ...winogradShapeRules,
   ...im2colShapeRules,
+  ...resizeShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */

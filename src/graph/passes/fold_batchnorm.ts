@@ -5,6 +5,7 @@
  *
  * `foldBatchNormBackward` — BN whose input is produced by (and only used by):
  *   - Conv:   W'[o] = W[o] * s[o],  B'[o] = (B[o] - mean[o]) * s[o] + beta[o]
+ *   - ConvTranspose: the same per output channel o = (group, W's axis 1)
  *   - Gemm:   B' scaled along N,    C' = s * (beta_gemm * C - mean) + beta, and Gemm beta := 1
  *   - MatMul with a constant 2-D right operand and a 2-D left operand: becomes a Gemm as above.
  * `foldBatchNormForward` — BN whose output is only used as X of a Conv (pre-activation nets, no nonlinearity in
@@ -60,19 +61,38 @@ function isBn(node: Node): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Backward folding
 
+/**
+ * Output channel of every weight element. Conv: W [C_out, ...], channel = i / perOut. ConvTranspose: W [C_in,
+ * C_out/group, k...], channel = group(ic) * C_out/group + W's axis-1 index (its output is still linear per channel).
+ */
+function weightOutputChannels(conv: Node, shape: readonly number[]): { cout: number; channelOf: (i: number) => number } | undefined {
+  if (conv.op === 'Conv') {
+    const perOut = shape.slice(1).reduce((a, b) => a * b, 1);
+    return { cout: shape[0]!, channelOf: (i) => Math.floor(i / perOut) };
+  }
+  const group = attrInt(conv, 'group', 1);
+  const [cin, coutPerGroup] = [shape[0]!, shape[1]!];
+  if (group < 1 || cin % group !== 0) return undefined;
+  const taps = shape.slice(2).reduce((a, b) => a * b, 1);
+  const cinPerGroup = cin / group;
+  return { cout: coutPerGroup * group, channelOf: (i) => Math.floor(i / (coutPerGroup * taps * cinPerGroup)) * coutPerGroup + (Math.floor(i / taps) % coutPerGroup) };
+}
+
+/** Conv or ConvTranspose followed by BN: scale the weights per output channel and fold the shift into the bias. */
 function foldIntoConv(graph: Graph, names: NameGenerator, conv: Node, bn: Node): boolean {
   const w = floatConstant(graph, conv.inputs[1] ?? '');
   if (!w || w.tensor.shape.length < 3) return false;
-  const cout = w.tensor.shape[0]!;
+  const layout = weightOutputChannels(conv, w.tensor.shape);
+  if (!layout) return false;
+  const cout = layout.cout;
   const affine = bnAffine(graph, bn, cout);
   if (!affine) return false;
   const hasBias = (conv.inputs[2] ?? '') !== '';
   const bias = hasBias ? floatConstant(graph, conv.inputs[2]!) : undefined;
   if (hasBias && (!bias || bias.values.length !== cout)) return false;
 
-  const perOut = w.values.length / cout;
   const w2 = new Float64Array(w.values.length);
-  for (let o = 0; o < cout; o++) for (let i = 0; i < perOut; i++) w2[o * perOut + i] = w.values[o * perOut + i]! * affine.scale[o]!;
+  for (let i = 0; i < w2.length; i++) w2[i] = w.values[i]! * affine.scale[layout.channelOf(i)]!;
   const b2 = new Float64Array(cout);
   for (let o = 0; o < cout; o++) b2[o] = ((bias?.values[o] ?? 0) - affine.mean[o]!) * affine.scale[o]! + affine.beta[o]!;
 
@@ -141,7 +161,7 @@ export function foldBatchNormBackward(input: Graph): Graph {
     const producer = producers.get(x);
     if (!producer || removed.has(producer) || !hasSingleUse(x, uses, outputs) || producer.outputs.length !== 1) continue;
     let folded = false;
-    if (producer.op === 'Conv') folded = foldIntoConv(graph, names, producer, bn);
+    if (producer.op === 'Conv' || producer.op === 'ConvTranspose') folded = foldIntoConv(graph, names, producer, bn);
     else if (producer.op === 'Gemm') folded = foldIntoGemm(graph, names, producer, bn);
     else if (producer.op === 'MatMul') folded = foldIntoMatMul(graph, names, producer, bn, rankOf);
     if (folded) {

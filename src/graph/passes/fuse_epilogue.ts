@@ -1,5 +1,6 @@
 /**
- * Pass: fuse what follows a Conv / Gemm into its epilogue, producing FusedConv / FusedGemm (src/graph/ops/fused.ts).
+ * Pass: fuse what follows a Conv / Gemm / ConvTranspose into its epilogue, producing FusedConv / FusedGemm /
+ * FusedConvTranspose (src/graph/ops/fused.ts).
  *
  * Starting at each Conv / Gemm, we walk down the chain of single consumers and absorb, in this order of legality:
  *   - Add of a per-channel float constant (before any activation): merged into the bias B / C;
@@ -100,7 +101,7 @@ function sameShape(a: ValueInfo | undefined, b: ValueInfo | undefined): boolean 
 
 /** Bias after adding per-channel `v` (Conv: B [C]; Gemm: beta * C + v with beta := 1). */
 function addToBias(graph: Graph, names: NameGenerator, node: Node, currentBias: string, v: Float64Array): string | undefined {
-  if (node.op === 'Conv') {
+  if (node.op !== 'Gemm') {
     const old = currentBias === '' ? undefined : floatConstant(graph, currentBias);
     if (currentBias !== '' && (!old || old.values.length !== v.length)) return undefined;
     const name = names.fresh(`${node.name}_bias_fused`);
@@ -114,6 +115,8 @@ function addToBias(graph: Graph, names: NameGenerator, node: Node, currentBias: 
   graph.initializers.set(name, storeGemmBias(rows.rows, v.length, rows.values));
   return name;
 }
+
+const FUSED_OP: Record<string, string> = { Conv: 'FusedConv', Gemm: 'FusedGemm', ConvTranspose: 'FusedConvTranspose' };
 
 export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): Graph {
   const allowResidual = options.residual ?? true;
@@ -141,11 +144,15 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
   /** Absorbed node -> fused node to emit in its place. */
   const moved = new Map<Node, Node>();
   for (const node of graph.nodes) {
-    if ((node.op !== 'Conv' && node.op !== 'Gemm') || absorbedAll.has(node) || node.outputs.length !== 1) continue;
+    if (!Object.hasOwn(FUSED_OP, node.op) || absorbedAll.has(node) || node.outputs.length !== 1) continue;
     const weights = graph.initializers.get(node.inputs[1] ?? '');
     const channels =
-      node.op === 'Conv' ? weights?.shape[0] : weights && weights.shape.length === 2 ? gemmOutputChannels(weights, attrInt(node, 'transB', 0) !== 0) : undefined;
-    const rank = node.op === 'Conv' ? weights?.shape.length : 2;
+      node.op === 'Conv'
+        ? weights?.shape[0]
+        : node.op === 'ConvTranspose' // W [C_in, C_out/group, k...]
+          ? weights && weights.shape.length >= 3 ? weights.shape[1]! * attrInt(node, 'group', 1) : undefined
+          : weights && weights.shape.length === 2 ? gemmOutputChannels(weights, attrInt(node, 'transB', 0) !== 0) : undefined;
+    const rank = node.op === 'Gemm' ? 2 : weights?.shape.length;
     const index = position.get(node)!;
     const fusion: Fusion = { attrs: { activation: 'none' }, output: node.outputs[0]!, absorbed: [] };
     let bias = node.inputs[2] ?? '';
@@ -197,7 +204,7 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
 
     if (fusion.absorbed.length === 0) continue;
     for (const n of fusion.absorbed) absorbedAll.add(n);
-    const fusedOp = node.op === 'Conv' ? 'FusedConv' : 'FusedGemm';
+    const fusedOp = FUSED_OP[node.op]!;
     const inputs = [node.inputs[0]!, node.inputs[1]!, bias];
     if (fusion.residual !== undefined) inputs.push(fusion.residual);
     while (inputs[inputs.length - 1] === '') inputs.pop();

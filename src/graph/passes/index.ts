@@ -4,11 +4,11 @@
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
  *   1. removeIdentity        Identity / Dropout
  *      matMulToGemm          MatMul(2-D A, constant 2-D B) -> Gemm, so heads fold and fuse like Gemm
- *   2. foldBatchNorm         BN into the preceding Conv / Gemm / MatMul(const)   } repeated until nothing changes,
+ *   2. foldBatchNorm         BN into a preceding Conv/ConvT/Gemm/MatMul(const)   } repeated until nothing changes,
  *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
  *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
  *      fuseChannelScale      SE gate x * s[n,c] (+ residual Add, + activation) -> ChannelScale
- *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm (fuseResidual: residuals)
+ *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm / FusedConvTranspose (fuseResidual: residuals)
  *      foldChannelScaleIntoConv  (fuseChannelScale) a bare ChannelScale read only by a 1x1 conv -> ChannelScaleConv
  *      fuseBatchNormActivation   a BN (left after folding) read only by an activation -> FusedBatchNorm
  *   5. removeDeadCode        unreachable nodes and unused initializers

@@ -9,6 +9,8 @@ import { OnnxImportError } from './errors.js';
 import { OnnxDataType } from './schema.js';
 import { resolveReshapeTarget } from './symbolic.js';
 import { dtypeOfOnnx } from './tensor.js';
+import { resizeNormalizers } from './normalize_resize.js';
+import { constInput, fail } from './node_inputs.js';
 
 /** ONNX ops the importer accepts (default domain): the canonical ops of docs/ir.md plus import-only ones. */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
@@ -18,6 +20,8 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Expand', 'MaxPool', 'AveragePool', 'GlobalAveragePool',
   'GlobalMaxPool', 'ReduceMean', 'ReduceMax', 'ReduceSum', 'Gemm', 'MatMul', 'Softmax', 'Shape', 'Gather', 'Cast',
   'ConstantOfShape', 'Range', 'Where',
+  'ConvTranspose',
+  'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', // normalize_resize.ts; Upsample becomes Resize
   // Import-only: becomes an initializer.
   'Constant',
 ]);
@@ -34,24 +38,6 @@ type Normalizer = (ctx: ImportContext, n: Node) => void;
 
 function canonical(n: Node, inputs: string[], attrs: Attrs, outputs: string[] = n.outputs): Node {
   return { name: n.name, op: n.op, inputs, outputs, attrs };
-}
-
-function fail(n: Node, message: string): never {
-  throw new OnnxImportError(message, nodeWhere(n));
-}
-
-/** Constant input i, undefined when absent; throws when present but not constant (after folding). */
-function constInput(ctx: ImportContext, n: Node, i: number, what: string): Tensor | undefined {
-  const name = n.inputs[i] ?? '';
-  if (name === '') return undefined;
-  const t = ctx.constant(name);
-  if (!t)
-    fail(
-      n,
-      `input ${i} (${what}, '${name}') must be a constant (it does not fold to one). If it depends on a dynamic ` +
-        'input dimension, give static input shapes with importOnnx(bytes, { inputShapes })',
-    );
-  return t;
 }
 
 function constInts(ctx: ImportContext, n: Node, i: number, what: string): number[] | undefined {
@@ -345,12 +331,14 @@ const normalizers: Record<string, Normalizer> = {
   Dropout: dropout,
   MaxPool: maxPool,
   Conv: conv,
+  ConvTranspose: conv, // same canonicalisation: kernel_shape from W; the rest is ONNX's (graph/ops/conv_transpose.ts)
   Cast: cast,
   Expand: expand,
   Concat: concat,
   Gemm: gemm,
 };
 for (const op of BINARY_OPS_WITH_LEGACY_BROADCAST) normalizers[op] = legacyBroadcast;
+Object.assign(normalizers, resizeNormalizers);
 
 /** Normalise one supported, non-Constant ONNX node (already named) and hand the result to the context. */
 export function normalizeNode(ctx: ImportContext, n: Node): void {

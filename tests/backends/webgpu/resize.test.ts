@@ -1,0 +1,121 @@
+/**
+ * WebGPU Resize / DepthToSpace / SpaceToDepth vs the CPU reference, in one page: 200 seeded random Resize cases
+ * (odd shapes, ranks 2-5, every mode, coordinate transform and nearest rule, scales up and down or sizes, roi),
+ * Upsample's canonical form, the space/depth shuffles, and the kernel's typed error.
+ * Tolerance: max abs error ≤ 1e-5 per case (stricter than the suite's relative L2 1e-4 for these magnitudes).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserSession } from '../../../src/node/browser_harness.js';
+import { RESIZE_COORD_MODES, RESIZE_NEAREST_MODES } from '../../../src/graph/ops/resize.js';
+import { importOnnx } from '../../../src/import/onnx/index.js';
+import { runCases, runGraphCases, startTestBrowser, type CaseResult, type NodeCase } from '../../harness/browser.js';
+import { dynamicSizesModel } from '../cpu/resize_models.js';
+import { mulberry32, randInt } from '../../harness/rng.js';
+
+const MAX_ABS = 1e-5;
+
+let session: BrowserSession;
+beforeAll(async () => {
+  session = await startTestBrowser();
+});
+afterAll(async () => {
+  await session?.close();
+});
+
+function bad(results: CaseResult[]): string[] {
+  return results.filter((r) => !r.ok || !(r.maxAbs <= MAX_ABS)).map((r) => `${r.label}: ${r.error ?? `maxAbs=${r.maxAbs} relL2=${r.relL2} cpu=[${r.cpuShape}] gpu=[${r.gpuShape}]`}`);
+}
+
+function worst(results: CaseResult[]): string {
+  const w = results.reduce((a, b) => (b.maxAbs > a.maxAbs ? b : a));
+  // relL2 is NaN when both outputs are all zero (0 / 0): count those as 0.
+  const rel = Math.max(...results.map((r) => (Number.isNaN(r.relL2) ? 0 : r.relL2)));
+  return `max abs ${w.maxAbs.toExponential(2)} (${w.label}), max rel L2 ${rel.toExponential(2)}`;
+}
+
+const pick = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const SCALES = [0.5, 0.6, 0.75, 1, 1.3, 1.5, 1.7, 2, 2.5, 3];
+
+/** One random canonical Resize node case. */
+function randomResize(r: () => number, i: number): NodeCase {
+  const rank = pick(r, [4, 4, 4, 4, 3, 2, 5]);
+  const shape = Array.from({ length: rank }, (_, k) => (rank >= 4 && k < 2 ? randInt(r, 1, k === 0 ? 2 : 3) : randInt(r, 1, 9)));
+  const mode = pick(r, ['nearest', 'linear', 'cubic'] as const);
+  const coord = pick(r, RESIZE_COORD_MODES);
+  const attrs: Record<string, number | string | number[]> = { mode, coordinate_transformation_mode: coord };
+  if (mode === 'nearest') attrs['nearest_mode'] = pick(r, RESIZE_NEAREST_MODES);
+  if (mode === 'cubic') {
+    attrs['cubic_coeff_a'] = pick(r, [-0.75, -0.5]);
+    attrs['exclude_outside'] = randInt(r, 0, 1);
+  }
+  // Interpolated axes: the last two (three for 5-D); nearest may scale N and C too.
+  const spatialFrom = rank >= 4 ? 2 : 0;
+  const resized = (k: number) => k >= spatialFrom || (mode === 'nearest' && r() < 0.3);
+  if (r() < 0.5) {
+    attrs['scales'] = shape.map((d, k) => {
+      if (!resized(k)) return 1;
+      const s = r() < 0.7 ? pick(r, SCALES) : Math.round((0.3 + r() * 2.7) * 1000) / 1000;
+      return Math.floor(Math.fround(d * Math.fround(s))) >= 1 ? s : 1;
+    });
+  } else {
+    attrs['sizes'] = shape.map((d, k) => (resized(k) ? randInt(r, 1, 12) : d));
+  }
+  if (coord === 'tf_crop_and_resize') {
+    const starts = shape.map((_, k) => (resized(k) ? Math.round((r() * 0.6 - 0.2) * 100) / 100 : 0));
+    const ends = shape.map((_, k) => (resized(k) ? Math.round((0.5 + r() * 0.7) * 100) / 100 : 1));
+    attrs['roi'] = [...starts, ...ends];
+    attrs['extrapolation_value'] = Math.round(r() * 100) / 100;
+  }
+  const scaleTxt = attrs['scales'] ? `scales [${attrs['scales']}]` : `sizes [${attrs['sizes']}]`;
+  const extra = mode === 'nearest' ? attrs['nearest_mode'] : mode === 'cubic' ? `a=${attrs['cubic_coeff_a']} ex=${attrs['exclude_outside']}` : '';
+  return { label: `#${i} ${mode} ${coord} ${extra} [${shape}] ${scaleTxt}`, op: 'Resize', attrs, inputs: [{ shape }], seed: 4000 + i };
+}
+
+describe('WebGPU Resize vs CPU reference', () => {
+  it('200 seeded random cases: every mode, coordinate transform and nearest rule, up and down, scales and sizes', async () => {
+    const r = mulberry32(18);
+    const cases = Array.from({ length: 200 }, (_, i) => randomResize(r, i));
+    const results = await runCases(session, cases);
+    console.log(`Resize WebGPU vs CPU, ${results.length} random cases: ${worst(results)}`);
+    expect(bad(results)).toEqual([]);
+    // Every mode and coordinate transform was drawn.
+    for (const m of ['nearest', 'linear', 'cubic']) expect(cases.some((c) => c.attrs!['mode'] === m)).toBe(true);
+    for (const c of RESIZE_COORD_MODES) expect(cases.some((k) => k.attrs!['coordinate_transformation_mode'] === c)).toBe(true);
+  });
+
+  it("Upsample's canonical form, DepthToSpace (DCR, CRD) and SpaceToDepth", async () => {
+    const cases: NodeCase[] = [];
+    for (const [i, mode] of ['nearest', 'linear'].entries())
+      for (const [j, scales] of [[1, 1, 2, 2], [1, 1, 1.5, 3], [1, 2, 0.6, 0.5]].entries())
+        cases.push({
+          label: `Upsample ${mode} [${scales}]`,
+          op: 'Resize',
+          attrs: { mode, coordinate_transformation_mode: 'asymmetric', nearest_mode: 'simple', scales: mode === 'linear' ? [1, 1, scales[2]!, scales[3]!] : scales },
+          inputs: [{ shape: [1, 3, 5, 7] }],
+          seed: 6000 + i * 10 + j,
+        });
+    for (const b of [2, 3])
+      for (const mode of ['DCR', 'CRD']) cases.push({ label: `DepthToSpace ${mode} b${b}`, op: 'DepthToSpace', attrs: { blocksize: b, mode }, inputs: [{ shape: [2, 2 * b * b, 3, 5] }], seed: 6100 + b });
+    for (const b of [2, 3]) cases.push({ label: `SpaceToDepth b${b}`, op: 'SpaceToDepth', attrs: { blocksize: b }, inputs: [{ shape: [2, 3, 2 * b, 3 * b] }], seed: 6200 + b });
+    const results = await runCases(session, cases);
+    console.log(`Upsample / DepthToSpace / SpaceToDepth WebGPU vs CPU, ${results.length} cases: ${worst(results)}`);
+    expect(bad(results)).toEqual([]);
+    expect(results.filter((r) => r.label.startsWith('SpaceToDepth') || r.label.startsWith('DepthToSpace')).every((r) => r.maxAbs === 0)).toBe(true);
+  });
+
+  it('sizes computed from a symbolic input shape: the imported model runs at several concrete sizes', async () => {
+    // Resize('f', 'x') with sizes [1, 3, -1, -1] taken from x's H and W (size_ref_*): each executor is built for one
+    // concrete shape, where the shape rule resolves the references.
+    const nodes = importOnnx(dynamicSizesModel()).nodes;
+    const cases = ([[8, 10], [7, 13], [16, 6]] as const).map(([h, w], i) => ({ label: `dynamic sizes ${h}x${w}`, nodes, inputs: [{ name: 'x', shape: [1, 3, h, w] }], outputs: ['y'], seed: 7000 + i }));
+    const results = await runGraphCases(session, cases);
+    expect(bad(results)).toEqual([]);
+    for (const r of results) expect(r.kernels).toEqual(['maxpool2d', 'resize_linear']);
+  });
+
+  it('linear on more than 3 axes is a typed WebGPUKernelError naming the node and attribute', async () => {
+    const [res] = await runCases(session, [{ label: '4 axes', op: 'Resize', attrs: { mode: 'linear', scales: [2, 2, 2, 2] }, inputs: [{ shape: [2, 2, 2, 2] }], seed: 1 }]);
+    expect(res!.ok).toBe(false);
+    expect(res!.error).toMatch(/WebGPUKernelError: Resize node 'node_under_test': attribute 'mode' = 'linear' resizes 4 axes/);
+  });
+});
