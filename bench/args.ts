@@ -35,7 +35,7 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
   --host H           chromium (default): each job in a fresh headless Chromium; node: each job in a fresh Node
                      process on the adapter Dawn (the 'webgpu' package) finds (runtimes ${NODE_RUNTIMES.join(',')})
   --models LIST      comma-separated; default ${DEFAULT_MODELS.join(',')}; 'all' = ${KNOWN_MODELS.map((m) => m.name).join(',')}
-                     (any torchvision classifier name is exported on demand into zoo-out/bench/)
+                     (any torchvision classifier or segmentation model name is exported on demand into zoo-out/bench/)
   --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default: all the host runs)
   --reps N           steady-state runs per job (default per model: 20 small, 5-10 mid, 2 big)
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)

@@ -118,6 +118,10 @@ function runStep(tf: Tf, step: TfjsStep, get: (name: string) => T, set: (name: s
       return set(step.out, tf.reshape(get(step.x), step.shape));
     case 'softmax':
       return set(step.out, tf.softmax(get(step.x)));
+    case 'resize': {
+      const x = get(step.x) as T4;
+      return set(step.out, step.method === 'bilinear' ? tf.image.resizeBilinear(x, step.size, step.alignCorners, step.halfPixelCenters) : tf.image.resizeNearestNeighbor(x, step.size, step.alignCorners, step.halfPixelCenters));
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import { inferShapes } from '../src/graph/infer.js';
 import { attrFloat, attrInt, attrInts, attrString, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../src/graph/ir.js';
 import { convParams } from '../src/graph/ops/conv.js';
 import { poolParams } from '../src/graph/ops/pool.js';
+import { resizeAxisIsIdentity, resizeGeometry, resizeParams } from '../src/graph/ops/resize.js';
 import {
   foldBatchNormBackward,
   foldBatchNormForward,
@@ -65,7 +66,15 @@ export type TfjsStep =
   | { kind: 'pad'; x: string; out: string; paddings: Pair[]; value: number; mode: 'constant' | 'reflect' }
   | { kind: 'matMul'; a: string; b: string; out: string; bias?: string; transposeA: boolean; transposeB: boolean; activation: TfjsActivation; leakyAlpha?: number }
   | { kind: 'reshape'; x: string; out: string; shape: number[] }
-  | { kind: 'softmax'; x: string; out: string };
+  | { kind: 'softmax'; x: string; out: string }
+  /**
+   * tf.image.resizeBilinear / resizeNearestNeighbor of an NHWC tensor to [height, width] (N and C unchanged). The
+   * ONNX modes map exactly (docs/performance.md): linear + half_pixel / pytorch_half_pixel = bilinear with
+   * halfPixelCenters, linear + align_corners = alignCorners, linear + asymmetric = neither; nearest + asymmetric /
+   * floor = neither, tf_half_pixel_for_nn / floor and half_pixel / round_prefer_ceil = halfPixelCenters,
+   * align_corners / round_prefer_ceil = alignCorners. Anything else is not lowered.
+   */
+  | { kind: 'resize'; method: 'bilinear' | 'nearest'; x: string; out: string; size: Pair; alignCorners: boolean; halfPixelCenters: boolean };
 
 export interface TfjsWeight {
   name: string;
@@ -412,6 +421,43 @@ function lowerGemm(L: Lowering, node: Node, index: number): void {
   L.emit({ kind: 'matMul', a: L.ref(aName, node), b, out, bias, transposeA: transA, transposeB: false, activation, leakyAlpha });
 }
 
+/**
+ * Resize of a rank-4 NCHW activation over H and W only, when tfjs's resizeBilinear / resizeNearestNeighbor compute
+ * the same coordinates as the ONNX attributes (their input-over-output ratio is in / out, so the ONNX scale must be
+ * out / in: `sizes`, or `scales` that equal it in f32); otherwise TfjsConversionError, so the bench records TF.js as
+ * unable to run the model.
+ */
+function lowerResize(L: Lowering, node: Node): void {
+  const x = node.inputs[0]!;
+  const xShape = L.shape(x);
+  if (xShape.length !== 4) throw new TfjsConversionError(`only rank-4 (NCHW) Resize is lowered (X shape [${xShape}])`, node);
+  const p = resizeParams(node, 4);
+  const geo = resizeGeometry(node, xShape, (i) => (node.inputs[i] ? L.shape(node.inputs[i]!) : undefined));
+  const out = geo.outShape;
+  for (const k of [0, 1])
+    if (!resizeAxisIsIdentity(geo.scales[k]!, xShape[k]!, out[k]!)) throw new TfjsConversionError(`tfjs resizes H and W only (axis ${k}: ${xShape[k]} -> ${out[k]})`, node);
+  for (const k of [2, 3]) {
+    const exact = Math.fround(out[k]! / xShape[k]!);
+    if (geo.scales[k] !== exact) throw new TfjsConversionError(`scale ${geo.scales[k]} on axis ${k} is not ${out[k]}/${xShape[k]}: tfjs's coordinate ratio would differ`, node);
+    if (p.coord === 'pytorch_half_pixel' && out[k] === 1) throw new TfjsConversionError('pytorch_half_pixel to a length of 1 has no tfjs mode', node);
+  }
+  const halfPixel = p.coord === 'half_pixel' || p.coord === 'pytorch_half_pixel';
+  let mode: { method: 'bilinear' | 'nearest'; alignCorners: boolean; halfPixelCenters: boolean } | undefined;
+  if (p.mode === 'linear') {
+    if (halfPixel) mode = { method: 'bilinear', alignCorners: false, halfPixelCenters: true };
+    else if (p.coord === 'align_corners') mode = { method: 'bilinear', alignCorners: true, halfPixelCenters: false };
+    else if (p.coord === 'asymmetric') mode = { method: 'bilinear', alignCorners: false, halfPixelCenters: false };
+  } else if (p.mode === 'nearest') {
+    // tfjs: floor(max((x + 0.5) * in/out, 0)) with halfPixelCenters, floor(x * in/out + 0.5 [alignCorners]) otherwise.
+    if (p.coord === 'asymmetric' && p.nearest === 'floor') mode = { method: 'nearest', alignCorners: false, halfPixelCenters: false };
+    else if (p.coord === 'tf_half_pixel_for_nn' && p.nearest === 'floor') mode = { method: 'nearest', alignCorners: false, halfPixelCenters: true };
+    else if (halfPixel && p.nearest === 'round_prefer_ceil') mode = { method: 'nearest', alignCorners: false, halfPixelCenters: true };
+    else if (p.coord === 'align_corners' && p.nearest === 'round_prefer_ceil') mode = { method: 'nearest', alignCorners: true, halfPixelCenters: false };
+  }
+  if (!mode) throw new TfjsConversionError(`mode '${p.mode}' with coordinate_transformation_mode '${p.coord}'${p.mode === 'nearest' ? ` and nearest_mode '${p.nearest}'` : ''} has no exact tfjs resize`, node);
+  L.emit({ kind: 'resize', ...mode, x: L.ref(x, node), out: node.outputs[0]!, size: [out[2]!, out[3]!] });
+}
+
 const BINARY: Record<string, 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'> = {
   Add: 'add',
   Sub: 'sub',
@@ -630,6 +676,8 @@ function lowerNode(L: Lowering, node: Node, index: number): void {
       L.emit({ kind: 'softmax', x: L.ref(node.inputs[0]!, node), out: out0 });
       return;
     }
+    case 'Resize':
+      return lowerResize(L, node);
     case 'Identity':
     case 'Dropout':
       L.setAlias(out0, L.ref(node.inputs[0]!, node));

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Export a torchvision classifier (seeded random weights) to ONNX for the benchmark, with its input and PyTorch output.
+"""Export a torchvision classifier or segmentation model (seeded random weights) to ONNX for the benchmark, with its
+input and PyTorch output.
 
   /usr/bin/python3 tools/export_torchvision.py --model resnet18 -o zoo-out/bench/resnet18.onnx
+  /usr/bin/python3 tools/export_torchvision.py --model lraspp_mobilenet_v3_large -o zoo-out/bench/lraspp_mobilenet_v3_large.onnx
   /usr/bin/python3 tools/export_torchvision.py --model resnet20 -o zoo-out/bench/resnet20.onnx   # CIFAR, pretrained
 
 Writes OUT.onnx plus, beside it, OUT.input.npy (seeded N(0,1) input, f32 [1,3,H,W]) and OUT.output.npy (PyTorch's
@@ -9,6 +11,11 @@ output for that input, eval mode). ImageNet models: torchvision's architecture w
 BatchNorm affine and running statistics randomized and calibrated on random inputs (tools/zoo/common.py), static
 batch 1, 224x224, opset 13. `resnet20|32|44|56` are the CIFAR-10 ResNets of tools/export_cifar_resnet.py with the
 shared pretrained checkpoint (32x32).
+
+Segmentation models (torchvision.models.segmentation: lraspp_mobilenet_v3_large, deeplabv3_*, fcn_*): built with
+weights=None, weights_backbone=None, num_classes=21 (aux_loss off where the builder has it), wrapped to return only
+the 'out' tensor ([1, 21, H, W], bilinearly resized back to the input size inside the model), then the same seeded
+random weights and BN calibration as the classifiers; static batch 1, `--size` (default 224) square input, opset 13.
 """
 from __future__ import annotations
 
@@ -31,6 +38,24 @@ from common import count_params, export_onnx, randomize, seeded_input  # noqa: E
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 CIFAR_DEPTHS = {'resnet20': 20, 'resnet32': 32, 'resnet44': 44, 'resnet56': 56}
+SEGMENTATION_CLASSES = 21  # Pascal VOC's 20 classes + background, torchvision's default
+
+
+class OutOnly(torch.nn.Module):
+    """A torchvision segmentation model returning only its 'out' tensor (no dict, no aux head)."""
+
+    def __init__(self, m: torch.nn.Module):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x)['out']
+
+
+def is_segmentation(name: str) -> bool:
+    seg = torchvision.models.segmentation
+    return not name.startswith('_') and name.islower() and callable(getattr(seg, name, None)) and \
+        getattr(torchvision.models, name, None) is None
 
 
 class ExportError(Exception):
@@ -38,6 +63,13 @@ class ExportError(Exception):
 
 
 def torchvision_model(name: str, seed: int, size: int) -> torch.nn.Module:
+    if is_segmentation(name):
+        builder = getattr(torchvision.models.segmentation, name)
+        kw = dict(weights=None, weights_backbone=None, num_classes=SEGMENTATION_CLASSES)
+        if not name.startswith('lraspp'):
+            kw['aux_loss'] = False
+        torch.manual_seed(seed)
+        return randomize(OutOnly(builder(**kw)), seed, (1, 3, size, size))
     builder = getattr(torchvision.models, name, None)
     if builder is None or not callable(builder) or name.startswith('_') or not name.islower():
         raise ExportError(f'unknown torchvision model {name!r} (see torchvision.models.list_models())')
@@ -57,7 +89,9 @@ def export_imagenet(name: str, out: str, seed: int, size: int, opset: int) -> tu
         'pixelScale': json.dumps(1 / 255),
         'mean': json.dumps(IMAGENET_MEAN),
         'std': json.dumps(IMAGENET_STD),
-        'source': f'torchvision {torchvision.__version__} {name}(weights=None), random weights (seed {seed}), '
+        'source': f'torchvision {torchvision.__version__} {name}(weights=None'
+                  + (f', weights_backbone=None, num_classes={SEGMENTATION_CLASSES}; output \'out\' only' if is_segmentation(name) else '')
+                  + f'), random weights (seed {seed}), '
                   'BN statistics calibrated on random inputs; not trained',
         'license': 'MIT (Tessera benchmark model)',
         'exporter': f'tessera tools/export_torchvision.py (torch {torch.__version__})',

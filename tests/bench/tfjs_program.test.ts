@@ -140,6 +140,43 @@ describe('tfjs lowering of single ops matches the CPU reference', () => {
         return b.node('Sub', [b.node('ReduceMean', [c], { axes: [1], keepdims: 1 }), a]);
       },
     },
+    // Resize (issue 18): each ONNX mode that has an exact tfjs resize.
+    {
+      name: 'Resize linear half_pixel up (sizes), as LR-ASPP exports it',
+      shape: [1, 3, 5, 7],
+      build: (b, x) => b.node('Resize', [x], { mode: 'linear', coordinate_transformation_mode: 'half_pixel', sizes: [1, 3, 12, 16] }),
+    },
+    {
+      name: 'Resize linear pytorch_half_pixel down',
+      shape: [1, 2, 9, 8],
+      build: (b, x) => b.node('Resize', [x], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel', sizes: [1, 2, 4, 5] }),
+    },
+    {
+      name: 'Resize linear align_corners and asymmetric (scales)',
+      shape: [1, 2, 4, 6],
+      build: (b, x) =>
+        b.node('Concat', [
+          b.node('Resize', [x], { mode: 'linear', coordinate_transformation_mode: 'align_corners', sizes: [1, 2, 7, 9] }),
+          b.node('Resize', [b.node('Resize', [x], { mode: 'linear', coordinate_transformation_mode: 'asymmetric', scales: [1, 1, 2, 1.5] })], {
+            mode: 'linear',
+            coordinate_transformation_mode: 'half_pixel',
+            sizes: [1, 2, 7, 9],
+          }),
+        ], { axis: 1 }),
+    },
+    {
+      name: 'Resize nearest: asymmetric/floor, tf_half_pixel_for_nn/floor, half_pixel and align_corners/round_prefer_ceil',
+      shape: [1, 2, 4, 6],
+      build: (b, x) => {
+        const r = (coord: string, nearest: string, sizes: number[]) => b.node('Resize', [x], { mode: 'nearest', coordinate_transformation_mode: coord, nearest_mode: nearest, sizes });
+        return b.node('Concat', [
+          r('asymmetric', 'floor', [1, 2, 8, 9]),
+          r('tf_half_pixel_for_nn', 'floor', [1, 2, 8, 9]),
+          r('half_pixel', 'round_prefer_ceil', [1, 2, 8, 9]),
+          r('align_corners', 'round_prefer_ceil', [1, 2, 8, 9]),
+        ], { axis: 1 });
+      },
+    },
     {
       name: 'Transpose, ReduceMean without keepdims, Softmax',
       shape: [1, 3, 4, 5],
@@ -186,6 +223,22 @@ describe('tfjs lowering errors and helpers', () => {
     const graph = b.build();
     expect(() => lowerToTfjs(graph)).toThrow(TfjsConversionError);
     expect(() => lowerToTfjs(graph)).toThrow(/Expand node 'my_expand'/);
+  });
+
+  it('a Resize mode without an exact tfjs equivalent is a TfjsConversionError', () => {
+    const cases: Attrs[] = [
+      { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', sizes: [1, 2, 6, 6] },
+      { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_floor', sizes: [1, 2, 6, 6] },
+      { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric', sizes: [1, 2, 6, 6] },
+      { mode: 'linear', coordinate_transformation_mode: 'half_pixel', scales: [1, 1, 1.6, 1.6] }, // 3 -> 4: ratio 4/3 != 1.6
+      { mode: 'linear', coordinate_transformation_mode: 'half_pixel', sizes: [1, 4, 6, 6] }, // channels resized
+    ];
+    for (const attrs of cases) {
+      const b = new GraphBuilder();
+      const x = b.input('x', 'f32', [1, 2, 3, 3]);
+      b.output(b.node('Resize', [x], attrs, 'my_resize'));
+      expect(() => lowerToTfjs(b.build()), JSON.stringify(attrs)).toThrow(/Resize node 'my_resize'/);
+    }
   });
 
   it('transposeData moves element [i,j,k] to the permuted position', () => {

@@ -21,6 +21,7 @@ import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
 import { shapeOpKernels } from './shape_ops.js';
 import { softmax } from './softmax.js';
+import { layerNorm } from './layer_norm.js';
 import type { CpuKernel } from './types.js';
 import { winogradCpuKernels } from './winograd.js';
 import { im2colCpuKernels } from './im2col.js';
@@ -38,6 +39,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...reduceKernels,
   ...gemmKernels,
   Softmax: softmax,
+  LayerNormalization: layerNorm,
   ...shapeOpKernels,
   ...fusedCpuKernels,
   ...fusedBatchNormCpuKernels,

@@ -10,6 +10,7 @@ import { globalPoolKernel, poolKernel } from './pool.js';
 import { gemmKernel, matmulKernel } from './matmul.js';
 import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitKernel, transposeKernel } from './layout_ops.js';
 import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
+import { layerNormKernel } from './layer_norm.js';
 import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
 import { winogradWebgpuKernels } from './winograd.js';
 import { im2colWebgpuKernels } from './im2col.js';
@@ -36,6 +37,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   FusedGemm: gemmKernel,
   MatMul: matmulKernel,
   Softmax: softmaxKernel,
+  LayerNormalization: layerNormKernel,
   Concat: concatKernel,
   Slice: sliceKernel,
   Split: splitKernel,

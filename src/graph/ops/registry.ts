@@ -17,6 +17,7 @@ import { globalPoolRule, poolRule } from './pool.js';
 import { reduceRule } from './reduce.js';
 import { shapeOpRules } from './shape_ops.js';
 import { softmaxRule } from './softmax.js';
+import { layerNormRule } from './layer_norm.js';
 import type { ShapeRule } from './types.js';
 import { winogradShapeRules } from './winograd.js';
 
@@ -34,6 +35,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   Gemm: gemmRule,
   MatMul: matmulRule,
   Softmax: softmaxRule,
+  LayerNormalization: layerNormRule,
   ...elementwiseRules,
   ...shapeOpRules,
   ...fusedShapeRules,

@@ -33,6 +33,7 @@ import {
   type Use,
 } from './graph_utils.js';
 import { gemmBiasRows, gemmOutputChannels, storeGemmBias } from './gemm_utils.js';
+import { isHardSwishGate } from './fuse_hard_activations.js';
 
 export interface FuseEpilogueOptions {
   /** Absorb residual Adds (default true). */
@@ -59,13 +60,6 @@ export function activationAttrs(node: Node): { activation: Activation } & Attrs 
     default:
       return undefined;
   }
-}
-
-/** True when a HardSigmoid computes HardSwish's gate clamp(y/6 + 1/2, 0, 1) (alpha is stored as f32(1/6)). */
-function isHardSwishGate(node: Node): boolean {
-  const alpha = attrFloat(node, 'alpha', 0.2);
-  const beta = attrFloat(node, 'beta', 0.5);
-  return Math.abs(alpha * 6 - 1) <= 1e-6 && beta === 0.5;
 }
 
 /**

@@ -3,7 +3,10 @@
  *
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
  *   1. removeIdentity        Identity / Dropout
+ *      cancelTransposes      Transpose pairs that undo each other (also across elementwise ops) removed, others merged
  *      matMulToGemm          MatMul(2-D A, constant 2-D B) -> Gemm, so heads fold and fuse like Gemm
+ *      fuseHardActivations   x * Clip(x + 3, 0, 6) / 6 and kin -> HardSwish / HardSigmoid (before folding eats the + 3)
+ *      fuseLayerNorm         ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div [/ Mul / Add] -> LayerNormalization
  *   2. foldBatchNorm         BN into a preceding Conv/ConvT/Gemm/MatMul(const)   } repeated until nothing changes,
  *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
  *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
@@ -14,27 +17,39 @@
  *   5. removeDeadCode        unreachable nodes and unused initializers
  */
 import type { Graph } from '../ir.js';
+import { cancelTransposes } from './cancel_transposes.js';
 import { removeDeadCode } from './dead_code.js';
 import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 import { foldConstantArithmetic } from './fold_constants.js';
 import { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 import { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
+import { fuseHardActivations } from './fuse_hard_activations.js';
+import { fuseLayerNorm } from './fuse_layer_norm.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
 
+export { cancelTransposes } from './cancel_transposes.js';
 export { removeDeadCode } from './dead_code.js';
 export { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js';
 export { foldConstantArithmetic } from './fold_constants.js';
 export { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 export { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
+export { fuseHardActivations } from './fuse_hard_activations.js';
+export { fuseLayerNorm } from './fuse_layer_norm.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
 
 export interface OptimizeOptions {
   removeIdentity?: boolean;
+  /** Transpose pairs that cancel (NHWC converters' layout flips) go; consecutive ones merge into one. */
+  cancelTransposes?: boolean;
   matMulToGemm?: boolean;
+  /** HardSwish / HardSigmoid written out as Add, Clip (or Min/Max), Mul, Div -> the single op. */
+  fuseHardActivations?: boolean;
+  /** LayerNorm decomposed into ReduceMean / Sub / Pow / Sqrt / Div (+ Mul, Add) -> LayerNormalization. */
+  fuseLayerNorm?: boolean;
   foldBatchNorm?: boolean;
   foldBatchNormForward?: boolean;
   foldConstants?: boolean;
@@ -55,7 +70,10 @@ export interface OptimizeOptions {
 
 export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   removeIdentity: false,
+  cancelTransposes: false,
   matMulToGemm: false,
+  fuseHardActivations: false,
+  fuseLayerNorm: false,
   foldBatchNorm: false,
   foldBatchNormForward: false,
   foldConstants: false,
@@ -78,7 +96,10 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
     options.onPass?.(name, before, g);
   };
   if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
+  if (on('cancelTransposes')) run('cancelTransposes', cancelTransposes);
   if (on('matMulToGemm')) run('matMulToGemm', matMulToGemm);
+  if (on('fuseHardActivations')) run('fuseHardActivations', fuseHardActivations);
+  if (on('fuseLayerNorm')) run('fuseLayerNorm', fuseLayerNorm);
   for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
     const count = g.nodes.length;
     if (on('foldBatchNorm')) run('foldBatchNorm', foldBatchNormBackward);

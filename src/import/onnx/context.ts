@@ -12,7 +12,7 @@ import type { InputInfo, OutputInfo, ShapeRule } from '../../graph/ops/types.js'
 import { OnnxImportError } from './errors.js';
 import { checkLimit, checkShapeLimits } from '../../load/limits.js';
 import { macRules } from '../../graph/stats.js';
-import { evalSymbolic, symFromShape, symFromTensor, type SymValue } from './symbolic.js';
+import { evalSymbolic, isKnown, symFromShape, symFromTensor, type SymValue } from './symbolic.js';
 
 export interface ImportServices {
   shapeRules: Record<string, ShapeRule>;
@@ -110,6 +110,27 @@ export class ImportContext {
     this.nodes.push(node);
     this.trackSymbolic(node);
     this.inferOutputs(node);
+    this.foldKnownSymbolic(node);
+  }
+
+  /**
+   * A shape-arithmetic value whose entries are all known although its source is not a constant (e.g. `Shape(x)[1]`
+   * with only the batch of x symbolic) becomes a constant, so what is computed from it (Mul of dims, Unsqueeze,
+   * Cast...) folds with the ordinary kernels instead of blocking a Reshape target.
+   */
+  private foldKnownSymbolic(node: Node): void {
+    const out = node.outputs[0]!;
+    const sym = this.symbolic.get(out);
+    const info = this.infos.get(out);
+    if (!sym || !info || !sym.items.every(isKnown) || (info.dtype !== 'i64' && info.dtype !== 'i32')) return;
+    const shape = sym.scalar ? [] : [sym.items.length];
+    if (info.shape.length !== shape.length || (shape.length === 1 && info.shape[0] !== shape[0])) return;
+    const values = sym.items as number[];
+    const data = info.dtype === 'i64' ? BigInt64Array.from(values, BigInt) : Int32Array.from(values);
+    this.nodes.pop();
+    this.symbolic.delete(out);
+    this.infos.delete(out);
+    this.addConstant(out, makeTensor(info.dtype, shape, data));
   }
 
   private tryFold(node: Node): boolean {

@@ -20,7 +20,7 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Expand', 'MaxPool', 'AveragePool', 'GlobalAveragePool',
   'GlobalMaxPool', 'ReduceMean', 'ReduceMax', 'ReduceSum', 'Gemm', 'MatMul', 'Softmax', 'Shape', 'Gather', 'Cast',
   'ConstantOfShape', 'Range', 'Where',
-  'ConvTranspose',
+  'ConvTranspose', 'LayerNormalization',
   'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', // normalize_resize.ts; Upsample becomes Resize
   // Import-only: becomes an initializer.
   'Constant',
@@ -315,6 +315,13 @@ const concat: Normalizer = (ctx, n) => {
 
 const gemm: Normalizer = (ctx, n) => ctx.add(canonical(n, n.inputs, without(n.attrs, 'broadcast')));
 
+/** LayerNormalization (opset 17): Y only (the Mean / InvStdDev outputs are for training); stash_type is moot in f32. */
+const layerNormalization: Normalizer = (ctx, n) => {
+  const extra = n.outputs.slice(1).filter((o) => o !== '' && ctx.isUsed(o));
+  if (extra.length) fail(n, `outputs Mean / InvStdDev (${extra.join(', ')}) are not supported`);
+  ctx.add(canonical(n, n.inputs, { axis: numAttr(n, 'axis') ?? -1, epsilon: typeof n.attrs['epsilon'] === 'number' ? n.attrs['epsilon'] : 1e-5 }, [n.outputs[0]!]));
+};
+
 const normalizers: Record<string, Normalizer> = {
   Reshape: reshape,
   Slice: slice,
@@ -336,6 +343,7 @@ const normalizers: Record<string, Normalizer> = {
   Expand: expand,
   Concat: concat,
   Gemm: gemm,
+  LayerNormalization: layerNormalization,
 };
 for (const op of BINARY_OPS_WITH_LEGACY_BROADCAST) normalizers[op] = legacyBroadcast;
 Object.assign(normalizers, resizeNormalizers);
