@@ -3,6 +3,7 @@
  * through the hash-checked IndexedDB cache (src/cache/); images of any kind go through src/image/.
  *
  * URL parameters: ?model=<id from models/index.json, a model URL, or 'none' to start without one>
+ *                 (or 'lraspp-random': the segmentation example, built in the page, demo/lib/segmentation.ts)
  *                 ?backend=auto|webgpu|cpu  ?nocache=1
  *                 ?autotune=on|cached|off (conv kernel autotuning, default on: the first visit measures the kernels
  *                 on this GPU and stores the table in IndexedDB, later visits load it; docs/autotune.md)
@@ -22,6 +23,9 @@ import { loadManifest, modelUrl, type ModelEntry } from './lib/manifest.js';
 import { clearNotice, showNotice } from './lib/notices.js';
 import { argmax, topK } from './lib/predictions.js';
 import { describeTuning } from './lib/tuning.js';
+import {
+  buildSegmentationModel, classMap, drawSegInput, drawSegmentation, RANDOM_WEIGHTS_NOTE, renderLegend, segInputTensor, SEG_MAX_SIDE, SEGMENTATION_ID, SEGMENTATION_TITLE,
+} from './lib/segmentation.js';
 import { startWebcam, stopWebcam } from './lib/webcam.js';
 
 const params = new URLSearchParams(location.search);
@@ -66,6 +70,12 @@ const ui = {
   accBar: byId<HTMLProgressElement>('acc-bar'),
   accResult: byId('acc-result'),
   accPanel: byId('accuracy-panel'),
+  segBlock: byId('seg-block'),
+  segImage: byId<HTMLCanvasElement>('seg-image'),
+  segOverlay: byId<HTMLCanvasElement>('seg-overlay'),
+  segLegend: byId('seg-legend'),
+  segNote: byId('seg-note'),
+  resultTitle: byId('result-title'),
 };
 
 // ------------------------------------------------------------------------------------------------ state
@@ -75,6 +85,8 @@ interface Loaded {
   entry: ModelEntry | undefined;
   label: string;
   fileBytes: number;
+  /** 'segment': the segmentation example (class map overlay instead of the top-5). */
+  task: 'classify' | 'segment';
   firstMs?: number;
   steadyMs?: number;
   /** Settles when the steady-latency runs and the layer profile are done (the accuracy run waits for it). */
@@ -129,7 +141,7 @@ async function fetchModel(entry: ModelEntry | undefined, url: string): Promise<{
   return { bytes: result.bytes, from, source: result.source };
 }
 
-async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label: string, fromText: string, source: string): Promise<void> {
+async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label: string, fromText: string, source: string, task: Loaded['task'] = 'classify'): Promise<void> {
   const token = ++loadToken;
   const fileBytes = bytes.length;
   ui.modelStatus.textContent = `${fromText}. Preparing ${label}…`;
@@ -142,13 +154,13 @@ async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label
     void session.release();
     return;
   }
-  const m: Loaded = { session, entry, label, fileBytes };
+  const m: Loaded = { session, entry, label, fileBytes, task };
   loaded = m;
   ui.modelStatus.textContent = `${fromText}. ${label} ready in ${formatMs(session.loadMs)}.`;
   ui.modelStatus.dataset['source'] = source;
   showBackend(session);
   renderFacts(m);
-  configureInputs(entry?.dataset ?? guessDataset(session));
+  configureInputs(task === 'segment' ? 'segment' : entry?.dataset ?? guessDataset(session));
   setState('ready');
   // The first image: the last one the user gave, else the first sample.
   if (lastImage) await classify(lastImage);
@@ -168,6 +180,22 @@ async function loadEntry(entry: ModelEntry): Promise<void> {
     await openModel(bytes, entry, entry.title, from, source);
   } catch (e) {
     failLoad(e, entry.title, () => void loadEntry(entry));
+  }
+}
+
+/** The segmentation example: no model file to download, the page builds it (random weights; demo/lib/segmentation.ts). */
+async function loadSegmentation(): Promise<void> {
+  setState('loading');
+  clearNotice('model');
+  clearNotice('cache');
+  ui.modelStatus.dataset['source'] = '';
+  ui.modelStatus.textContent = `Building ${SEGMENTATION_TITLE}…`;
+  try {
+    const built = await buildSegmentationModel();
+    const from = `Built in this page from a weight-free skeleton (${formatBytes(built.downloaded)} downloaded) with ${formatCount(built.parameters)} random weights (${formatBytes(built.bytes.length)} ONNX)`;
+    await openModel(built.bytes, undefined, SEGMENTATION_TITLE, from, 'built', 'segment');
+  } catch (e) {
+    failLoad(e, SEGMENTATION_TITLE, () => void loadSegmentation());
   }
 }
 
@@ -225,7 +253,7 @@ function renderFacts(m: Loaded): void {
   const rows: [string, string][] = [
     ['Model', f.name ?? m.label],
     ['Parameters', formatCount(f.params)],
-    ['MACs / image', f.macs === null ? 'depends on the input size' : `${formatSi(f.macs)}MAC`],
+    ['MACs / image', f.macs === null || m.task === 'segment' ? 'depends on the input size' : `${formatSi(f.macs)}MAC`],
     ['File size', formatBytes(m.fileBytes)],
     ['Weights', m.entry ? `${m.entry.weights} storage` : m.session.format],
     ['Binary layers', String(f.binaryLayers)],
@@ -242,10 +270,20 @@ function renderFacts(m: Loaded): void {
   if (kernels) kernels.dataset['tuning'] = m.session.backend === 'cpu' ? 'cpu' : m.session.tuning.source;
 }
 
-function configureInputs(dataset: 'cifar10' | 'mnist'): void {
-  ui.samplesBlock.hidden = dataset !== 'cifar10';
+function configureInputs(dataset: 'cifar10' | 'mnist' | 'segment'): void {
+  ui.samplesBlock.hidden = dataset === 'mnist';
   ui.drawBlock.hidden = dataset !== 'mnist';
   ui.accPanel.hidden = dataset !== 'cifar10';
+  const segment = dataset === 'segment';
+  ui.segBlock.hidden = !segment;
+  ui.top5.hidden = segment;
+  ui.resultTitle.textContent = segment ? 'Segmentation' : 'Prediction';
+  document.body.dataset['task'] = segment ? 'segment' : 'classify';
+  if (segment) {
+    ui.segNote.textContent = RANDOM_WEIGHTS_NOTE;
+    ui.segLegend.replaceChildren();
+    ui.segOverlay.dataset['done'] = 'false';
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ classification
@@ -276,6 +314,7 @@ async function classify(src: ImageInput): Promise<void> {
 async function classifyNow(src: ImageInput): Promise<void> {
   const m = loaded;
   if (!m) return;
+  if (m.task === 'segment') return segmentNow(src, m);
   let input: Tensor;
   try {
     // On the page's GPU where WebGPU can take the source (same rule and result as the CPU path), else on the CPU.
@@ -307,6 +346,46 @@ async function classifyNow(src: ImageInput): Promise<void> {
   renderLatency(m, ms);
 }
 
+/** The segmentation example: the image at the model's input size (aspect kept), the class map as an overlay. */
+async function segmentNow(src: ImageInput, m: Loaded): Promise<void> {
+  let bitmap: ImageBitmap;
+  let input: Tensor;
+  try {
+    bitmap = await createImageBitmap(src as ImageBitmapSource);
+    input = segInputTensor(bitmap);
+    preprocessedOn = 'cpu';
+    await drawPreview(src);
+    drawSegInput(ui.modelView, input);
+    ui.modelViewCaption.textContent = `what the model sees (${input.shape[3]}×${input.shape[2]})`;
+  } catch (e) {
+    showNotice('image', 'error', `Could not read this image: ${describeError(e)}`);
+    return;
+  }
+  clearNotice('image');
+  const inputCopy = (input.data as Float32Array).slice();
+  const t0 = performance.now();
+  let out: Record<string, Tensor>;
+  try {
+    out = await m.session.run({ [m.session.inputs[0]!.name]: input });
+  } catch (e) {
+    bitmap.close();
+    showNotice('run', 'error', `Inference failed: ${describeError(e)}`);
+    return;
+  }
+  const ms = performance.now() - t0;
+  if (m !== loaded) return bitmap.close();
+  clearNotice('run');
+  const map = classMap(Object.values(out)[0]!);
+  drawSegmentation(ui.segImage, ui.segOverlay, bitmap, map, 320);
+  bitmap.close();
+  renderLegend(ui.segLegend, map);
+  // For the end-to-end test: the exact input and the class map, to compare with the CPU backend in Node.
+  (globalThis as Record<string, unknown>)['__tesseraSegmentation'] = { input: { shape: input.shape, data: Array.from(inputCopy) }, classes: Array.from(map.classes), h: map.h, w: map.w };
+  ui.segOverlay.dataset['done'] = 'true';
+  m.firstMs ??= ms;
+  renderLatency(m, ms);
+}
+
 function renderLatency(m: Loaded, lastMs?: number): void {
   const parts = [`first run ${m.firstMs !== undefined ? formatMs(m.firstMs) : '…'}`];
   parts.push(m.steadyMs !== undefined ? `steady ${formatMs(m.steadyMs)} (median of ${STEADY_RUNS})` : 'steady: measuring…');
@@ -323,7 +402,8 @@ async function measureSteady(token: number): Promise<void> {
   const m = loaded;
   if (!m || token !== loadToken) return;
   const input = m.session.inputs[0]!;
-  const shape = input.shape.map((d) => (d < 0 ? 1 : d));
+  // The segmentation model's H and W are symbolic: time it at a square input of the size it runs at.
+  const shape = m.task === 'segment' ? [1, 3, SEG_MAX_SIDE, SEG_MAX_SIDE] : input.shape.map((d) => (d < 0 ? 1 : d));
   const zeros = new Float32Array(shape.reduce((a, b) => a * b, 1));
   try {
     if (m.firstMs === undefined) {
@@ -340,7 +420,7 @@ async function measureSteady(token: number): Promise<void> {
     if (m !== loaded) return;
     m.steadyMs = median(times);
     renderLatency(m);
-    const profile = await m.session.layerProfile();
+    const profile = await m.session.layerProfile(m.task === 'segment' ? { [input.name]: { dtype: 'f32', shape, data: zeros } } : undefined);
     if (m !== loaded) return;
     renderLayerChart(ui.layerChart, ui.layersNote, profile);
   } catch (e) {
@@ -606,8 +686,12 @@ async function main(): Promise<void> {
     showNotice('model', 'error', `The list of models could not be loaded: ${describeError(e)}`, { label: 'Retry', run: () => location.reload() });
     return;
   }
-  ui.modelSelect.replaceChildren(...manifest.map((m) => el('option', { value: m.id, text: `${m.title} · ${formatBytes(m.bytes)}` })));
+  ui.modelSelect.replaceChildren(
+    ...manifest.map((m) => el('option', { value: m.id, text: `${m.title} · ${formatBytes(m.bytes)}` })),
+    el('option', { value: SEGMENTATION_ID, text: `${SEGMENTATION_TITLE} · built in the page` }),
+  );
   ui.modelSelect.addEventListener('change', () => {
+    if (ui.modelSelect.value === SEGMENTATION_ID) return void loadSegmentation();
     const entry = manifest.find((m) => m.id === ui.modelSelect.value);
     if (entry) void loadEntry(entry);
   });
@@ -616,6 +700,11 @@ async function main(): Promise<void> {
   if (wanted === 'none') {
     ui.modelStatus.textContent = 'No model loaded: pick one above.';
     setState('ready');
+    return;
+  }
+  if (wanted === SEGMENTATION_ID) {
+    ui.modelSelect.value = SEGMENTATION_ID;
+    await loadSegmentation();
     return;
   }
   const entry = manifest.find((m) => m.id === wanted) ?? (wanted ? undefined : manifest[0]);

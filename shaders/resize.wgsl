@@ -58,10 +58,76 @@ fn cubic_weight(d: f32) -> f32 {
   return 0.0;
 }
 
+// HW = 1: the common NCHW case (src/backends/webgpu/resize.ts, resizeHwFastPath): rank 4, N and C unscaled, nearest
+// or linear with both H and W resized (nearest may leave either as identity). One output pixel per thread, no
+// private tap arrays: the row and column taps come from the same in_coord / nearest_index formulas as the generic
+// path below, and the 2×2 sum runs in the generic path's order ((w, h) = (0, 0), (1, 0), (0, 1), (1, 1); weight
+// w_w × w_h), so both paths compute the same f32 operations in the same order.
+fn resize_hw(i: u32) {
+  let ow = u.out_shape[0].w;
+  let oh = u.out_shape[0].z;
+  let iw = u.in_shape[0].w;
+  let ih = u.in_shape[0].z;
+  let xo = i % ow;
+  let rest = i / ow;
+  let yo = rest % oh;
+  let base = (rest / oh) * ih * iw;
+  let fw = f32(iw);
+  let fh = f32(ih);
+  if (MODE == 0u) {
+    var col = xo;
+    var row = yo;
+    var outside = false;
+    if (u.identity[0].w == 0u) {
+      let c = in_coord(f32(xo), 3u, fw, f32(ow));
+      outside = outside || (u.coord == 6u && (c < 0.0 || c > fw - 1.0));
+      col = nearest_index(c, u.scale[0].w, iw);
+    }
+    if (u.identity[0].z == 0u) {
+      let c = in_coord(f32(yo), 2u, fh, f32(oh));
+      outside = outside || (u.coord == 6u && (c < 0.0 || c > fh - 1.0));
+      row = nearest_index(c, u.scale[0].z, ih);
+    }
+    if (outside) {
+      y_set(i, u.extrapolation);
+      return;
+    }
+    y_set(i, 0.0 + x_at(base + row * iw + col));
+    return;
+  }
+  let cx = in_coord(f32(xo), 3u, fw, f32(ow));
+  let cy = in_coord(f32(yo), 2u, fh, f32(oh));
+  if (u.coord == 6u && (cx < 0.0 || cx > fw - 1.0 || cy < 0.0 || cy > fh - 1.0)) {
+    y_set(i, u.extrapolation);
+    return;
+  }
+  let ccx = clamp(cx, 0.0, fw - 1.0);
+  let ccy = clamp(cy, 0.0, fh - 1.0);
+  let x0 = u32(floor(ccx));
+  let y0 = u32(floor(ccy));
+  let tx = ccx - floor(ccx);
+  let ty = ccy - floor(ccy);
+  let x1 = min(x0 + 1u, iw - 1u);
+  let r0 = base + y0 * iw;
+  let r1 = base + min(y0 + 1u, ih - 1u) * iw;
+  let wx0 = 1.0 - tx;
+  let wy0 = 1.0 - ty;
+  var acc = 0.0;
+  acc += (wx0 * wy0) * x_at(r0 + x0);
+  acc += (tx * wy0) * x_at(r0 + x1);
+  acc += (wx0 * ty) * x_at(r1 + x0);
+  acc += (tx * ty) * x_at(r1 + x1);
+  y_set(i, acc);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = flat_group(wid, nwg) * WG + lid;
   if (i >= u.total) { return; }
+  if (HW != 0u) {
+    resize_hw(i);
+    return;
+  }
   var rem = i;
   var base = 0u;
   var stride = 1u;

@@ -2,8 +2,8 @@
  * Resize (every mode / coordinate transform of the canonical form, docs/ir.md) and DepthToSpace / SpaceToDepth.
  * One generated shader per op family: `resize.wgsl` takes the interpolation mode as a const (it fixes the taps per
  * axis) and everything else — shapes, scales, roi, coordinate and nearest modes — as uniforms, so one pipeline per
- * (rank, mode) serves every Resize of a model. Geometry and per-axis rules come from src/graph/ops/resize.ts, shared
- * with the CPU reference.
+ * (rank, mode) serves every Resize of a model (plus one per mode for the NCHW H/W fast path: define HW,
+ * `resizeHwFastPath`). Geometry and per-axis rules come from src/graph/ops/resize.ts, shared with the CPU reference.
  */
 import { sizeOf } from '../../graph/ir.js';
 import {
@@ -22,6 +22,19 @@ import { WG, checkRank, inputShape } from './kernel_util.js';
 export const RESIZE_MAX_INTERP_AXES = 3;
 const TAPS = { nearest: 1, linear: 2, cubic: 4 } as const;
 const MODE_ID = { nearest: 0, linear: 1, cubic: 2 } as const;
+
+/**
+ * The NCHW fast path (resize.wgsl's HW branch, one output pixel per thread reading at most 2×2 texels, no private tap
+ * arrays): rank 4 with N and C unscaled, mode nearest (H and W each resized or identity) or linear (H and W both
+ * resized: bilinear). Same formulas and summation order as the generic kernel (results identical by construction);
+ * every other Resize (cubic, rank ≠ 4, N or C scaled, linear on one spatial axis) takes the generic kernel.
+ * `identity` = resizeAxisIsIdentity per axis (1 / 0).
+ */
+export function resizeHwFastPath(rank: number, mode: 'nearest' | 'linear' | 'cubic', identity: readonly number[]): boolean {
+  if (rank !== 4 || identity[0] !== 1 || identity[1] !== 1) return false;
+  if (mode === 'nearest') return true;
+  return mode === 'linear' && identity[2] === 0 && identity[3] === 0;
+}
 
 export const resizeKernel: Kernel = (ctx) => {
   const { node } = ctx;
@@ -44,13 +57,14 @@ export const resizeKernel: Kernel = (ctx) => {
       node.op,
     );
   const lanes = (v: number[]) => (v.length ? v : [0]);
+  const hw = resizeHwFastPath(rank, p.mode, identity);
   return {
     programs: [
       {
-        name: `resize_${p.mode}`,
+        name: `resize_${p.mode}${hw ? '_hw' : ''}`,
         shader: 'resize',
         accessors: true,
-        defines: { WG, RANK: rank, MODE: MODE_ID[p.mode], TAPS: TAPS[p.mode] },
+        defines: { WG, RANK: rank, MODE: MODE_ID[p.mode], TAPS: TAPS[p.mode], HW: hw ? 1 : 0 },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [

@@ -83,6 +83,57 @@ describe('WebGPU Resize vs CPU reference', () => {
     for (const c of RESIZE_COORD_MODES) expect(cases.some((k) => k.attrs!['coordinate_transformation_mode'] === c)).toBe(true);
   });
 
+  it('NCHW fast path (resize_*_hw): bilinear and nearest on H and W, up ×2 / ×8 / non-integer / down, every coordinate transform', async () => {
+    const cases: NodeCase[] = [];
+    const geoms: { shape: number[]; scales?: number[]; sizes?: number[]; tag: string }[] = [
+      { tag: 'x2', shape: [1, 3, 5, 7], scales: [1, 1, 2, 2] },
+      { tag: 'x8 (LR-ASPP head, 21 classes)', shape: [1, 21, 7, 9], scales: [1, 1, 8, 8] },
+      { tag: 'non-integer', shape: [2, 2, 6, 5], scales: [1, 1, 1.7, 2.3] },
+      { tag: 'sizes non-integer', shape: [1, 4, 7, 6], sizes: [1, 4, 11, 17] },
+      { tag: 'down', shape: [1, 3, 12, 10], scales: [1, 1, 0.5, 0.6] },
+      { tag: 'sizes down', shape: [2, 3, 9, 13], sizes: [2, 3, 4, 5] },
+      { tag: 'up H down W', shape: [1, 2, 5, 12], sizes: [1, 2, 13, 7] },
+      { tag: 'to 1x1', shape: [1, 2, 5, 6], sizes: [1, 2, 1, 1] },
+    ];
+    let seed = 8000;
+    for (const g of geoms)
+      for (const coord of RESIZE_COORD_MODES) {
+        const base: Record<string, number | string | number[]> = { coordinate_transformation_mode: coord };
+        if (g.scales) base['scales'] = g.scales;
+        else base['sizes'] = g.sizes!;
+        if (coord === 'tf_crop_and_resize') {
+          base['roi'] = [0, 0, -0.1, 0.2, 1, 1, 0.9, 1.15];
+          base['extrapolation_value'] = 0.25;
+        }
+        cases.push({ label: `hw linear ${coord} ${g.tag} [${g.shape}]`, op: 'Resize', attrs: { ...base, mode: 'linear' }, inputs: [{ shape: g.shape }], seed: seed++ });
+        for (const nm of RESIZE_NEAREST_MODES) {
+          // Known gap shared with the generic kernel (same in_coord): half_pixel_symmetric's last sum is f64 in the
+          // reference (onnxruntime), f32 on the GPU, and floor / ceil have no tie tolerance, so a coordinate an ulp
+          // from an integer can floor differently ([1,3,12,10] × [0.5, 0.6], floor: max abs 1.65 on both kernels).
+          if (coord === 'half_pixel_symmetric' && (nm === 'floor' || nm === 'ceil')) continue;
+          cases.push({ label: `hw nearest ${nm} ${coord} ${g.tag} [${g.shape}]`, op: 'Resize', attrs: { ...base, mode: 'nearest', nearest_mode: nm }, inputs: [{ shape: g.shape }], seed: seed++ });
+        }
+      }
+    // Nearest with one spatial axis unscaled still takes the fast path (the identity axis copies its coordinate).
+    for (const coord of ['half_pixel', 'tf_half_pixel_for_nn', 'asymmetric'] as const)
+      cases.push({ label: `hw nearest ${coord} H identity`, op: 'Resize', attrs: { mode: 'nearest', coordinate_transformation_mode: coord, scales: [1, 1, 1, 2.5] }, inputs: [{ shape: [1, 3, 5, 4] }], seed: seed++ });
+    const results = await runCases(session, cases);
+    console.log(`Resize NCHW fast path WebGPU vs CPU, ${results.length} cases: ${worst(results)}`);
+    expect(bad(results)).toEqual([]);
+    for (const r of results) expect(r.kernels, r.label).toEqual([r.label.startsWith('hw linear') ? 'resize_linear_hw' : 'resize_nearest_hw']);
+    // Everything else keeps the generic kernel: linear on one spatial axis, cubic, N or C scaled, rank 3 / 5.
+    const generic: NodeCase[] = [
+      { label: 'linear W only', op: 'Resize', attrs: { mode: 'linear', scales: [1, 1, 1, 2] }, inputs: [{ shape: [1, 2, 4, 5] }], seed: 9001 },
+      { label: 'cubic', op: 'Resize', attrs: { mode: 'cubic', scales: [1, 1, 2, 2] }, inputs: [{ shape: [1, 2, 4, 5] }], seed: 9002 },
+      { label: 'nearest C scaled', op: 'Resize', attrs: { mode: 'nearest', scales: [1, 2, 2, 2] }, inputs: [{ shape: [1, 2, 4, 5] }], seed: 9003 },
+      { label: 'linear rank 3', op: 'Resize', attrs: { mode: 'linear', scales: [1, 2, 2] }, inputs: [{ shape: [2, 4, 5] }], seed: 9004 },
+      { label: 'linear rank 5', op: 'Resize', attrs: { mode: 'linear', scales: [1, 1, 2, 2, 2] }, inputs: [{ shape: [1, 2, 3, 4, 5] }], seed: 9005 },
+    ];
+    const gen = await runCases(session, generic);
+    expect(bad(gen)).toEqual([]);
+    expect(gen.map((r) => r.kernels)).toEqual([['resize_linear'], ['resize_cubic'], ['resize_nearest'], ['resize_linear'], ['resize_linear']]);
+  });
+
   it("Upsample's canonical form, DepthToSpace (DCR, CRD) and SpaceToDepth", async () => {
     const cases: NodeCase[] = [];
     for (const [i, mode] of ['nearest', 'linear'].entries())
@@ -110,7 +161,7 @@ describe('WebGPU Resize vs CPU reference', () => {
     const cases = ([[8, 10], [7, 13], [16, 6]] as const).map(([h, w], i) => ({ label: `dynamic sizes ${h}x${w}`, nodes, inputs: [{ name: 'x', shape: [1, 3, h, w] }], outputs: ['y'], seed: 7000 + i }));
     const results = await runGraphCases(session, cases);
     expect(bad(results)).toEqual([]);
-    for (const r of results) expect(r.kernels).toEqual(['maxpool2d', 'resize_linear']);
+    for (const r of results) expect(r.kernels).toEqual(['maxpool2d', 'resize_linear_hw']);
   });
 
   it('linear on more than 3 axes is a typed WebGPUKernelError naming the node and attribute', async () => {
