@@ -58,6 +58,14 @@ fn cubic_weight(d: f32) -> f32 {
   return 0.0;
 }
 
+// Every output store. RESIDUAL (FusedResize, pass fuseResizeAdd): y = resize(x) + r, r with y's shape; the value is
+// rounded to f32 before the sum, exactly the unfused Resize then Add.
+fn store(i: u32, v: f32) {
+  var s = v;
+  s = s + r_at(i); // @if RESIDUAL
+  y_set(i, s);
+}
+
 // HW = 1: the common NCHW case (src/backends/webgpu/resize.ts, resizeHwFastPath): rank 4, N and C unscaled, nearest
 // or linear with both H and W resized (nearest may leave either as identity). One output pixel per thread, no
 // private tap arrays: the row and column taps come from the same in_coord / nearest_index formulas as the generic
@@ -89,16 +97,16 @@ fn resize_hw(i: u32) {
       row = nearest_index(c, u.scale[0].z, ih);
     }
     if (outside) {
-      y_set(i, u.extrapolation);
+      store(i, u.extrapolation);
       return;
     }
-    y_set(i, 0.0 + x_at(base + row * iw + col));
+    store(i, 0.0 + x_at(base + row * iw + col));
     return;
   }
   let cx = in_coord(f32(xo), 3u, fw, f32(ow));
   let cy = in_coord(f32(yo), 2u, fh, f32(oh));
   if (u.coord == 6u && (cx < 0.0 || cx > fw - 1.0 || cy < 0.0 || cy > fh - 1.0)) {
-    y_set(i, u.extrapolation);
+    store(i, u.extrapolation);
     return;
   }
   let ccx = clamp(cx, 0.0, fw - 1.0);
@@ -117,7 +125,7 @@ fn resize_hw(i: u32) {
   acc += (tx * wy0) * x_at(r0 + x1);
   acc += (wx0 * ty) * x_at(r1 + x0);
   acc += (tx * ty) * x_at(r1 + x1);
-  y_set(i, acc);
+  store(i, acc);
 }
 
 @compute @workgroup_size(WG)
@@ -182,7 +190,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     stride *= idim;
   }
   if (outside) {
-    y_set(i, u.extrapolation);
+    store(i, u.extrapolation);
     return;
   }
   var combos = 1u;
@@ -200,5 +208,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     acc += w * x_at(off);
   }
-  y_set(i, acc);
+  store(i, acc);
 }

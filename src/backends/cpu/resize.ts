@@ -70,6 +70,10 @@ function resizeAxisTaps(p: ResizeParams, axis: number, rank: number, inLen: numb
 }
 
 const resize: CpuKernel = (node, inputs) => {
+  // FusedResize: the residual is the last input; the Resize geometry sees only the ones before it.
+  const fused = node.op === 'FusedResize';
+  const residual = fused ? floatData(node, floatInput(node, inputs, inputs.length - 1)) : undefined;
+  if (fused) inputs = inputs.slice(0, -1);
   const xt = floatInput(node, inputs, 0);
   const shape = xt.shape;
   const rank = shape.length;
@@ -94,6 +98,8 @@ const resize: CpuKernel = (node, inputs) => {
   for (let o = 0; o < out.length; o++) {
     const outside = idx.some((i, k) => taps[k]!.offsets[i] === null);
     out[o] = outside ? p.extrapolation : gather(0, 0, 1);
+    // Rounded to f32 first (the store above), then the f32 sum: exactly Resize then Add.
+    if (residual) out[o] = out[o]! + residual[o]!;
     for (let k = rank - 1; k >= 0; k--) {
       if (++idx[k]! < outShape[k]!) break;
       idx[k] = 0;
@@ -149,4 +155,4 @@ const spaceToDepth: CpuKernel = (node, inputs) => {
   return [f32Tensor([n, oc, oh, ow], out)];
 };
 
-export const resizeCpuKernels: Record<string, CpuKernel> = { Resize: resize, DepthToSpace: depthToSpace, SpaceToDepth: spaceToDepth };
+export const resizeCpuKernels: Record<string, CpuKernel> = { Resize: resize, FusedResize: resize, DepthToSpace: depthToSpace, SpaceToDepth: spaceToDepth };

@@ -38,12 +38,19 @@ export function resizeHwFastPath(rank: number, mode: 'nearest' | 'linear' | 'cub
 
 export const resizeKernel: Kernel = (ctx) => {
   const { node } = ctx;
+  // FusedResize (pass fuseResizeAdd): the residual is the last input, added by the shader's store (define RESIDUAL).
+  const fused = node.op === 'FusedResize';
   const x = inputShape(ctx, 0);
   const rank = x.length;
   checkRank(ctx, rank);
   const p = resizeParams(node, rank);
-  const { outShape, scales } = resizeGeometry(node, x, (i) => ctx.inputShapes[i]);
+  const { outShape, scales } = resizeGeometry(node, x, (i) => (fused && i === node.inputs.length - 1 ? undefined : ctx.inputShapes[i]));
   const out = ctx.outputShapes[0]!;
+  if (fused) {
+    const r = ctx.inputShapes[node.inputs.length - 1];
+    if (!r || r.join() !== out.join())
+      throw new WebGPUKernelError(`residual [${r?.join(', ') ?? ''}] must have the output's shape [${out.join(', ')}]`, node.name, node.op);
+  }
   if (outShape.join() !== out.join())
     throw new WebGPUKernelError(`output shape [${outShape.join(', ')}] differs from the planned [${out.join(', ')}]`, node.name, node.op);
   const total = sizeOf(out);
@@ -61,11 +68,11 @@ export const resizeKernel: Kernel = (ctx) => {
   return {
     programs: [
       {
-        name: `resize_${p.mode}${hw ? '_hw' : ''}`,
+        name: `resize_${p.mode}${hw ? '_hw' : ''}${fused ? '_add' : ''}`,
         shader: 'resize',
         accessors: true,
-        defines: { WG, RANK: rank, MODE: MODE_ID[p.mode], TAPS: TAPS[p.mode], HW: hw ? 1 : 0 },
-        inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
+        defines: { WG, RANK: rank, MODE: MODE_ID[p.mode], TAPS: TAPS[p.mode], HW: hw ? 1 : 0, RESIDUAL: fused ? 1 : 0 },
+        inputs: fused ? [{ wgsl: 'x', tensor: node.inputs[0]! }, { wgsl: 'r', tensor: node.inputs[node.inputs.length - 1]! }] : [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [
           { name: 'total', type: 'u32', value: total },
@@ -122,6 +129,7 @@ export const spaceDepthKernel: Kernel = (ctx) => {
 
 export const resizeWebgpuKernels: Record<string, Kernel> = {
   Resize: resizeKernel,
+  FusedResize: resizeKernel,
   DepthToSpace: spaceDepthKernel,
   SpaceToDepth: spaceDepthKernel,
 };

@@ -283,8 +283,25 @@ const spaceToDepthRule: ShapeRule = (node, inputs) => {
   return [{ dtype: computeDtype(x.dtype), shape: [n, c < 0 ? UNKNOWN : c * b * b, k(h), k(w)] }];
 };
 
+/**
+ * `FusedResize` (pass fuseResizeAdd): Resize with an elementwise residual added to its output, y = resize(X) + R.
+ * Inputs and attributes are Resize's, plus R as the LAST input (after any size-reference inputs), with exactly the
+ * output's shape (no broadcasting). Same f32 result as Resize followed by Add.
+ */
+const fusedResizeRule: ShapeRule = (node, inputs) => {
+  const [y] = resizeRule(node, inputs.slice(0, -1));
+  if (inputs.length < 2) fail(node, 'needs the residual as its last input');
+  const r = requireInput(node, inputs, inputs.length - 1, 'residual');
+  requireFloat(node, r, 'residual');
+  const o = y!.shape;
+  if (r.shape.length !== o.length || r.shape.some((d, k) => d !== o[k]))
+    fail(node, `residual ${fmtShape(r.shape)} must have the output's shape ${fmtShape(o)}`);
+  return [y!];
+};
+
 export const resizeShapeRules: Record<string, ShapeRule> = {
   Resize: resizeRule,
+  FusedResize: fusedResizeRule,
   DepthToSpace: depthToSpaceRule,
   SpaceToDepth: spaceToDepthRule,
 };

@@ -14,6 +14,8 @@
  *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm / FusedConvTranspose (fuseResidual: residuals)
  *      foldChannelScaleIntoConv  (fuseChannelScale) a bare ChannelScale read only by a 1x1 conv -> ChannelScaleConv
  *      fuseBatchNormActivation   a BN (left after folding) read only by an activation -> FusedBatchNorm
+ *      fuseResizeAdd        Add(Resize(x), y), y of the Add's exact shape -> FusedResize (FPN top-down step); after
+ *                           fuseEpilogue, which may already have taken the Add as a conv residual (same dispatch count)
  *   5. removeDeadCode        unreachable nodes and unused initializers
  */
 import type { Graph } from '../ir.js';
@@ -26,6 +28,7 @@ import { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
 import { fuseHardActivations } from './fuse_hard_activations.js';
 import { fuseLayerNorm } from './fuse_layer_norm.js';
+import { fuseResizeAdd } from './fuse_resize_add.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
 
@@ -38,6 +41,7 @@ export { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
 export { fuseHardActivations } from './fuse_hard_activations.js';
 export { fuseLayerNorm } from './fuse_layer_norm.js';
+export { fuseResizeAdd } from './fuse_resize_add.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
 
@@ -63,6 +67,8 @@ export interface OptimizeOptions {
   fuseResidual?: boolean;
   /** A BatchNormalization that could not fold, read only by an activation -> FusedBatchNorm (one dispatch). */
   fuseBatchNormActivation?: boolean;
+  /** Add(Resize(x), y) with y of the Add's exact shape -> FusedResize (one dispatch; FPN decoders). */
+  fuseResizeAdd?: boolean;
   removeDeadCode?: boolean;
   /** Called after each pass that ran (for logging / debugging). */
   onPass?: (pass: string, before: Graph, after: Graph) => void;
@@ -81,6 +87,7 @@ export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   fuseEpilogue: false,
   fuseResidual: false,
   fuseBatchNormActivation: false,
+  fuseResizeAdd: false,
   removeDeadCode: false,
 });
 
@@ -111,6 +118,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (on('fuseEpilogue')) run('fuseEpilogue', (x) => fuseEpilogues(x, { residual: on('fuseResidual') }));
   if (on('fuseChannelScale')) run('foldChannelScaleIntoConv', foldChannelScaleIntoConv);
   if (on('fuseBatchNormActivation')) run('fuseBatchNormActivation', fuseBatchNormActivation);
+  if (on('fuseResizeAdd')) run('fuseResizeAdd', fuseResizeAdd);
   if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);
   return g;
 }

@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserSession } from '../../../src/node/browser_harness.js';
 import { RESIZE_COORD_MODES, RESIZE_NEAREST_MODES } from '../../../src/graph/ops/resize.js';
 import { importOnnx } from '../../../src/import/onnx/index.js';
+import type { Node } from '../../../src/graph/ir.js';
+import { fuseResizeAdd } from '../../../src/graph/passes/index.js';
+import type { GraphCase } from '../../harness/browser.js';
 import { runCases, runGraphCases, startTestBrowser, type CaseResult, type NodeCase } from '../../harness/browser.js';
 import { dynamicSizesModel } from '../cpu/resize_models.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
@@ -168,5 +171,84 @@ describe('WebGPU Resize vs CPU reference', () => {
     const [res] = await runCases(session, [{ label: '4 axes', op: 'Resize', attrs: { mode: 'linear', scales: [2, 2, 2, 2] }, inputs: [{ shape: [2, 2, 2, 2] }], seed: 1 }]);
     expect(res!.ok).toBe(false);
     expect(res!.error).toMatch(/WebGPUKernelError: Resize node 'node_under_test': attribute 'mode' = 'linear' resizes 4 axes/);
+  });
+
+  it('FusedResize (fuseResizeAdd, FPN top-down): 40 seeded Add(Resize(top), lateral) graphs fused vs CPU, one dispatch fewer per pair', async () => {
+    const r = mulberry32(1818);
+    const coords = ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel'] as const;
+    const unfused: GraphCase[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = randInt(r, 1, 5);
+      const [h, w] = [randInt(r, 2, 7), randInt(r, 2, 7)];
+      const kind = i % 4; // 0 nearest x2, 1 bilinear to an odd lateral size, 2 nearest to a size, 3 two pairs
+      const generic = i % 8 === 6; // linear on W only: the generic kernel
+      const coord = kind === 0 ? pick(r, ['asymmetric', 'half_pixel'] as const) : pick(r, coords);
+      const mode = kind === 1 || generic || (kind === 3 && r() < 0.5) ? 'linear' : 'nearest';
+      const lat = kind === 0 ? [1, c, 2 * h, 2 * w] : [1, c, generic ? h : 2 * h + 1, 2 * w - 1];
+      const attrs: Record<string, number | string | number[]> = { mode, coordinate_transformation_mode: coord };
+      if (mode === 'nearest') attrs['nearest_mode'] = kind === 0 ? 'floor' : pick(r, RESIZE_NEAREST_MODES);
+      if (kind === 0) attrs['scales'] = [1, 1, 2, 2];
+      else attrs['sizes'] = lat;
+      const swap = r() < 0.5; // Add(lateral, Resize(top)) too
+      const nodes: Node[] = [
+        { name: 'up', op: 'Resize', inputs: ['top'], outputs: ['u'], attrs },
+        { name: 'add', op: 'Add', inputs: swap ? ['lat', 'u'] : ['u', 'lat'], outputs: ['p'], attrs: {} },
+      ];
+      const inputs = [{ name: 'top', shape: [1, c, h, w] }, { name: 'lat', shape: lat }];
+      let out = 'p';
+      if (kind === 3) {
+        // A second level: p upsampled (x2 nearest) onto a finer lateral.
+        const lat2 = [1, c, 2 * lat[2]!, 2 * lat[3]!];
+        nodes.push({ name: 'up2', op: 'Resize', inputs: ['p'], outputs: ['u2'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor', scales: [1, 1, 2, 2] } });
+        nodes.push({ name: 'add2', op: 'Add', inputs: ['u2', 'lat2'], outputs: ['p2'], attrs: {} });
+        inputs.push({ name: 'lat2', shape: lat2 });
+        out = 'p2';
+      }
+      unfused.push({ label: `#${i} ${mode} ${coord} ${attrs['nearest_mode'] ?? ''} [1,${c},${h},${w}] -> [${lat}]${swap ? ' swapped' : ''}${kind === 3 ? ' +level' : ''}`, nodes, inputs, outputs: [out], seed: 9100 + i });
+    }
+    const fused = unfused.map((g) => {
+      const graph = {
+        inputs: g.inputs.map((x) => ({ name: x.name, dtype: 'f32' as const, shape: x.shape })),
+        outputs: g.outputs.map((name) => ({ name, dtype: 'f32' as const, shape: [] })),
+        nodes: g.nodes,
+        initializers: new Map(),
+        metadata: {},
+      };
+      return { ...g, label: `${g.label} fused`, nodes: fuseResizeAdd(graph).nodes };
+    });
+    for (const g of fused) expect(g.nodes.every((n) => n.op === 'FusedResize'), g.label).toBe(true);
+    const [a, b] = [await runGraphCases(session, unfused), await runGraphCases(session, fused)];
+    console.log(`FusedResize WebGPU vs CPU, ${b.length} graphs: ${worst(b)}`);
+    expect(bad(a)).toEqual([]);
+    expect(bad(b)).toEqual([]);
+    for (let i = 0; i < b.length; i++) {
+      const pairs = unfused[i]!.nodes.length / 2;
+      expect(b[i]!.kernels.length, b[i]!.label).toBe(a[i]!.kernels.length - pairs);
+      expect(b[i]!.kernels.every((k) => k.startsWith('resize_') && k.endsWith('_add')), b[i]!.label).toBe(true);
+    }
+    expect(b.some((x) => x.kernels.some((k) => k.includes('_hw_add')))).toBe(true);
+    expect(b.some((x) => x.kernels.some((k) => !k.includes('_hw')))).toBe(true);
+  });
+
+  it('Resize -> Concat: the Resize writes straight into its slice of the concat output (no Concat copy dispatch)', async () => {
+    const nodes: Node[] = [
+      { name: 'up', op: 'Resize', inputs: ['top'], outputs: ['u'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor', scales: [1, 1, 2, 2] } },
+      { name: 'up_lin', op: 'Resize', inputs: ['top'], outputs: ['v'], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel', sizes: [1, 3, 11, 9] } },
+      { name: 'act', op: 'Relu', inputs: ['lat'], outputs: ['l'], attrs: {} },
+      { name: 'cat', op: 'Concat', inputs: ['u', 'l'], outputs: ['c'], attrs: { axis: 1 } },
+      { name: 'cat_odd', op: 'Concat', inputs: ['v', 'x'], outputs: ['d'], attrs: { axis: 1 } },
+      { name: 'act2', op: 'Sigmoid', inputs: ['odd'], outputs: ['x'], attrs: {} },
+    ];
+    // Concat's inputs must be produced before it: put act2 first.
+    const ordered = [nodes[0]!, nodes[1]!, nodes[2]!, nodes[5]!, nodes[3]!, nodes[4]!];
+    const inputs = [{ name: 'top', shape: [1, 3, 5, 6] }, { name: 'lat', shape: [1, 4, 10, 12] }, { name: 'odd', shape: [1, 2, 11, 9] }];
+    const [on, off] = await runGraphCases(session, [
+      { label: 'resize concat', nodes: ordered, inputs, outputs: ['c', 'd'], seed: 9300 },
+      { label: 'resize concat (views off)', nodes: ordered, inputs, outputs: ['c', 'd'], seed: 9300, views: false },
+    ]);
+    expect(bad([on!, off!])).toEqual([]);
+    expect(on!.ops['Concat'] ?? 0).toBe(0);
+    expect(on!.views['concat']).toBe(4);
+    expect(off!.ops['Concat'] ?? 0).toBeGreaterThan(0);
   });
 });
