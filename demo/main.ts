@@ -89,6 +89,8 @@ interface Loaded {
   task: 'classify' | 'segment';
   firstMs?: number;
   steadyMs?: number;
+  /** Latency of the most recent image run (kept so a later steady-state update still shows it). */
+  lastMs?: number;
   /** Settles when the steady-latency runs and the layer profile are done (the accuracy run waits for it). */
   measured?: Promise<void>;
 }
@@ -386,7 +388,8 @@ async function segmentNow(src: ImageInput, m: Loaded): Promise<void> {
   renderLatency(m, ms);
 }
 
-function renderLatency(m: Loaded, lastMs?: number): void {
+function renderLatency(m: Loaded, lastMs = m.lastMs): void {
+  m.lastMs = lastMs;
   const parts = [`first run ${m.firstMs !== undefined ? formatMs(m.firstMs) : '…'}`];
   parts.push(m.steadyMs !== undefined ? `steady ${formatMs(m.steadyMs)} (median of ${STEADY_RUNS})` : 'steady: measuring…');
   if (lastMs !== undefined) parts.push(`this image ${formatMs(lastMs)}`);
