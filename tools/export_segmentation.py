@@ -52,6 +52,7 @@ from torchvision.models import segmentation as seg
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from export_dynamic_hw import mulberry32_f32  # noqa: E402  (the scalar reference implementation of rng.ts)
+from export_torchvision import OutOnly  # noqa: E402  (the 'out'-only wrapper the bench export uses too)
 
 DEFAULT_OUT = os.path.join(HERE, '..', 'tests', 'fixtures', 'segmentation')
 MODELS = ['fcn_resnet50', 'deeplabv3_resnet50', 'deeplabv3_mobilenet_v3_large', 'lraspp_mobilenet_v3_large']
@@ -73,15 +74,6 @@ def mulberry32_np(count: int, seed: int, lo: float = -1.0, hi: float = 1.0) -> n
     t = t ^ ((t + (((t ^ (t >> np.uint64(7))) * (t | np.uint64(61))) & M32)) & M32)
     r = ((t ^ (t >> np.uint64(14))) & M32).astype(np.float64) / 4294967296.0
     return (lo + (hi - lo) * r).astype(np.float32)
-
-
-class OutOnly(torch.nn.Module):
-    def __init__(self, m: torch.nn.Module):
-        super().__init__()
-        self.m = m
-
-    def forward(self, x):
-        return self.m(x)['out']
 
 
 def build(name: str) -> torch.nn.Module:
