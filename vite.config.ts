@@ -66,12 +66,18 @@ function tesseraDemoPlugin(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (COOP same-origin + COEP require-corp): the page and its worker get SharedArrayBuffer, so the
+ * WASM backend runs threaded. Every resource the demo loads is same-origin (models, samples, CIFAR-10, the worker).
+ */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   root: 'demo',
   publicDir: 'public',
   plugins: [tesseraDemoPlugin()],
-  server: { host: '127.0.0.1', port: 5173, fs: { allow: ['..'] } },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: ['..'] }, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   // Pre-bundle the library's dependencies up front: discovering them on first load would reload the page.
   optimizeDeps: { include: ['idb-keyval', 'protobufjs/light.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'] },
   worker: { format: 'es' },

@@ -3,7 +3,14 @@ import { DEFAULT_MODELS, KNOWN_MODELS } from './models.js';
 import type { RuntimeName } from './page_types.js';
 
 export type BenchRuntime = RuntimeName | 'ort-node';
-export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'ort-node'];
+export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'ort-node', 'tessera-wasm', 'tfjs-wasm', 'tessera-wasm-1t', 'ort-wasm-1t'];
+/**
+ * The CPU runtimes of the browser (WebAssembly SIMD), each job in a fresh page with the same cross-origin isolation
+ * (COOP/COEP, so SharedArrayBuffer and threads work for all three): multi-threaded with
+ * one thread per core (Tessera's WASM backend, ORT-web WASM, TF.js WASM), then single-thread Tessera and ORT.
+ * `--runtimes wasm` is shorthand for this list.
+ */
+export const WASM_RUNTIMES: BenchRuntime[] = ['tessera-wasm', 'ort-wasm', 'tfjs-wasm', 'tessera-wasm-1t', 'ort-wasm-1t'];
 
 /** Where the WebGPU runtimes run: a fresh headless Chromium per job, or a fresh Node process on Dawn per job. */
 export type BenchHost = 'chromium' | 'node';
@@ -36,7 +43,8 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
                      process on the adapter Dawn (the 'webgpu' package) finds (runtimes ${NODE_RUNTIMES.join(',')})
   --models LIST      comma-separated; default ${DEFAULT_MODELS.join(',')}; 'all' = ${KNOWN_MODELS.map((m) => m.name).join(',')}
                      (any torchvision classifier or segmentation model name is exported on demand into zoo-out/bench/)
-  --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default: all the host runs)
+  --runtimes LIST    subset of ${ALL_RUNTIMES.join(',')} (default: all the host runs);
+                     'wasm' = ${WASM_RUNTIMES.join(',')} (WASM SIMD, threads = cores; '-1t' = one thread)
   --reps N           steady-state runs per job (default per model: 20 small, 5-10 mid, 2 big)
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
   --out DIR          results folder (default ${DEFAULT_OUT.chromium}; ${DEFAULT_OUT.node} with --host node)
@@ -88,9 +96,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       }
       case '--runtimes': {
-        const r = list(flag, value());
+        const r = list(flag, value()).flatMap((x) => (x === 'wasm' ? WASM_RUNTIMES : [x]));
         for (const x of r) if (!ALL_RUNTIMES.includes(x as BenchRuntime)) throw new BenchArgsError(`--runtimes: unknown runtime '${x}' (known: ${ALL_RUNTIMES.join(', ')})`);
-        args.runtimes = r as BenchRuntime[];
+        args.runtimes = [...new Set(r)] as BenchRuntime[];
         runtimesGiven = true;
         break;
       }

@@ -57,6 +57,9 @@ export interface RuntimeFigures {
   phasesMs?: Record<string, number>;
   /** Model fetch in the page (outside cold start). */
   fetchMs?: number;
+  /** WASM runtimes: threads the runtime ran with; Tessera-WASM also whether it used relaxed SIMD. */
+  threads?: number;
+  relaxedSimd?: boolean;
 }
 
 export interface ModelRow {
@@ -67,6 +70,11 @@ export interface ModelRow {
   tfjsWebgpu?: RuntimeFigures;
   ortWasm?: RuntimeFigures;
   ortNode?: RuntimeFigures;
+  /** WebAssembly SIMD runtimes (threads = cores unless '1t'). */
+  tesseraWasm?: RuntimeFigures;
+  tfjsWasm?: RuntimeFigures;
+  tesseraWasm1t?: RuntimeFigures;
+  ortWasm1t?: RuntimeFigures;
 }
 
 function cell(f: RuntimeFigures | undefined, what: 'cold' | 'median'): string {
@@ -163,4 +171,79 @@ export function profileLine(model: string, byKernel: readonly { op: string; kern
     .slice(0, 5)
     .map((r) => `${r.op}/${r.kernel} ×${r.dispatches} ${((100 * r.gpuMs!) / total).toFixed(1)} %`);
   return `- ${model}: ${fmtMs(total)} GPU in ${byKernel.reduce((s, r) => s + r.dispatches, 0)} dispatches: ${parts.join(', ')}`;
+}
+
+/** Median (or cold) ratio a / b of two runtimes' figures, undefined unless both produced one. */
+export function figureRatio(a: RuntimeFigures | undefined, b: RuntimeFigures | undefined, what: 'cold' | 'median'): number | undefined {
+  const pick = (f?: RuntimeFigures) => (what === 'cold' ? ok(f)?.coldMs : ok(f)?.medianMs);
+  return ratio(pick(a), pick(b));
+}
+
+/** GFLOP/s (2 FLOP per MAC) of a median time, or undefined. */
+export function gflops(gmacs: number | undefined, ms: number | undefined): number | undefined {
+  if (gmacs === undefined || ms === undefined || !(ms > 0)) return undefined;
+  return (2 * gmacs) / (ms / 1000);
+}
+
+/** A WASM runtime whose output is further than this from PyTorch's (rel L2) is listed under the table's failures. */
+export const WASM_REL_L2_LIMIT = 1e-3;
+
+/**
+ * The WebAssembly SIMD table (bench/results/wasm/latest.md): Tessera-WASM, ORT-web WASM and TF.js WASM at one thread
+ * per core, then Tessera and ORT on one thread; ratios Tessera / the other runtime (same thread count); the thread
+ * counts the runtimes reported and whether Tessera used relaxed SIMD; Tessera's GFLOP/s (2·MAC / median).
+ */
+export function wasmTable(rows: readonly ModelRow[], cores: number): string {
+  const head = [
+    'model (GMAC)',
+    'Tessera-WASM cold / median',
+    'ORT-web WASM cold / median',
+    'TF.js WASM cold / median',
+    'median T / ORT',
+    'median T / TF.js',
+    'cold T / ORT',
+    'cold T / TF.js',
+    'Tessera-WASM 1t cold / median',
+    'ORT-web WASM 1t cold / median',
+    'median 1t T / ORT',
+    'Tessera GFLOP/s (multi / 1t)',
+    `threads (T / ORT / TF.js; ${cores} cores)`,
+    'T relaxed SIMD',
+    'rel L2 vs PyTorch (T / ORT / TF.js / T 1t / ORT 1t)',
+  ];
+  const both = (f?: RuntimeFigures) => `${cell(f, 'cold')} / ${cell(f, 'median')}`;
+  const th = (f?: RuntimeFigures) => (ok(f)?.threads === undefined ? '–' : String(f!.threads));
+  const gf = (r: ModelRow, f?: RuntimeFigures) => {
+    const g = gflops(r.gmacs, ok(f)?.medianMs);
+    return g === undefined ? '–' : g.toFixed(g < 10 ? 2 : 1);
+  };
+  const relaxed = (r: ModelRow) => {
+    const f = ok(r.tesseraWasm) ?? ok(r.tesseraWasm1t);
+    return f?.relaxedSimd === undefined ? '–' : f.relaxedSimd ? 'yes' : 'no';
+  };
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.model}${r.gmacs !== undefined ? ` (${r.gmacs.toFixed(3)})` : ''} | ${both(r.tesseraWasm)} | ${both(r.ortWasm)} | ${both(r.tfjsWasm)} | ` +
+        `${fmtRatio(figureRatio(r.tesseraWasm, r.ortWasm, 'median'))} | ${fmtRatio(figureRatio(r.tesseraWasm, r.tfjsWasm, 'median'))} | ` +
+        `${fmtRatio(figureRatio(r.tesseraWasm, r.ortWasm, 'cold'))} | ${fmtRatio(figureRatio(r.tesseraWasm, r.tfjsWasm, 'cold'))} | ` +
+        `${both(r.tesseraWasm1t)} | ${both(r.ortWasm1t)} | ${fmtRatio(figureRatio(r.tesseraWasm1t, r.ortWasm1t, 'median'))} | ` +
+        `${gf(r, r.tesseraWasm)} / ${gf(r, r.tesseraWasm1t)} | ${th(r.tesseraWasm)} / ${th(r.ortWasm)} / ${th(r.tfjsWasm)} | ${relaxed(r)} | ` +
+        `${[r.tesseraWasm, r.ortWasm, r.tfjsWasm, r.tesseraWasm1t, r.ortWasm1t].map((f) => fmtErr(ok(f)?.relL2)).join(' / ')} |`,
+    );
+  }
+  const failures = rows.flatMap((r) =>
+    (
+      [
+        ['Tessera-WASM', r.tesseraWasm],
+        ['ORT-web WASM', r.ortWasm],
+        ['TF.js WASM', r.tfjsWasm],
+        ['Tessera-WASM 1t', r.tesseraWasm1t],
+        ['ORT-web WASM 1t', r.ortWasm1t],
+      ] as const
+    )
+      .filter(([, f]) => f && (!f.ok || !(f.relL2! <= WASM_REL_L2_LIMIT)))
+      .map(([name, f]) => `- ${r.model}, ${name}: ${f!.ok ? `output differs from PyTorch's (rel L2 ${fmtErr(f!.relL2)})` : (f!.error ?? 'failed')}`),
+  );
+  return [...lines, ...(failures.length ? ['', 'Failures (errors, or rel L2 vs PyTorch above 1e-3):', ...failures] : [])].join('\n');
 }

@@ -7,7 +7,7 @@
 import '../src/node/browser_entry.js';
 import type { JobResult, JobSpec } from './page_types.js';
 import { fetchBytes } from './page_util.js';
-import { runOrt, runTessera } from './page_jobs.js';
+import { runOrt, runTessera, runTesseraWasm } from './page_jobs.js';
 
 const tesseraBench = {
   async runJob(spec: JobSpec): Promise<JobResult> {
@@ -17,7 +17,12 @@ const tesseraBench = {
       const fetchMs = performance.now() - tf0;
       const raw = await fetchBytes(spec.inputUrl);
       const input = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-      const r = spec.runtime === 'tessera' ? await runTessera(spec, model, input) : await runOrt(spec, model, input);
+      const r =
+        spec.runtime === 'tessera'
+          ? await runTessera(spec, model, input)
+          : spec.runtime === 'tessera-wasm' || spec.runtime === 'tessera-wasm-1t'
+            ? await runTesseraWasm(spec, model, input)
+            : await runOrt(spec, model, input);
       r.fetchMs = fetchMs;
       return r;
     } catch (e) {

@@ -145,6 +145,48 @@ async function measureTuning(spec: JobSpec, model: Uint8Array, feedsFor: (s: Ses
   };
 }
 
+/**
+ * Tessera's WebAssembly SIMD backend on the ONNX bytes: `Session.create(bytes, { backend: 'wasm', numThreads })`.
+ * Cold start = create (import, optimisation, kernel module compile, worker pool start) + first run; steady runs
+ * include the input copy into WASM memory and the output copy out, as for the other runtimes.
+ */
+export async function runTesseraWasm(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
+  const r: JobResult = { runtime: spec.runtime, ok: false, notes: [] };
+  const numThreads = spec.wasmThreads ?? 1;
+  const t0 = performance.now();
+  const session = await Session.create(model, { backend: 'wasm', numThreads });
+  const t1 = performance.now();
+  const feeds = { [session.inputs[0]!.name]: { dtype: 'f32' as const, shape: spec.inputShape, data: input } };
+  let out = Object.values(await session.run(feeds))[0]!;
+  const t2 = performance.now();
+  r.createMs = t1 - t0;
+  r.firstRunMs = t2 - t1;
+  r.coldMs = t2 - t0;
+  // The executor (and so backendInfo's threads/SIMD) exists once the first run planned the input shape.
+  const info = session.backendInfo;
+  if (info.backend !== 'wasm') throw new Error(`asked for the wasm backend, got ${info.backend}${info.reason ? ` (${info.reason})` : ''}`);
+  r.wasm = {
+    threads: info.threads ?? numThreads,
+    simd: info.simd,
+    relaxedSimd: info.relaxedSimd,
+    crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated,
+    ...(info.threadsNote ? { threadsNote: info.threadsNote } : {}),
+    ...(info.fallbackNodes?.length ? { fallbackNodes: info.fallbackNodes } : {}),
+  };
+  r.device = `wasm ${info.relaxedSimd ? 'relaxed SIMD' : 'SIMD128'}, ${r.wasm.threads} thread(s) of ${numThreads} asked`;
+  if (info.threadsNote) r.notes!.push(info.threadsNote);
+  if (info.fallbackNodes?.length) r.notes!.push(`${info.fallbackNodes.length} node(s) on the CPU reference: ${info.fallbackNodes.slice(0, 8).join(', ')}`);
+  r.runsMs = await timedRuns(spec, async () => {
+    out = Object.values(await session.run(feeds))[0]!;
+  });
+  r.medianMs = median(r.runsMs);
+  r.outputShape = [...out.shape];
+  r.output = Array.from(out.data as Float32Array);
+  session.release();
+  r.ok = true;
+  return r;
+}
+
 export async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Array): Promise<JobResult> {
   const r: JobResult = { runtime: spec.runtime, ok: false, notes: [] };
   const ti = performance.now();
@@ -156,7 +198,13 @@ export async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Arr
   if (typeof location !== 'undefined') ort.env.wasm.wasmPaths = new URL('./', new URL(moduleUrl, location.href)).href;
   ort.env.wasm.proxy = false;
   if (spec.wasmThreads) ort.env.wasm.numThreads = spec.wasmThreads;
-  if (spec.runtime === 'ort-wasm') r.notes!.push(`wasm threads ${spec.wasmThreads ?? 'default'}, crossOriginIsolated ${globalThis.crossOriginIsolated}`);
+  const isWasm = spec.runtime === 'ort-wasm' || spec.runtime === 'ort-wasm-1t';
+  if (isWasm) {
+    r.notes!.push(`wasm threads ${spec.wasmThreads ?? 'default'}, crossOriginIsolated ${globalThis.crossOriginIsolated}`);
+    // ORT-web picks its threaded SIMD build when numThreads > 1 and SharedArrayBuffer works (else 1 thread).
+    const threaded = (spec.wasmThreads ?? 1) > 1 && typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated !== false;
+    r.wasm = { threads: threaded ? spec.wasmThreads! : 1, simd: true, crossOriginIsolated: globalThis.crossOriginIsolated };
+  }
 
   const t0 = performance.now();
   let providers: unknown[] = ['wasm'];

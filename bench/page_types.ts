@@ -1,6 +1,11 @@
 /** Messages between the Node side of the benchmark (bench/run.ts) and its in-page halves (bench/page.ts, page_tfjs.ts). */
 
-export type RuntimeName = 'tessera' | 'ort-webgpu' | 'ort-wasm' | 'tfjs-webgpu';
+export type RuntimeName = 'tessera' | 'ort-webgpu' | 'ort-wasm' | 'tfjs-webgpu' | WasmRuntimeName;
+/**
+ * The CPU (WebAssembly SIMD) runtimes besides ORT-web's multi-threaded 'ort-wasm': Tessera's WASM backend, TF.js's
+ * WASM backend, and single-thread runs ('-1t') of Tessera and ORT. All run in cross-origin-isolated pages.
+ */
+export type WasmRuntimeName = 'tessera-wasm' | 'tessera-wasm-1t' | 'ort-wasm-1t' | 'tfjs-wasm';
 /** Runtimes with results: the in-page ones plus onnxruntime-node (run in the Node process). */
 export type ResultRuntime = RuntimeName | 'ort-node';
 
@@ -19,8 +24,10 @@ export interface JobSpec {
   minReps: number;
   /** ORT-web ES module to import (e.g. '/ort/ort.webgpu.bundle.min.mjs'); unused for Tessera. */
   ortModule?: string;
-  /** ORT-web WASM threads (needs a crossOriginIsolated page). */
+  /** WASM threads of ORT-web, Tessera's WASM backend and TF.js WASM (more than 1 needs a crossOriginIsolated page). */
   wasmThreads?: number;
+  /** TF.js WASM: URL of the folder holding tfjs-backend-wasm's .wasm files (setWasmPaths). */
+  tfjsWasmPath?: string;
   /** Tessera: also run session.profile() (3 times, median per dispatch) after timing; TF.js: one tf.time() run. */
   profile?: boolean;
   /** Tessera: also measure autotuning (see TuneResult). */
@@ -94,6 +101,8 @@ export interface JobResult {
   gpuObjects?: { pipelines: number; buffers: number; createdAfterFirstRun: number };
   /** Tessera with --tune. */
   tune?: TuneResult;
+  /** WASM runtimes: threads actually used, SIMD flavour, and what the page was (the figures' conditions). */
+  wasm?: { threads: number; simd?: boolean; relaxedSimd?: boolean; crossOriginIsolated?: boolean; threadsNote?: string; fallbackNodes?: string[] };
   notes?: string[];
   /** Set by the Node side: 1-minute load average of the machine when the job started (other work skews timings). */
   loadAverage1m?: number;

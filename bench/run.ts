@@ -6,7 +6,9 @@
  * ONNX Runtime Web's WebGPU provider (the C++ EP bundle, ort.webgpu.bundle.min.mjs, on a device with the adapter's
  * full buffer limits), TensorFlow.js's WebGPU backend (the same ONNX file lowered to tfjs ops in this process by
  * bench/tfjs_program.ts, like tfjs-converter, and run by bench/page_tfjs.ts on a device with the same limits) and
- * ORT's WASM backend; then onnxruntime-node in this process. Same ONNX file, same seeded input; every output is
+ * ORT's WASM backend; then the WebAssembly SIMD runtimes (bench/args.ts WASM_RUNTIMES: Tessera's WASM backend,
+ * TF.js's WASM backend on the same lowered program, single-thread Tessera and ORT; all pages crossOriginIsolated, so
+ * every runtime gets its threads); then onnxruntime-node in this process. Same ONNX file, same seeded input; every output is
  * compared with PyTorch's (rel L2). Prints a Markdown table and writes bench/results/<date>-<model>.json,
  * bench/results/latest.md and bench/results/latest.svg (Tessera / min(ORT-web WebGPU, TF.js) per model).
  *
@@ -24,7 +26,7 @@ import { importOnnx } from '../src/import/onnx/index.js';
 import { inferShapes } from '../src/graph/infer.js';
 import { graphStats } from '../src/graph/stats.js';
 import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js';
-import { coldSplitTable, markdownTable, median, profileLine, relL2, type ModelRow, type RuntimeFigures } from './metrics.js';
+import { coldSplitTable, markdownTable, median, profileLine, relL2, wasmTable, type ModelRow, type RuntimeFigures } from './metrics.js';
 import { ratioChartSvg } from './chart.js';
 import { tfjsProgramFromOnnx, type LoweredModel } from './tfjs_program.js';
 import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
@@ -35,10 +37,22 @@ import { adapterLabel } from './node_gpu.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE_ENTRY = join(here, 'page.ts');
 const TFJS_PAGE_ENTRY = join(here, 'page_tfjs.ts');
+const TFJS_WASM_PAGE_ENTRY = join(here, 'page_tfjs_wasm.ts');
 const ORT_DIST = join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+const TFJS_WASM_DIST = join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+/** The browser runtimes in the order they run per model: WebGPU first, then the WASM SIMD ones (bench/args.ts). */
+const BROWSER_RUNTIMES: RuntimeName[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'tessera-wasm', 'tfjs-wasm', 'tessera-wasm-1t', 'ort-wasm-1t'];
+const isTfjs = (r: RuntimeName) => r === 'tfjs-webgpu' || r === 'tfjs-wasm';
+/** WASM threads per job: one per core for the multi-threaded runtimes (as ORT-web WASM always had), 1 for '-1t'. */
+function wasmThreadsFor(runtime: RuntimeName): number | undefined {
+  if (runtime === 'ort-wasm' || runtime === 'tessera-wasm' || runtime === 'tfjs-wasm') return Math.max(1, cpus().length);
+  if (runtime === 'ort-wasm-1t' || runtime === 'tessera-wasm-1t') return 1;
+  return undefined;
+}
 const ORT_MODULES: Partial<Record<RuntimeName, string>> = {
   'ort-webgpu': '/ort/ort.webgpu.bundle.min.mjs', // C++ WebGPU EP (what `import "onnxruntime-web/webgpu"` resolves to)
   'ort-wasm': '/ort/ort.wasm.bundle.min.mjs',
+  'ort-wasm-1t': '/ort/ort.wasm.bundle.min.mjs',
 };
 // Dev features: un-quantized timestamp queries for session.profile(); the same flags for every runtime.
 const CHROMIUM_EXTRA_ARGS = ['--enable-webgpu-developer-features'];
@@ -88,17 +102,18 @@ let chromiumVersion = 'unknown';
 /** One runtime on one model, in a freshly launched Chromium. */
 async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
   const info = modelInfo(name);
-  if (runtime === 'tfjs-webgpu' && !m.tfjs?.lowered) return { runtime, ok: false, error: m.tfjs?.error ?? 'no TF.js program' };
+  if (isTfjs(runtime) && !m.tfjs?.lowered) return { runtime, ok: false, error: m.tfjs?.error ?? 'no TF.js program' };
   const session = await startBrowserSession({
-    entry: runtime === 'tfjs-webgpu' ? TFJS_PAGE_ENTRY : PAGE_ENTRY,
-    staticDirs: { '/ort/': ORT_DIST },
+    entry: runtime === 'tfjs-webgpu' ? TFJS_PAGE_ENTRY : runtime === 'tfjs-wasm' ? TFJS_WASM_PAGE_ENTRY : PAGE_ENTRY,
+    staticDirs: { '/ort/': ORT_DIST, '/tfjs-wasm/': TFJS_WASM_DIST },
+    // COOP same-origin + COEP require-corp on every response: SharedArrayBuffer, so WASM threads for all runtimes.
     crossOriginIsolated: true,
     args: CHROMIUM_EXTRA_ARGS,
     onConsole: args.verbose ? (t) => log(`  [page] ${t}`) : undefined,
   });
   try {
     chromiumVersion = session.browser.version();
-    const lowered = runtime === 'tfjs-webgpu' ? m.tfjs!.lowered! : undefined;
+    const lowered = isTfjs(runtime) ? m.tfjs!.lowered! : undefined;
     const spec: JobSpec = {
       runtime,
       modelUrl: session.serveBytes(lowered ? new Uint8Array(lowered.weights.buffer, lowered.weights.byteOffset, lowered.weights.byteLength) : m.model),
@@ -109,7 +124,8 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
       maxSeconds: args.maxSeconds ?? info.maxSeconds,
       minReps: Math.min(3, args.reps ?? info.reps),
       ortModule: ORT_MODULES[runtime],
-      wasmThreads: runtime === 'ort-wasm' ? Math.max(1, cpus().length) : undefined,
+      wasmThreads: wasmThreadsFor(runtime),
+      tfjsWasmPath: runtime === 'tfjs-wasm' ? '/tfjs-wasm/' : undefined,
       profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
       tune: runtime === 'tessera' && args.tune,
     };
@@ -205,6 +221,7 @@ function figures(r: JobResult | undefined, expected: Float32Array): RuntimeFigur
     relL2: r.output ? relL2(r.output, expected) : undefined,
     phasesMs: r.phasesMs,
     fetchMs: r.fetchMs,
+    ...(r.wasm ? { threads: r.wasm.threads, relaxedSimd: r.wasm.relaxedSimd } : {}),
   };
 }
 
@@ -240,7 +257,7 @@ async function main(argv: string[]): Promise<number> {
   const profiles: string[] = [];
   const tuneLines: string[] = [];
   const loads: number[] = [];
-  const browserRuntimes = (['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm'] as const).filter((r) => args.runtimes.includes(r));
+  const browserRuntimes = BROWSER_RUNTIMES.filter((r) => args.runtimes.includes(r));
   const nodeHost = args.host === 'node';
   let host: NodeHostSetup | undefined;
   let jobDir: string | undefined;
@@ -266,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
       rows.push({ model: name, tessera: { ok: false, error: (e as Error).message } });
       continue;
     }
-    if (browserRuntimes.includes('tfjs-webgpu')) {
+    if (browserRuntimes.some(isTfjs)) {
       const t = performance.now();
       try {
         m.tfjs = { lowered: tfjsProgramFromOnnx(m.model) };
@@ -308,6 +325,10 @@ async function main(argv: string[]): Promise<number> {
       tfjsWebgpu: figures(by('tfjs-webgpu'), m.expected),
       ortWasm: figures(by('ort-wasm'), m.expected),
       ortNode: figures(by('ort-node'), m.expected),
+      tesseraWasm: figures(by('tessera-wasm'), m.expected),
+      tfjsWasm: figures(by('tfjs-wasm'), m.expected),
+      tesseraWasm1t: figures(by('tessera-wasm-1t'), m.expected),
+      ortWasm1t: figures(by('ort-wasm-1t'), m.expected),
     };
     rows.push(row);
     const record = {
@@ -321,6 +342,7 @@ async function main(argv: string[]): Promise<number> {
         ...(nodeHost ? { webgpu: webgpuVersion(), adapter: host!.adapter, adapterFeatures: host!.features, vulkanIcd: host!.icd } : { chromium: chromiumVersion }),
         onnxruntimeWeb: ortWebVersion(),
         tfjs: tfjsVersion(),
+        ...(browserRuntimes.includes('tfjs-wasm') ? { tfjsWasm: tfjsVersion('tfjs-backend-wasm') } : {}),
       },
       tfjsProgram: m.tfjs?.lowered ? { steps: m.tfjs.lowered.program.steps.length, passes: m.tfjs.lowered.program.passes, ops: m.tfjs.lowered.program.ops, loweringMs: m.tfjs.ms } : m.tfjs,
       model: name,
@@ -334,12 +356,16 @@ async function main(argv: string[]): Promise<number> {
   }
   if (jobDir) rmSync(jobDir, { recursive: true, force: true });
 
-  const table = markdownTable(rows);
+  const gpuRun = browserRuntimes.some((r) => r === 'tessera' || r === 'ort-webgpu' || r === 'tfjs-webgpu') || args.runtimes.includes('ort-node');
+  const wasmRun = browserRuntimes.some((r) => r !== 'tessera' && r !== 'ort-webgpu' && r !== 'tfjs-webgpu');
+  const table = gpuRun ? markdownTable(rows) : '';
+  const wasmMd = wasmRun ? wasmTable(rows, Math.max(1, cpus().length)) : '';
   const tesseraSplit = coldSplitTable(rows, (r) => r.tessera);
   const tfjsSplit = coldSplitTable(rows, (r) => r.tfjsWebgpu);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   const command = argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench';
-  const md = [
+  const loadLine = `Machine load (1-min average) when jobs started: ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–'} on ${cpus().length} cores.`;
+  const gpuMd = [
     `# Benchmark ${new Date().toISOString()}`,
     '',
     `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
@@ -352,7 +378,7 @@ async function main(argv: string[]): Promise<number> {
       : 'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
     'input upload and output readback. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in',
     'brackets; lower is better for Tessera). TF.js runs the same ONNX weights lowered to tfjs ops (bench/tfjs_program.ts).',
-    `Machine load (1-min average) when jobs started: ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–'} on ${cpus().length} cores.`,
+    loadLine,
     '',
     table,
     '',
@@ -362,19 +388,37 @@ async function main(argv: string[]): Promise<number> {
     '',
     ...(tuneLines.length ? ['Tessera autotuning (--tune; same page after the default job, so the rule\'s pipelines were already compiled): first create with `autotune: true` and an empty cache, its steady median, then a second create from the cache:', '', '| model | default median | tuned median | tuned / default | first create (tuning) | layers tuned / changed | measurements | second create: source, tuning, measurements |', '|---|---|---|---|---|---|---|---|', ...tuneLines, ''] : []),
     ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries; per dispatch the median of 3 profiles):", '', ...profiles, ''] : []),
-  ].join('\n');
+  ];
+  const wasmSection = [
+    ...(gpuRun ? ['## WebAssembly SIMD (CPU)', ''] : [`# Benchmark ${new Date().toISOString()}: WebAssembly SIMD runtimes`, '']),
+    `\`${command}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, headless Chromium ${chromiumVersion}, onnxruntime-web ${ortWebVersion()}, ` +
+      `TF.js ${tfjsVersion('tfjs-backend-wasm')} (WASM backend), Node ${process.version}; ${minutes} min.`,
+    'Every job in a fresh browser on a page served with COOP same-origin + COEP require-corp (crossOriginIsolated, so all',
+    'three runtimes can start threads); multi-threaded rows ask for one thread per core, \'1t\' rows for one. Tessera-WASM:',
+    "`Session.create(onnxBytes, { backend: 'wasm', numThreads })` on the same ONNX file; TF.js runs it lowered to tfjs ops",
+    '(bench/tfjs_program.ts). Cold = create + first run; median = steady runs including the input copy in and output copy',
+    'out. Ratios: Tessera-WASM median / the other runtime\'s median at the same thread count (lower is better for Tessera).',
+    ...(gpuRun ? [] : [loadLine]),
+    '',
+    wasmMd,
+    '',
+  ];
+  const md = [...(gpuRun ? gpuMd : []), ...(wasmRun ? wasmSection : [])].join('\n');
   writeFileSync(join(outDir, 'latest.md'), md);
   const adapterWords = nodeHost ? `Node + Dawn on ${adapterLabel(host!.adapter)}` : 'Chromium, SwiftShader WebGPU';
-  writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, ${adapterWords}, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; ${join(args.outDir, 'latest.md')}`));
-  console.log(table);
+  if (gpuRun) writeFileSync(join(outDir, 'latest.svg'), ratioChartSvg(rows, `${date}, ${cpus().length}-core CPU, ${adapterWords}, load ${loads.length ? `${Math.min(...loads).toFixed(0)}-${Math.max(...loads).toFixed(0)}` : '?'}; ${join(args.outDir, 'latest.md')}`));
+  if (table) console.log(table);
+  if (wasmMd) console.log(`\n${wasmMd}`);
   if (tesseraSplit) console.log(`\nTessera cold start split:\n${tesseraSplit}`);
-  log(`wrote ${join(outDir, 'latest.md')}, latest.svg and ${args.models.length} JSON file(s) in ${minutes} min`);
-  return rows.every((r) => r.tessera?.ok) ? 0 : 1;
+  log(`wrote ${join(outDir, 'latest.md')}${gpuRun ? ', latest.svg' : ''} and ${args.models.length} JSON file(s) in ${minutes} min`);
+  // Fails when a Tessera job (WebGPU or WASM) that was asked for failed.
+  const tesseraOk = (f?: RuntimeFigures) => !f || f.ok;
+  return rows.every((r) => (r.tessera || r.tesseraWasm || r.tesseraWasm1t) && tesseraOk(r.tessera) && tesseraOk(r.tesseraWasm) && tesseraOk(r.tesseraWasm1t)) ? 0 : 1;
 }
 
-function tfjsVersion(): string {
+function tfjsVersion(pkg = 'tfjs-backend-webgpu'): string {
   try {
-    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', '@tensorflow', pkg, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -4,7 +4,8 @@
  *
  * URL parameters: ?model=<id from models/index.json, a model URL, or 'none' to start without one>
  *                 (or 'lraspp-random': the segmentation example, built in the page, demo/lib/segmentation.ts)
- *                 ?backend=auto|webgpu|cpu  ?nocache=1
+ *                 ?backend=auto|webgpu|wasm|cpu (default auto: WebGPU on a hardware adapter, else WebAssembly SIMD;
+ *                 the page shows which runs and why)  ?threads=N (WASM threads)  ?nocache=1
  *                 ?autotune=on|cached|off (conv kernel autotuning, default on: the first visit measures the kernels
  *                 on this GPU and stores the table in IndexedDB, later visits load it; docs/autotune.md)
  */
@@ -30,7 +31,9 @@ import { startWebcam, stopWebcam } from './lib/webcam.js';
 
 const params = new URLSearchParams(location.search);
 const backendParam = params.get('backend');
-const BACKEND = backendParam === 'cpu' || backendParam === 'webgpu' ? backendParam : 'auto';
+const BACKEND = backendParam === 'cpu' || backendParam === 'webgpu' || backendParam === 'wasm' ? backendParam : 'auto';
+const threadsParam = Number(params.get('threads'));
+const NUM_THREADS = Number.isInteger(threadsParam) && threadsParam > 0 ? threadsParam : undefined;
 const USE_CACHE = params.get('nocache') === null;
 const autotuneParam = params.get('autotune');
 const AUTOTUNE = autotuneParam === 'off' ? false : autotuneParam === 'cached' ? 'cached' : true;
@@ -151,7 +154,7 @@ async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label
   loaded = undefined;
   await previous?.session.release().catch(() => undefined);
   // Autotuning: measured on the first visit with this GPU (part of the load time), loaded from IndexedDB afterwards.
-  const session = await WorkerSession.create(getWorker(), bytes, { backend: BACKEND, optimize: true, transfer: true, autotune: AUTOTUNE });
+  const session = await WorkerSession.create(getWorker(), bytes, { backend: BACKEND, numThreads: NUM_THREADS, optimize: true, transfer: true, autotune: AUTOTUNE });
   if (token !== loadToken) {
     void session.release();
     return;
@@ -238,9 +241,22 @@ function guessDataset(session: WorkerSession): 'cifar10' | 'mnist' {
 }
 
 function showBackend(session: WorkerSession): void {
+  const info = session.backendInfo;
+  const why = info.reason ?? `?backend=${BACKEND} was requested`;
+  ui.adapter.dataset['reason'] = info.reason ?? '';
   if (session.backend === 'webgpu') {
     ui.adapter.textContent = `WebGPU · ${session.deviceDescription ?? 'GPU'}`;
+    ui.adapter.title = `Why: ${info.reason ?? (BACKEND === 'webgpu' ? '?backend=webgpu was requested' : 'a hardware WebGPU adapter')}`;
     clearNotice('backend');
+  } else if (session.backend === 'wasm') {
+    const threads = info.threads ?? 1;
+    const simd = info.relaxedSimd ? 'relaxed SIMD' : 'SIMD';
+    ui.adapter.textContent = `WebAssembly ${simd} · ${threads} thread${threads === 1 ? '' : 's'}`;
+    ui.adapter.title = `Why: ${why}`;
+    ui.adapter.dataset['threads'] = String(threads);
+    ui.adapter.dataset['relaxedSimd'] = String(!!info.relaxedSimd);
+    const notes = [info.threadsNote, info.fallbackNodes?.length ? `${info.fallbackNodes.length} layer(s) on the CPU reference kernel` : undefined].filter((n) => n);
+    showNotice('backend', 'info', `Running on the WebAssembly backend (${simd}, ${threads} thread${threads === 1 ? '' : 's'}${crossOriginIsolated ? ', cross-origin isolated' : ''}). Why: ${why}.${notes.length ? ` ${notes.join('; ')}.` : ''}`);
   } else {
     ui.adapter.textContent = 'CPU backend';
     const why = session.fallbackReason ?? (BACKEND === 'cpu' ? 'the CPU backend was requested (?backend=cpu)' : 'unknown reason');
@@ -269,7 +285,7 @@ function renderFacts(m: Loaded): void {
   if (license) rows.push(['License', license]);
   ui.facts.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v, 'data-fact': k })]));
   const kernels = ui.facts.querySelector<HTMLElement>('dd[data-fact="Kernels"]');
-  if (kernels) kernels.dataset['tuning'] = m.session.backend === 'cpu' ? 'cpu' : m.session.tuning.source;
+  if (kernels) kernels.dataset['tuning'] = m.session.backend === 'webgpu' ? m.session.tuning.source : m.session.backend;
 }
 
 function configureInputs(dataset: 'cifar10' | 'mnist' | 'segment'): void {
@@ -395,7 +411,7 @@ function renderLatency(m: Loaded, lastMs = m.lastMs): void {
   if (lastMs !== undefined) parts.push(`this image ${formatMs(lastMs)}`);
   if (preprocessedOn) parts.push(`image preprocessed on the ${preprocessedOn.toUpperCase()}`);
   ui.latency.dataset['preprocess'] = preprocessedOn ?? '';
-  ui.latency.textContent = `Latency (page → worker → ${m.session.backend === 'webgpu' ? 'GPU' : 'CPU'} → page): ${parts.join(' · ')}`;
+  ui.latency.textContent = `Latency (page → worker → ${m.session.backend === 'webgpu' ? 'GPU' : m.session.backend === 'wasm' ? 'WASM' : 'CPU'} → page): ${parts.join(' · ')}`;
   ui.latency.dataset['first'] = String(m.firstMs ?? '');
   ui.latency.dataset['steady'] = String(m.steadyMs ?? '');
 }
@@ -679,7 +695,7 @@ async function main(): Promise<void> {
     ui.modelFile.value = '';
   });
   if (!('gpu' in navigator)) {
-    showNotice('backend', 'warn', 'This browser has no WebGPU (navigator.gpu is missing): models run on the CPU backend, slower. Recent Chrome, Edge or Safari have WebGPU.');
+    showNotice('backend', 'warn', 'This browser has no WebGPU (navigator.gpu is missing): models run on the WebAssembly backend (the CPU backend without WebAssembly SIMD), slower. Recent Chrome, Edge or Safari have WebGPU.');
   }
   const samplesReady = loadSamples();
   try {

@@ -52,8 +52,9 @@ async function classifySample(page: Page, i: number): Promise<string[]> {
 }
 
 describe('demo page', () => {
+  // ?backend=webgpu: 'auto' picks WASM on SwiftShader (e2e/demo_wasm.test.ts); these check WebGPU kernel tuning.
   it('loads ResNet-20 over the network and classifies CIFAR-10 test image 0 as a cat', async () => {
-    const page = await open(`?model=${MODEL}`);
+    const page = await open(`?model=${MODEL}&backend=webgpu`);
     expect(await modelLoaded(page)).toBe('network');
     expect(await page.locator('#model-status').innerText()).toMatch(/Downloaded .* stored in the browser cache/);
     const top5 = await classifySample(page, 0);
@@ -77,7 +78,7 @@ describe('demo page', () => {
   });
 
   it('loads the model from the IndexedDB cache on the second visit (phone-sized viewport)', async () => {
-    const page = await open(`?model=${MODEL}`, { width: 390, height: 844 });
+    const page = await open(`?model=${MODEL}&backend=webgpu`, { width: 390, height: 844 });
     expect(await modelLoaded(page)).toBe('cache');
     expect(await page.locator('#model-status').innerText()).toMatch(/Loaded from this browser’s cache .*SHA-256 verified/);
     // The tuning table stored by the first visit is loaded: nothing is measured again.
@@ -169,7 +170,8 @@ describe('demo page', () => {
 
   it(`counts exactly PyTorch's correct predictions on the first ${expected.limit} CIFAR-10 test images`, async () => {
     expect(expected.model).toBe(`${MODEL}.tessera`);
-    const page = await open(`?model=${MODEL}`);
+    // On WebGPU here; e2e/demo_wasm.test.ts counts the same 182 on the WASM backend ('auto' on SwiftShader).
+    const page = await open(`?model=${MODEL}&backend=webgpu`);
     await modelLoaded(page);
     await page.selectOption('#acc-count', String(expected.limit));
     await page.locator('#acc-run').click();

@@ -65,7 +65,8 @@ describe('demo page: segmentation example', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') console.log(`page console: ${msg.text()}`);
     });
-    await page.goto(`${env.baseUrl}/?model=none`);
+    // backend=webgpu: auto would pick WASM on this software adapter (SwiftShader); this test is about the WebGPU path
+    await page.goto(`${env.baseUrl}/?model=none&backend=webgpu`);
     await page.waitForFunction(() => document.body.dataset['state'] === 'ready');
     // Pick the segmentation model in the picker: its entry says random weights.
     const option = page.locator('#model-select option[value="lraspp-random"]');

@@ -8,8 +8,9 @@ function seconds(ms: number): string {
 }
 
 /** One line for the facts panel; `backend` because the CPU backend has no kernels to pick. */
-export function describeTuning(t: TuningReport, backend: 'webgpu' | 'cpu'): string {
+export function describeTuning(t: TuningReport, backend: 'webgpu' | 'wasm' | 'cpu'): string {
   if (backend === 'cpu') return 'CPU backend (no GPU kernels to choose)';
+  if (backend === 'wasm') return 'WebAssembly SIMD kernels (weights packed at load; no GPU kernels to choose)';
   // "2 of 6 layers": the rest were left to the rule when the time budget ran out.
   const changed = `${t.changed} changed from the default rule`;
   switch (t.source) {

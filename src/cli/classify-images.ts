@@ -13,7 +13,7 @@ import type { Graph, Tensor } from '../graph/ir.js';
 import { loadCifar10 } from '../io/datasets.js';
 import { inputGeometry, normalizationFor } from '../io/preprocess.js';
 import { boolFlag, helpText, intFlag, parseArgs, stringFlag, type CommandSpec } from './args.js';
-import { createRunnerAuto, parseBackendChoice, type ModelRunner } from './backend.js';
+import { BACKEND_HELP, createRunnerAuto, parseBackendChoice, THREADS_HELP, type ModelRunner } from './backend.js';
 import { isDistribution, outputRows, softmax, topK } from './classify.js';
 import { classifyImages, type EvalSetup } from './eval-batch.js';
 import { CliError, UsageError } from './errors.js';
@@ -29,9 +29,10 @@ export const classifySpec: CommandSpec = {
   summary:
     'Classify PNG, JPEG and WebP images (files, or every image in a folder) with a model, one run per image: prints file, ' +
     "top-1 class, probability and latency, then the backend that ran and why. A folder's samples.json names the expected classes.",
-  usage: 'tessera classify MODEL IMAGE_OR_DIR... [--backend auto|cpu|webgpu] [--cifar10 DIR [--limit N]]',
+  usage: 'tessera classify MODEL IMAGE_OR_DIR... [--backend auto|cpu|wasm|webgpu] [--threads N] [--cifar10 DIR [--limit N]]',
   flags: {
-    backend: { type: 'string', value: 'NAME', help: 'auto (default: WebGPU when it starts here, else cpu), cpu or webgpu' },
+    backend: { type: 'string', value: 'NAME', help: BACKEND_HELP },
+    threads: { type: 'string', value: 'N', help: THREADS_HELP },
     cifar10: { type: 'string', value: 'DIR', help: 'also measure top-1 accuracy on this CIFAR-10 test set, when the folder exists' },
     limit: { type: 'string', value: 'N', help: 'images of --cifar10 to evaluate (default 1000)' },
   },
@@ -51,13 +52,14 @@ export async function classifyCommand(argv: string[], io: CliIo): Promise<number
   const choice = parseBackendChoice(stringFlag(args, 'backend'), 'classify', 'auto');
   const cifar = stringFlag(args, 'cifar10');
   const limit = intFlag(args, 'classify', 'limit', { min: 1, dflt: 1000 })!;
+  const numThreads = intFlag(args, 'classify', 'threads', { min: 1 });
   const jobs = targets.flatMap((t) => imageJobs(t));
   if (jobs.length === 0) throw new CliError(`classify: no ${IMAGE_EXTENSIONS.join('/')} images in ${targets.join(', ')}`);
 
   const t0 = performance.now();
   const { graph } = loadModel(modelPath, 'classify: model');
   const input = mainInput(graph);
-  const runner = await createRunnerAuto(graph, choice, input.name);
+  const runner = await createRunnerAuto(graph, choice, input.name, { numThreads });
   io.out(`model ${modelPath}: loaded and ready on ${runner.backend} in ${(performance.now() - t0).toFixed(0)} ms`);
   let matched = 0;
   let known = 0;

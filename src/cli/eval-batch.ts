@@ -6,13 +6,16 @@ import type { Tensor } from '../graph/ir.js';
 import type { Mat3, Tta } from '../io/geometry.js';
 import { batchToTensor, imageViewsToTensor, type InputGeometry, type Normalization } from '../io/preprocess.js';
 import { averageViews } from '../image/tta.js';
-import type { ModelRunner } from './backend.js';
+import type { BackendName, ModelRunner } from './backend.js';
 import { argmax, outputRows } from './classify.js';
 
 /** Everything a worker needs to rebuild the main thread's setup (plain data: it crosses postMessage). */
 export interface EvalSetup {
   modelPath: string;
-  backend: 'cpu' | 'webgpu';
+  /** The backend each worker thread runs (an 'auto' choice is resolved before). */
+  backend: BackendName;
+  /** WASM threads. */
+  numThreads?: number;
   inputName: string;
   source: InputGeometry;
   geometry: InputGeometry;

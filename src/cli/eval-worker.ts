@@ -21,7 +21,7 @@ function fail(err: unknown): void {
 
 let runner: ModelRunner | undefined;
 try {
-  runner = await createRunner(loadModel(setup.modelPath, 'eval: model').graph, setup.backend, setup.inputName);
+  runner = await createRunner(loadModel(setup.modelPath, 'eval: model').graph, setup.backend, setup.inputName, { numThreads: setup.numThreads });
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
 } catch (err) {
   fail(err);

@@ -4,11 +4,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Graph } from '../graph/ir.js';
 import { loadCifar10, loadMnist, type ImageDataset } from '../io/datasets.js';
 import { batchToTensor, inputGeometry, normalizationFor } from '../io/preprocess.js';
 import { boolFlag, helpText, intFlag, parseArgs, requireOnePositional, stringFlag, type CommandSpec } from './args.js';
-import { assertBackendAvailable, createRunner, parseBackend } from './backend.js';
+import { assertBackendAvailable, BACKEND_HELP, createRunner, createRunnerAuto, parseBackendChoice, THREADS_HELP, type ModelRunner } from './backend.js';
 import { classifyImages, type EvalSetup } from './eval-batch.js';
 import type { WorkerReply, WorkerRequest } from './eval-worker.js';
 import { CliError, UsageError } from './errors.js';
@@ -29,7 +28,7 @@ export const evalSpec: CommandSpec = {
   name: 'eval',
   brief: 'top-1 accuracy on the CIFAR-10 or MNIST test set',
   summary: 'Measure top-1 accuracy of a model on the CIFAR-10 or MNIST test set.',
-  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--tta flip|ten-crop] [--predictions FILE] [--backend cpu|webgpu]',
+  usage: 'tessera eval MODEL (--cifar10 DIR | --mnist DIR) [--limit N] [--batch B] [--workers W] [--tta flip|ten-crop] [--predictions FILE] [--backend auto|cpu|wasm|webgpu] [--threads N] [--compare cpu]',
   flags: {
     cifar10: { type: 'string', value: 'DIR', help: 'directory with test_batch.bin (+ batches.meta.txt)' },
     mnist: { type: 'string', value: 'DIR', help: 'directory with t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]' },
@@ -38,8 +37,18 @@ export const evalSpec: CommandSpec = {
     workers: { type: 'string', value: 'W', help: `worker threads for the cpu backend (default: number of cores, ${availableParallelism()} here)` },
     predictions: { type: 'string', value: 'FILE', help: 'write one predicted-class byte per image' },
     tta: { type: 'string', value: 'MODE', help: 'test-time augmentation: flip (image + mirror) or ten-crop (corners + centre, and mirrors); softmax averaged' },
-    backend: { type: 'string', value: 'NAME', help: 'cpu (default) or webgpu' },
+    backend: { type: 'string', value: 'NAME', help: BACKEND_HELP },
+    threads: { type: 'string', value: 'N', help: THREADS_HELP },
+    compare: {
+      type: 'string',
+      value: 'cpu',
+      help: 'also classify the same images with the CPU reference (its --workers threads) and print its accuracy, time and speed next to the backend\'s, and how many predictions agree',
+    },
   },
+  epilog:
+    'The accuracy goes to stdout; the time (images/s), the backend that ran and why (auto) to stderr. With --compare cpu\n' +
+    'stdout also gets the CPU reference\'s accuracy and a time line: "time: wasm 1.2 s (170 images/s), cpu reference 9.5 s\n' +
+    '(21 images/s): wasm 7.9x faster". Example: tessera eval model.tessera --cifar10 DIR --limit 1000 --backend wasm --compare cpu',
 };
 
 export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
@@ -52,10 +61,13 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
   const limit = intFlag(args, 'eval', 'limit', { min: 1 });
   const requestedBatch = intFlag(args, 'eval', 'batch', { min: 1 });
   const requestedWorkers = intFlag(args, 'eval', 'workers', { min: 1 });
-  const backend = parseBackend(stringFlag(args, 'backend'), 'eval');
+  const choice = parseBackendChoice(stringFlag(args, 'backend'), 'eval', 'auto');
+  const numThreads = intFlag(args, 'eval', 'threads', { min: 1 });
+  const compare = stringFlag(args, 'compare');
+  if (compare !== undefined && compare !== 'cpu') throw new UsageError(`eval: --compare takes 'cpu' (the reference executor), got '${compare}'`);
   const predictionsPath = stringFlag(args, 'predictions');
   const tta = parseTta(stringFlag(args, 'tta'), 'eval');
-  assertBackendAvailable(backend);
+  assertBackendAvailable(choice);
 
   let data: ImageDataset;
   if (cifar !== undefined) {
@@ -75,7 +87,8 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
   const batch = fixed > 0 ? fixed : (requestedBatch ?? 16);
   const setup: EvalSetup = {
     modelPath,
-    backend,
+    backend: choice === 'auto' ? 'cpu' : choice,
+    ...(numThreads !== undefined ? { numThreads } : {}),
     inputName: input.name,
     source: { channels: data.channels, height: data.height, width: data.width },
     geometry,
@@ -89,13 +102,42 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
   batchToTensor(data.images.subarray(0, data.channels * data.height * data.width), 1, setup.source, geometry, setup.normalization);
 
   const jobs = splitJobs(data.count, batch);
-  // One GPU session serves the whole run: worker threads only split CPU work.
-  const workers = backend === 'webgpu' ? 1 : Math.max(1, Math.min(requestedWorkers ?? availableParallelism(), jobs.length));
-  const progress = new Progress(io, `eval ${data.name}`, data.count);
-  const predictions = workers === 1 ? await evalInProcess(graph, setup, data, jobs, progress, io) : await evalWithWorkers(setup, data, jobs, workers, progress);
+  // WebGPU and WASM: one session in this process serves the whole run (WASM has its own threads, --threads). The CPU
+  // reference splits the work between --workers threads. 'auto' is resolved here, and says why.
+  let runner: ModelRunner | undefined;
+  if (setup.backend !== 'cpu' || choice === 'auto') {
+    runner = await createRunnerAuto(graph, choice, input.name, { numThreads });
+    setup.backend = runner.backend;
+    io.err(`backend: ${runner.description}`);
+    if (runner.reason) io.err(`why: ${runner.reason}`);
+    if (runner.backend === 'cpu') {
+      await runner.dispose();
+      runner = undefined;
+    }
+  }
+  const cpuWorkers = Math.max(1, Math.min(requestedWorkers ?? availableParallelism(), jobs.length));
+  const run = async (s: EvalSetup, r: ModelRunner | undefined, label: string) => {
+    const progress = new Progress(io, label, data.count);
+    const t0 = performance.now();
+    let preds: Int32Array;
+    if (r || cpuWorkers === 1) {
+      const inProcess = r ?? (await createRunner(graph, 'cpu', input.name));
+      if (!r) io.err(`backend: ${inProcess.description}`);
+      preds = await evalInProcess(inProcess, s, data, jobs, progress);
+    } else preds = await evalWithWorkers(s, data, jobs, cpuWorkers, progress);
+    return { preds, ms: performance.now() - t0, progress };
+  };
+  const main = await run(setup, runner, `eval ${data.name}`);
+  const predictions = main.preds;
+  const threads = runner?.backend === 'wasm' ? /\b(\d+) threads?\b/.exec(runner.description)?.[1] : undefined;
+  const workersText = runner ? (threads ? `${threads} wasm thread${threads === '1' ? '' : 's'}` : '1 worker') : `${cpuWorkers} worker${cpuWorkers > 1 ? 's' : ''}`;
 
-  let correct = 0;
-  for (let i = 0; i < data.count; i++) if (predictions[i] === data.labels[i]) correct++;
+  const countCorrect = (p: Int32Array) => {
+    let n = 0;
+    for (let i = 0; i < data.count; i++) if (p[i] === data.labels[i]) n++;
+    return n;
+  };
+  const correct = countCorrect(predictions);
   if (predictionsPath !== undefined) {
     const bytes = new Uint8Array(data.count);
     for (let i = 0; i < data.count; i++) {
@@ -105,8 +147,24 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<number> {
     writeOutputFile(predictionsPath, bytes, 'eval --predictions');
   }
   const ttaNote = tta === 'none' ? '' : `, TTA ${tta} (${setup.views!.length} views per image)`;
-  io.err(`${progress.summary(data.count)}, backend ${backend}, batch ${batch}, ${workers} worker${workers > 1 ? 's' : ''}${ttaNote}`);
+  io.err(`${main.progress.summary(data.count)}, backend ${setup.backend}, batch ${batch}, ${workersText}${ttaNote}`);
   io.out(`${correct}/${data.count} correct, top-1 accuracy ${((100 * correct) / data.count).toFixed(2)} %`);
+  if (compare === 'cpu') {
+    if (setup.backend === 'cpu') {
+      io.out('cpu reference: the backend above is the CPU reference already (nothing to compare)');
+      return 0;
+    }
+    const ref = await run({ ...setup, backend: 'cpu' }, undefined, `eval ${data.name} (cpu reference)`);
+    const refCorrect = countCorrect(ref.preds);
+    let same = 0;
+    for (let i = 0; i < data.count; i++) if (ref.preds[i] === predictions[i]) same++;
+    io.err(`cpu reference: ${ref.progress.summary(data.count)}, ${cpuWorkers} worker${cpuWorkers > 1 ? 's' : ''}`);
+    io.out(`cpu reference: ${refCorrect}/${data.count} correct, top-1 accuracy ${((100 * refCorrect) / data.count).toFixed(2)} % (same prediction on ${same}/${data.count} images)`);
+    const rate = (ms: number) => `${(ms / 1000).toFixed(1)} s (${(data.count / Math.max(ms / 1000, 1e-9)).toFixed(1)} images/s)`;
+    const ratio = ref.ms / Math.max(main.ms, 1e-9);
+    const verdict = ratio >= 1 ? `${setup.backend} ${ratio.toFixed(1)}x faster` : `${setup.backend} ${(1 / ratio).toFixed(1)}x slower`;
+    io.out(`time: ${setup.backend} ${rate(main.ms)}, cpu reference ${rate(ref.ms)}: ${verdict}`);
+  }
   return 0;
 }
 
@@ -130,9 +188,8 @@ function jobImages(data: ImageDataset, job: Job): Uint8Array {
   return data.images.slice(job.start * per, (job.start + job.count) * per);
 }
 
-async function evalInProcess(graph: Graph, setup: EvalSetup, data: ImageDataset, jobs: Job[], progress: Progress, io: CliIo): Promise<Int32Array> {
-  const runner = await createRunner(graph, setup.backend, setup.inputName);
-  io.err(`backend: ${runner.description}`);
+/** Classifies every job on `runner`, which is disposed at the end. */
+async function evalInProcess(runner: ModelRunner, setup: EvalSetup, data: ImageDataset, jobs: Job[], progress: Progress): Promise<Int32Array> {
   const predictions = new Int32Array(data.count);
   try {
     for (const job of jobs) {

@@ -5,7 +5,7 @@ import { readNpy, writeNpy } from '../io/npy.js';
 import { readNpz } from '../io/npz.js';
 import { averageViews } from '../image/tta.js';
 import { boolFlag, helpText, intFlag, parseArgs, requireOnePositional, stringFlag, type CommandSpec } from './args.js';
-import { createRunner, parseBackend } from './backend.js';
+import { BACKEND_HELP, createRunnerAuto, parseBackendChoice, THREADS_HELP } from './backend.js';
 import { isDistribution, outputRows, softmax, topK } from './classify.js';
 import { parseTta } from './eval.js';
 import { runRows } from './eval-batch.js';
@@ -23,14 +23,15 @@ export const runSpec: CommandSpec = {
     'Run a model on one image (PNG, JPEG or WebP; JPEG EXIF orientation applied; resized/cropped and normalised per ' +
     'the model metadata) or on a raw input tensor (.npy, or .npz with one array; fed as is, cast to float32), print the ' +
     'top classes and optionally save the raw output.',
-  usage: 'tessera run MODEL (--image IMG | --input X.npy) [--tta flip|ten-crop] [--output Y.npy] [--top K] [--backend cpu|webgpu]',
+  usage: 'tessera run MODEL (--image IMG | --input X.npy) [--tta flip|ten-crop] [--output Y.npy] [--top K] [--backend auto|cpu|wasm|webgpu] [--threads N]',
   flags: {
     image: { type: 'string', value: 'FILE', help: 'input image: PNG, JPEG or WebP (gray, RGB or RGBA)' },
     tta: { type: 'string', value: 'MODE', help: 'with --image: flip (image + mirror) or ten-crop (corners + centre, and mirrors); softmax averaged' },
     input: { type: 'string', value: 'FILE.npy', help: 'raw input tensor (.npy or .npz), fed without preprocessing' },
     output: { type: 'string', alias: 'o', value: 'FILE.npy', help: 'write the raw model output here (with --tta: the averaged probabilities)' },
     top: { type: 'string', value: 'K', help: 'number of classes to print (default 5)' },
-    backend: { type: 'string', value: 'NAME', help: 'cpu (default) or webgpu' },
+    backend: { type: 'string', value: 'NAME', help: BACKEND_HELP },
+    threads: { type: 'string', value: 'N', help: THREADS_HELP },
   },
 };
 
@@ -44,7 +45,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const tta = parseTta(stringFlag(args, 'tta'), 'run');
   if (tta !== 'none' && image === undefined) throw new UsageError('run: --tta needs --image (views are made from the picture)');
   const k = intFlag(args, 'run', 'top', { min: 1, dflt: 5 })!;
-  const backend = parseBackend(stringFlag(args, 'backend'), 'run');
+  const choice = parseBackendChoice(stringFlag(args, 'backend'), 'run', 'auto');
+  const numThreads = intFlag(args, 'run', 'threads', { min: 1 });
   const outPath = stringFlag(args, 'output');
 
   const { graph } = loadModel(modelPath, 'run: model');
@@ -60,7 +62,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     tensor = fitInput(readTensorFile(inputFile!), input, `run --input '${inputFile}'`);
   }
 
-  const runner = await createRunner(graph, backend, input.name);
+  const runner = await createRunnerAuto(graph, choice, input.name, { numThreads });
   let out: Tensor;
   let rows: Float64Array[];
   const batch = (tensor.shape[0] ?? 1) / views;
@@ -80,6 +82,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     await runner.dispose();
   }
   io.err(`backend: ${runner.description}`);
+  if (runner.reason) io.err(`why: ${runner.reason}`);
   if (outPath !== undefined) writeOutputFile(outPath, writeNpy(out), 'run --output');
 
   const labels = graph.metadata.labels;

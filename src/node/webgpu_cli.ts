@@ -9,7 +9,7 @@
  */
 import type { Graph, Tensor, ValueInfo } from '../graph/ir.js';
 import { writeTessera } from '../format/writer.js';
-import { InputError, Session, type ProfileResult } from '../runtime/session.js';
+import { InputError, isSoftwareAdapter, Session, type ProfileResult } from '../runtime/session.js';
 import { startBrowserSession, type BrowserSession } from './browser_harness.js';
 import type { PageModelInfo, PageTensor } from './page_api.js';
 
@@ -25,6 +25,31 @@ export interface WebGPURunnerOptions {
    * the tensor about to be run. Without it a model with symbolic sizes compiles at its first run, at that run's shape.
    */
   inputShapes?: Record<string, number[]>;
+  /**
+   * Refuse a software adapter (SwiftShader, llvmpipe, isFallbackAdapter): throw SoftwareAdapterError before the model
+   * is loaded, so 'auto' can run the WASM backend instead. Chromium's adapter is probed before the model is sent.
+   */
+  hardwareOnly?: boolean;
+}
+
+/** hardwareOnly: the WebGPU adapter found is a software one (`adapter` describes it). */
+export class SoftwareAdapterError extends Error {
+  override name = 'SoftwareAdapterError';
+  constructor(readonly adapter: string) {
+    super(`the WebGPU adapter is a software fallback (${adapter})`);
+  }
+}
+
+/** The page's WebGPU adapter, without loading anything: description as Tessera writes it, and whether it is a fallback. */
+async function probeAdapter(session: BrowserSession): Promise<{ description: string; isFallbackAdapter: boolean } | undefined> {
+  return session.page.evaluate(async () => {
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    const adapter = (await gpu?.requestAdapter()) as { info?: Record<string, unknown>; isFallbackAdapter?: boolean } | null | undefined;
+    if (!adapter) return undefined;
+    const info = adapter.info ?? {};
+    const description = [info['vendor'], info['architecture'], info['device'], info['description']].filter((s) => s).join(' ');
+    return { description, isFallbackAdapter: !!(info['isFallbackAdapter'] ?? adapter.isFallbackAdapter) };
+  });
 }
 
 interface PageApiHandle {
@@ -75,10 +100,15 @@ export class WebGPURunner {
     const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
     if (path === 'dawn') {
       const s = await Session.create(modelBytes, { backend: 'webgpu', inputShapes: options.inputShapes });
-      return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
+      return WebGPURunner.checkedLocal(s, options);
     }
     const browser = await startBrowserSession({ executablePath: options.executablePath });
     try {
+      if (options.hardwareOnly) {
+        const adapter = await probeAdapter(browser);
+        // No adapter at all: loadModel below fails with the Session's own message (WebGPUUnavailableError).
+        if (adapter && (adapter.isFallbackAdapter || isSoftwareAdapter(adapter.description))) throw new SoftwareAdapterError(`chromium navigator (${adapter.description})`);
+      }
       const url = browser.serveBytes(modelBytes);
       const info = await browser.page.evaluate(
         ([u, shapes]) => (globalThis as unknown as PageApiHandle).tessera.page.loadModel(u, 'webgpu', shapes),
@@ -102,9 +132,19 @@ export class WebGPURunner {
     const path: WebGPUPath = options.path && options.path !== 'auto' ? options.path : env === 'dawn' ? 'dawn' : 'chromium';
     if (path === 'dawn') {
       const s = await Session.create(graph, { backend: 'webgpu', optimize: false, inputShapes: options.inputShapes });
-      return new WebGPURunner('dawn', s.deviceDescription ?? 'dawn-node', s.inputs, s.outputs, s);
+      return WebGPURunner.checkedLocal(s, options);
     }
     return WebGPURunner.open(writeTessera(graph), { ...options, path: 'chromium' });
+  }
+
+  /** A Dawn session as a runner, or SoftwareAdapterError (session released) when hardwareOnly and the adapter is software. */
+  private static checkedLocal(s: Session, options: WebGPURunnerOptions): WebGPURunner {
+    const description = s.deviceDescription ?? 'dawn-node';
+    if (options.hardwareOnly && isSoftwareAdapter(description)) {
+      s.release();
+      throw new SoftwareAdapterError(description);
+    }
+    return new WebGPURunner('dawn', description, s.inputs, s.outputs, s);
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {

@@ -29,19 +29,49 @@ import { SessionReleasedError, WebGPUExecutor, type ProfileOptions, type Profile
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
+import { WasmExecutor } from '../backends/wasm/executor.js';
+import { wasmFeatures, WasmUnavailableError } from '../backends/wasm/module.js';
 import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
 import type { ConvVariantOverride } from '../backends/webgpu/conv_select.js';
 import { defaultTuningCache, type TuningCache } from '../cache/tuning_cache.js';
 import { checkInputShapesOption, createShapes, fitsDeclared, shapeText, signatureKey, unrunnableShapeError, type InputShapes } from './input_shapes.js';
 
 export { InputError } from '../backends/cpu/index.js';
+export { WasmUnavailableError, wasmFeatures, type WasmFeatures } from '../backends/wasm/module.js';
 export { type TuningReport, type TuningSource } from '../backends/webgpu/autotune.js';
 export { SessionReleasedError, type ProfileRow, type ProfileOptions, type ProfileTiming } from '../backends/webgpu/executor.js';
 
-export type BackendName = 'webgpu' | 'cpu';
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+
+/** What the session runs on and why (`session.backendInfo`). */
+export interface BackendInfo {
+  backend: BackendName;
+  /** Why this backend: the choice of 'auto' (e.g. "WebGPU adapter is a software fallback (google swiftshader)"). */
+  reason?: string;
+  /** WASM: threads in use, SIMD, relaxed SIMD (fused multiply-add), and why fewer threads than asked. */
+  threads?: number;
+  simd?: boolean;
+  relaxedSimd?: boolean;
+  threadsNote?: string;
+  /** WASM: nodes run on the CPU reference kernel (op or layout without a WASM kernel). */
+  fallbackNodes?: string[];
+}
 
 export interface SessionOptions {
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter; the WASM backend when WebGPU is missing, its adapter is a
+   * software fallback (SwiftShader, llvmpipe, isFallbackAdapter) or some op has no WebGPU kernel; the CPU reference
+   * when the engine has no WebAssembly SIMD. `session.backendInfo` says which and why.
+   */
   backend?: BackendName | 'auto';
+  /**
+   * WASM backend threads (default: hardware concurrency, at most 4). More than 1 needs SharedArrayBuffer: a
+   * cross-origin-isolated page (COOP same-origin + COEP require-corp) or Node; otherwise 1, and
+   * `backendInfo.threadsNote` says why.
+   */
+  numThreads?: number;
+  /** WASM backend: use relaxed SIMD (fused multiply-add) where the engine has it (default true). */
+  relaxedSimd?: boolean;
   /** Run on this GPUDevice (the caller keeps ownership). */
   device?: GPUDevice;
   /** Graph optimisation (BN folding, epilogue fusion...). Default: on for ONNX input, off for .tessera (already done). */
@@ -88,7 +118,7 @@ interface ExecutorEntry {
 
 export interface ProfileResult {
   backend: BackendName;
-  /** One row per GPU dispatch, in execution order (empty on the CPU backend). */
+  /** One row per GPU dispatch or WASM kernel call (gpuMs = its wall time), in execution order (empty on the CPU backend). */
   rows: ProfileRow[];
   /** Wall-clock time of the profiled run (ms), including upload and readback. */
   wallMs: number;
@@ -103,9 +133,29 @@ export interface ProfileResult {
 
 type Feed = Float32Array | Tensor;
 
+/** Default WASM threads: the hardware's, at most 4 (more rarely pays for CNNs of this size). */
+export async function defaultWasmThreads(): Promise<number> {
+  let hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (hc === undefined && typeof process !== 'undefined' && process.versions?.node) {
+    const OS = 'node:os';
+    const os = (await import(/* @vite-ignore */ OS)) as typeof import('node:os');
+    hc = os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, Math.min(4, hc ?? 1));
+}
+
+/** Whether a WebGPU adapter description names a software rasterizer (slower than the WASM backend on CNNs). */
+export function isSoftwareAdapter(description: string): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i.test(description);
+}
+
 export class Session {
   private executors = new Map<string, ExecutorEntry>();
   private cpu?: CpuExecutor;
+  /** WASM executors by input-shape signature (least recently used first). */
+  private wasmExecutors = new Map<string, Promise<WasmExecutor>>();
+  private wasmOptions?: { numThreads: number; relaxedSimd: boolean };
+  private wasmInfo?: WasmExecutor['info'];
   private released = false;
   private recovering?: Promise<void>;
   /** How many times this session replaced a lost device. */
@@ -195,6 +245,34 @@ export class Session {
       return s;
     };
     if (wanted === 'cpu') return cpuSession();
+    const wasmSession = async (reason?: string) => {
+      // .tessera files converted before a fusion pass existed still profit from it (an exact rewrite): the WASM
+      // kernels fuse bias, residual and activation only when the graph says so.
+      const g = options.optimize === undefined && format === 'tessera' ? optimize(graph) : graph;
+      const s = new Session(g, 'wasm', undefined, reason, maxVariants, format);
+      s.createShapes = known;
+      const numThreads = options.numThreads ?? (await defaultWasmThreads());
+      if (!Number.isInteger(numThreads) || numThreads < 1) throw new TypeError(`numThreads must be a positive integer, got ${String(numThreads)}`);
+      s.wasmOptions = { numThreads, relaxedSimd: options.relaxedSimd ?? true };
+      if (given && known) s.checkShapes(known);
+      if (known) {
+        try {
+          await s.wasmExecutorFor(known);
+        } catch (e) {
+          const hinted = !given && inputs.some((i) => i.shape.slice(1).some((d) => d < 0));
+          if (!(hinted && e instanceof InputError)) throw e;
+          s.createShapes = undefined;
+        }
+      }
+      return s;
+    };
+    const hasSimd = wasmFeatures().simd;
+    if (wanted === 'wasm') {
+      if (!hasSimd) throw new WasmUnavailableError('this engine has no WebAssembly SIMD128 (the WASM backend needs it)');
+      return wasmSession();
+    }
+    // 'auto' without WebGPU, or with ops WebGPU lacks: WASM when the engine has SIMD, else the CPU reference.
+    const fallback = (why: string) => (hasSimd ? wasmSession(why) : cpuSession(`${why}; no WebAssembly SIMD, so the CPU reference`));
 
     const unsupported = [...new Set(graph.nodes.filter((n) => !webgpuSupports(n.op)).map((n) => n.op))];
     let gpu: GpuContext | undefined;
@@ -210,8 +288,11 @@ export class Session {
     }
     if (!gpu) {
       if (wanted === 'webgpu') throw unsupported.length ? new WebGPUKernelError(reason!) : new WebGPUUnavailableError(reason!);
-      return cpuSession(reason);
+      return fallback(reason!);
     }
+    // A software adapter (SwiftShader, llvmpipe) runs CNNs slower than the WASM backend: auto picks WASM there.
+    if (wanted === 'auto' && !options.device && (gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription)) && hasSimd)
+      return wasmSession(`the WebGPU adapter is a software fallback (${gpu.adapterDescription}); WASM SIMD is faster on the CPU`);
     const onLost = options.onDeviceLost ?? 'recover';
     if (onLost !== 'recover' && onLost !== 'reject') throw new TypeError(`onDeviceLost must be 'recover' or 'reject', got ${String(onLost)}`);
     const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
@@ -437,6 +518,10 @@ export class Session {
       for (const name of Object.keys(data)) tensors[name] = { dtype: 'f32', shape: shapes[name]!, data: data[name]! };
       return this.cpu.run(tensors);
     }
+    if (this.backend === 'wasm') {
+      const ex = await this.wasmExecutorFor(shapes);
+      return ex.run(data);
+    }
     return this.onGpu(shapes, (ex) => ex.run(data));
   }
 
@@ -455,6 +540,25 @@ export class Session {
       return { backend: 'cpu', rows: [], wallMs: performance.now() - t0, gpuMs: null, timing: null, timestampQuery: false, outputs };
     }
     const { data, shapes } = this.normalizeFeeds(f);
+    if (this.backend === 'wasm') {
+      // One row per WASM kernel call (a conv may be two: pad2d + conv2d), wall time with all threads joined.
+      const ex = await this.wasmExecutorFor(shapes);
+      const t0 = performance.now();
+      const r = ex.profile(data);
+      const wallMs = performance.now() - t0;
+      const rows: ProfileRow[] = r.rows.map((x) => ({
+        node: x.node,
+        op: x.op,
+        kernel: x.kernel,
+        inputShapes: x.inputShapes,
+        outputShapes: x.outputShapes,
+        macs: 0,
+        workgroups: [ex.info.threads, 1, 1],
+        gpuMs: x.ms,
+        timing: 'wall',
+      }));
+      return { backend: 'wasm', rows, wallMs, gpuMs: rows.reduce((s, x) => s + (x.gpuMs ?? 0), 0), timing: 'wall', timestampQuery: false, outputs: r.outputs };
+    }
     const r = await this.onGpu(shapes, (ex) => ex.profile(data, options));
     return {
       backend: 'webgpu',
@@ -477,6 +581,41 @@ export class Session {
     return Object.fromEntries(this.inputs.map((i) => [i.name, { dtype: 'f32', shape: shapes[i.name]!, data: new Float32Array(sizeOf(shapes[i.name]!)) } satisfies Tensor]));
   }
 
+  /** The WASM executor of a signature (checked, built once; the least recently used beyond maxShapeVariants released). */
+  private wasmExecutorFor(shapes: InputShapes): Promise<WasmExecutor> {
+    const key = signatureKey(this.inputs, shapes);
+    let ready = this.wasmExecutors.get(key);
+    if (ready) {
+      this.wasmExecutors.delete(key);
+      this.wasmExecutors.set(key, ready);
+      return ready;
+    }
+    this.checkShapes(shapes, key);
+    const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
+    ready = WasmExecutor.create(this.graph, { inputShapes, ...this.wasmOptions! }).then((ex) => {
+      this.wasmInfo = ex.info;
+      if (this.released) ex.release();
+      return ex;
+    });
+    ready.catch(() => this.wasmExecutors.get(key) === ready && this.wasmExecutors.delete(key));
+    this.wasmExecutors.set(key, ready);
+    while (this.wasmExecutors.size > this.maxVariants) {
+      const [oldKey, old] = this.wasmExecutors.entries().next().value as [string, Promise<WasmExecutor>];
+      this.wasmExecutors.delete(oldKey);
+      void old.then((ex) => ex.release(), () => undefined);
+    }
+    return ready;
+  }
+
+  /** What this session runs on and why; on WASM also threads, SIMD flavour and CPU-reference nodes. */
+  get backendInfo(): BackendInfo {
+    const info: BackendInfo = { backend: this.backend, ...(this.fallbackReason ? { reason: this.fallbackReason } : {}) };
+    const w = this.wasmInfo;
+    if (this.backend === 'wasm' && w)
+      Object.assign(info, { threads: w.threads, simd: w.simd, relaxedSimd: w.relaxedSimd, fallbackNodes: [...w.fallbackNodes], ...(w.threadsNote ? { threadsNote: w.threadsNote } : {}) });
+    return info;
+  }
+
   /** GPU object counters of this session's device (pipelines, bind groups, live buffers and bytes). */
   gpuStats(): ReturnType<GpuContext['tracker']['snapshot']> | undefined {
     return this.gpu?.tracker.snapshot();
@@ -497,6 +636,8 @@ export class Session {
     // Executors with runs in flight are freed when those runs settle (the runs then complete normally).
     for (const entry of this.executors.values()) this.retire(entry);
     this.executors.clear();
+    for (const ready of this.wasmExecutors.values()) void ready.then((ex) => ex.release(), () => undefined);
+    this.wasmExecutors.clear();
     this.cpu = undefined;
   }
 }

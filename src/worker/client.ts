@@ -20,7 +20,7 @@
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
 import { sizeOf } from '../graph/ir.js';
-import type { BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
+import type { BackendInfo, BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
 import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response, type ResultOf, type SerializedError, type WorkerSessionOptions } from './protocol.js';
@@ -114,6 +114,10 @@ export class WorkerSession {
   }
   get fallbackReason(): string | undefined {
     return this.info.fallbackReason;
+  }
+  /** What the session runs on and why (Session.backendInfo): on WASM also threads, relaxed SIMD, CPU-reference nodes. */
+  get backendInfo(): BackendInfo {
+    return this.info.backendInfo;
   }
   get deviceDescription(): string | undefined {
     return this.info.deviceDescription;

@@ -42,6 +42,7 @@ export function serveSessions(scope: Endpoint): () => void {
           session: id,
           backend: session.backend,
           fallbackReason: session.fallbackReason,
+          backendInfo: session.backendInfo,
           deviceDescription: session.deviceDescription,
           format: session.format,
           inputs: session.inputs,

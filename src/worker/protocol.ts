@@ -3,13 +3,17 @@
  * id; the worker answers each exactly once. Tensors travel as { dtype, shape, data } with their buffers transferred.
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
-import type { BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
+import type { BackendInfo, BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
 
 /** Session options that can cross a worker boundary (a GPUDevice cannot). */
 export interface WorkerSessionOptions {
   backend?: BackendName | 'auto';
+  /** WASM backend threads (Session's option; more than 1 needs a cross-origin-isolated page: COOP + COEP). */
+  numThreads?: number;
+  /** WASM backend: relaxed SIMD where the engine has it (default true). */
+  relaxedSimd?: boolean;
   optimize?: boolean;
   maxShapeVariants?: number;
   /** Shapes to build the executor at during create, for inputs with free dims (Session's option, docs/dynamic-shapes.md). */
@@ -33,6 +37,8 @@ export interface CreateResult {
   session: number;
   backend: BackendName;
   fallbackReason: string | undefined;
+  /** Session.backendInfo: the backend, why (auto), and on WASM threads, SIMD flavour, CPU-reference nodes. */
+  backendInfo: BackendInfo;
   deviceDescription: string | undefined;
   format: 'tessera' | 'onnx' | 'graph';
   inputs: ValueInfo[];

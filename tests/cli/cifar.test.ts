@@ -24,10 +24,10 @@ describe('tessera eval --cifar10 (tiny torch CNN)', () => {
     const inProcess = join(dir, 'w1.u8');
     const cifar = join(DATA, 'cifar10');
     // Batch 5 does not divide 64: the last batch is short. Workers take jobs of whole batches from a queue.
-    const a = await spawnCli(['eval', TINY_CIFAR, '--cifar10', cifar, '--limit', '64', '--batch', '5', '--workers', '2', '--predictions', withWorkers]);
+    const a = await spawnCli(['eval', TINY_CIFAR, '--cifar10', cifar, '--limit', '64', '--batch', '5', '--workers', '2', '--backend', 'cpu', '--predictions', withWorkers]);
     expect(a.code).toBe(0);
     expect(a.stderr).toMatch(/2 workers/);
-    const b = await callCli(['eval', TINY_CIFAR, '--cifar10', cifar, '--limit', '64', '--batch', '5', '--workers', '1', '--predictions', inProcess]);
+    const b = await callCli(['eval', TINY_CIFAR, '--cifar10', cifar, '--limit', '64', '--batch', '5', '--workers', '1', '--backend', 'cpu', '--predictions', inProcess]);
     expect(b.code).toBe(0);
     expect(b.stderr).toMatch(/1 worker\b/);
     const pa = Array.from(readFileSync(withWorkers));

@@ -32,14 +32,15 @@ describe('tessera classify', () => {
     expect(r.stdout).toContain('3/3 match the expected class');
   });
 
-  it("'auto' falls back to the cpu and says why when WebGPU cannot start", async () => {
+  it("'auto' runs on WASM and says why when WebGPU cannot start", async () => {
     const saved = process.env['TESSERA_CHROMIUM'];
     process.env['TESSERA_CHROMIUM'] = join(ROOT, 'no-such-chromium');
     try {
       const r = await callCli(['classify', MODEL, join(SAMPLES, 'cifar10-test-0000.png')]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/cifar10-test-0000\.png\s+cat\s/);
-      expect(r.stdout).toContain('backend: cpu (reference executor)');
+      expect(r.stdout).toMatch(/loaded and ready on wasm in/);
+      expect(r.stdout).toMatch(/backend: wasm \(SIMD[^)]*\d+ threads?/);
       expect(r.stdout).toMatch(/why: auto: WebGPU could not start: Chromium not found at .*no-such-chromium/);
     } finally {
       if (saved === undefined) delete process.env['TESSERA_CHROMIUM'];
@@ -47,13 +48,24 @@ describe('tessera classify', () => {
     }
   });
 
-  it("'auto' runs on WebGPU in headless Chromium where it can, and names the adapter", async () => {
+  it("'auto' probes Chromium's WebGPU adapter: SwiftShader is software, so WASM runs, and it says why", async () => {
     const r = await spawnCli(['classify', MODEL, join(SAMPLES, 'cifar10-test-0003.png'), join(PHOTOS, 'chelsea-cat.jpg')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/cifar10-test-0003\.png\s+airplane\s/);
     expect(r.stdout).toMatch(/chelsea-cat\.jpg\s+cat\s/);
-    expect(r.stdout).toMatch(/backend: webgpu via chromium/);
-    expect(r.stdout).toMatch(/why: auto: a WebGPU device started/);
+    expect(r.stdout).toMatch(/backend: wasm \(SIMD/);
+    expect(r.stdout).toMatch(/why: auto: the WebGPU adapter is a software fallback \(chromium navigator \(google swiftshader\)\); WASM SIMD is faster on the CPU/);
+  });
+
+  it('--backend wasm --threads 1 runs every sample on one WASM thread, as the manifest says', async () => {
+    const r = await callCli(['classify', MODEL, SAMPLES, '--backend', 'wasm', '--threads', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/24 images, median latency [\d.]+ ms .*; 24\/24 match the expected class/);
+    expect(r.stdout).toMatch(/backend: wasm \(SIMD[^;)]*, 1 thread\b/);
+    expect(r.stdout).toContain('why: --backend wasm was asked for');
+    const bad = await callCli(['classify', MODEL, SAMPLES, '--backend', 'wasm', '--threads', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--threads must be at least 1/);
   });
 
   it('measures accuracy on a CIFAR-10 folder when there is one, and only notes a missing one', async () => {
@@ -76,6 +88,6 @@ describe('tessera classify', () => {
     expect(empty.stderr).toMatch(/no \.png\/\.jpg\/\.jpeg\/\.webp images in/);
     const bad = await callCli(['classify', MODEL, SAMPLES, '--backend', 'tpu']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--backend must be one of auto, cpu, webgpu, got 'tpu'/);
+    expect(bad.stderr).toMatch(/--backend must be one of auto, cpu, wasm, webgpu, got 'tpu'/);
   });
 });

@@ -29,11 +29,13 @@ describe('CLI user errors (in-process)', () => {
     ['unknown flag', ['run', MNIST_ONNX, '--imgae', png], /unknown option '--imgae'/],
     ['flag without value', ['run', MNIST_ONNX, '--image'], /'--image' needs a value/],
     ['bad --top', ['run', MNIST_ONNX, '--image', png, '--top', '0'], /--top must be at least 1/],
-    ['unknown backend', ['run', MNIST_ONNX, '--image', png, '--backend', 'tpu'], /--backend must be one of cpu, webgpu/],
+    ['unknown backend', ['run', MNIST_ONNX, '--image', png, '--backend', 'tpu'], /--backend must be one of auto, cpu, wasm, webgpu/],
     ['eval without data set', ['eval', MNIST_ONNX], /exactly one of --cifar10 DIR or --mnist DIR/],
     ['eval data dir missing', ['eval', MNIST_ONNX, '--mnist', join(dir, 'none')], /--mnist '.*none': directory not found/],
     ['eval wrong data dir', ['eval', MNIST_ONNX, '--mnist', join(DATA, 'cifar10')], /expected t10k-images-idx3-ubyte/],
     ['eval size mismatch', ['eval', MNIST_ONNX, '--cifar10', join(DATA, 'cifar10'), '--limit', '2'], /32x32 but the model input is 28x28/],
+    ['bad --threads', ['run', MNIST_ONNX, '--image', png, '--backend', 'wasm', '--threads', 'two'], /--threads must be an integer, got 'two'/],
+    ['eval bad --compare', ['eval', MNIST_ONNX, '--mnist', join(DATA, 'mnist'), '--compare', 'webgpu'], /--compare takes 'cpu' \(the reference executor\), got 'webgpu'/],
     ['eval bad limit', ['eval', MNIST_ONNX, '--mnist', join(DATA, 'mnist'), '--limit', '1.5'], /--limit must be an integer/],
     ['convert without -o', ['convert', MNIST_ONNX], /missing -o\/--output/],
     ['convert bad mean count', ['convert', TINY_CIFAR, '-o', join(dir, 'a.tessera'), '--mean', '0.5,0.5'], /--mean: 2 values but the model input has 3 channels/],
@@ -55,7 +57,7 @@ describe('CLI user errors (in-process)', () => {
   });
 
   it('--help works for every command and lists its flags', async () => {
-    for (const [cmd, flag] of [['convert', '--fp16'], ['inspect', '--help'], ['run', '--image'], ['eval', '--workers']]) {
+    for (const [cmd, flag] of [['convert', '--fp16'], ['inspect', '--help'], ['run', '--threads'], ['eval', '--workers'], ['eval', '--compare cpu'], ['eval', 'wasm (WebAssembly SIMD']]) {
       const r = await callCli([cmd!, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: tessera ${cmd}`));

@@ -105,7 +105,7 @@ describe('tessera CLI on mnist-8.onnx', () => {
     const sample = join(MNIST_SAMPLES, 'test_data_0.npz');
     const cpuOut = join(dir, 'cpu0.npy');
     const gpuOut = join(dir, 'gpu0.npy');
-    expect((await callCli(['run', model, '--input', sample, '--output', cpuOut])).code).toBe(0);
+    expect((await callCli(['run', model, '--input', sample, '--output', cpuOut, '--backend', 'cpu'])).code).toBe(0);
     const r = await spawnCli(['run', model, '--input', sample, '--output', gpuOut, '--backend', 'webgpu']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/backend: webgpu via chromium/);
@@ -122,7 +122,7 @@ describe('tessera CLI on mnist-8.onnx', () => {
 
     const cpuPreds = join(dir, 'cpu.u8');
     const gpuPreds = join(dir, 'gpu.u8');
-    expect((await callCli(['eval', model, '--mnist', join(DATA, 'mnist'), '--limit', '64', '--predictions', cpuPreds])).code).toBe(0);
+    expect((await callCli(['eval', model, '--mnist', join(DATA, 'mnist'), '--limit', '64', '--predictions', cpuPreds, '--backend', 'cpu'])).code).toBe(0);
     const e = await spawnCli(['eval', model, '--mnist', join(DATA, 'mnist'), '--limit', '64', '--predictions', gpuPreds, '--backend', 'webgpu']);
     expect(e.code).toBe(0);
     expect(e.stderr).toMatch(/backend: webgpu via chromium/);

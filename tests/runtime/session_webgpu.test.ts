@@ -168,7 +168,7 @@ describe('Session on WebGPU (Chromium)', () => {
     expect(r.err).toBe('WebGPUDeviceError|lost');
   });
 
-  it("backend 'auto' falls back to the CPU (with a reason) when an op has no WebGPU kernel; 'webgpu' refuses", async () => {
+  it("backend 'auto' runs on WASM (with a reason) when an op has no WebGPU kernel; 'webgpu' refuses", async () => {
     const r = await session.page.evaluate(async () => {
       const t = (globalThis as Any).tessera;
       const graph = {
@@ -189,10 +189,13 @@ describe('Session on WebGPU (Chromium)', () => {
       } catch (e) {
         strict = `${(e as Error).name}: ${(e as Error).message}`;
       }
-      return { backend: s.backend, reason: s.fallbackReason, y: Array.from(out.y.data as Float32Array), strict };
+      return { backend: s.backend, reason: s.fallbackReason, info: s.backendInfo, y: Array.from(out.y.data as Float32Array), strict };
     });
-    expect(r.backend).toBe('cpu');
+    // Chromium has WebAssembly SIMD: the WASM backend (Where itself on its CPU-reference kernel), not the CPU backend.
+    expect(r.backend).toBe('wasm');
     expect(r.reason).toContain('Where');
+    expect(r.info).toMatchObject({ backend: 'wasm', reason: r.reason, simd: true });
+    expect(r.info.fallbackNodes.join(', ')).toContain('neg_where');
     expect(r.y).toEqual([1, -1, 3, -1, 5, -1]);
     expect(r.strict).toMatch(/^WebGPUKernelError: .*Where/);
   });

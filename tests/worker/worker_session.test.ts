@@ -69,6 +69,36 @@ describe('WorkerSession', () => {
     await s.release();
   });
 
+  it("passes backend 'wasm' and numThreads through, reports backendInfo, and profiles WASM layers", async () => {
+    const s = await WorkerSession.create(page, MODEL, { backend: 'wasm', numThreads: 2 });
+    const local = await Session.create(MODEL, { backend: 'cpu' });
+    expect(s.backend).toBe('wasm');
+    expect(s.backendInfo).toMatchObject({ backend: 'wasm', threads: 2, simd: true });
+    expect(typeof s.backendInfo.relaxedSimd).toBe('boolean');
+    expect(s.backendInfo.reason).toBeUndefined(); // asked for, not chosen by auto
+    const x = input(11);
+    const got = (await s.run({ input: x })).logits!.data as Float32Array;
+    const want = (await local.run({ input: x })).logits!.data as Float32Array;
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 3);
+    const p = await s.layerProfile();
+    expect(p.backend).toBe('wasm');
+    expect(p.timing).toBe('cpu-wall-clock');
+    expect(p.layers.length).toBe(s.facts.nodes);
+    expect(p.layers.every((l) => typeof l.ms === 'number' && l.ms >= 0)).toBe(true);
+    await s.release();
+    local.release();
+  });
+
+  it("'auto' without WebGPU (Node has no navigator.gpu) runs on WASM and says why", async () => {
+    const s = await WorkerSession.create(page, MODEL, { numThreads: 1 });
+    expect(s.backend).toBe('wasm');
+    expect(s.backendInfo.backend).toBe('wasm');
+    expect(s.backendInfo.threads).toBe(1);
+    expect(s.backendInfo.reason).toBeTruthy();
+    expect(s.fallbackReason).toBe(s.backendInfo.reason);
+    await s.release();
+  });
+
   it('serves a model with symbolic height/width: facts without MACs, runs at real sizes, inputShapes, layerProfile asks for feeds', async () => {
     const sq = new Uint8Array(readFileSync(new URL('../fixtures/dynamic_hw/squeezenet1_1.onnx', import.meta.url)));
     const s = await WorkerSession.create(page, sq, { backend: 'cpu' });

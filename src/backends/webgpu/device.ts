@@ -79,6 +79,8 @@ export interface GpuContext {
   source: 'navigator' | 'dawn-node' | 'user';
   /** e.g. 'google swiftshader'. */
   adapterDescription: string;
+  /** The adapter says it is a fallback (software) adapter (GPUAdapterInfo.isFallbackAdapter, where exposed). */
+  isFallbackAdapter: boolean;
   maxWorkgroupsPerDimension: number;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
@@ -136,6 +138,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   let device: GPUDevice;
   let source: GpuContext['source'];
   let adapterDescription = 'caller-provided device';
+  let isFallbackAdapter = false;
   if (options.device) {
     device = options.device;
     source = 'user';
@@ -147,6 +150,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     const wanted: GPUFeatureName[] = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const info = (adapter as { info?: GPUAdapterInfo }).info;
     if (info) adapterDescription = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
+    isFallbackAdapter = !!((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
     try {
       device = await adapter.requestDevice({
         requiredFeatures: wanted,
@@ -186,6 +190,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     features: featuresOf(device.features),
     source,
     adapterDescription,
+    isFallbackAdapter,
     maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
     maxBufferSize: limits.maxBufferSize,

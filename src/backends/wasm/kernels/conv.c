@@ -1,0 +1,241 @@
+/*
+ * Conv (every 2-D Conv / FusedConv: k x k, 1 x 1, strided, dilated, padded, grouped) as a GEMM per group:
+ *   out[co, p] = sum_k Wp[co][k] * col[k][p],  k = (ci, kh, kw), p = output pixel (NCHW: pixels are contiguous)
+ * with a 4-channel x 8-pixel register-blocked microkernel (8 f32x4 accumulators). Weights are packed once at load
+ * (src/backends/wasm/pack.ts) as [group][channel tile of 4][k][4] with zero rows past the group's channels; bias
+ * as [group][tile][4]. Pixels run in blocks of NB: a 1x1 stride-1 unpadded conv reads its input rows in place,
+ * every other conv copies the block's receptive field into a per-thread column buffer (im2col, zero padding
+ * included) first. Bias, residual and activation are applied as the accumulators are stored (the fused epilogue).
+ * Work items = (batch, group, pixel block, channel chunk), split statically over the threads.
+ */
+#include "common.h"
+
+enum {
+  CV_IN, CV_OUT, CV_RES, CV_WP, CV_BIAS,
+  CV_N, CV_CIN, CV_H, CV_W, CV_COUT, CV_OH, CV_OW,
+  CV_KH, CV_KW, CV_SH, CV_SW, CV_PH, CV_PW, CV_DH, CV_DW, CV_GROUPS,
+  CV_IN_NS, CV_IN_CS, CV_OUT_NS, CV_OUT_CS, CV_RES_NS, CV_RES_CS,
+  CV_ACT, CV_ALPHA, CV_BETA, CV_LO, CV_HI, CV_RES_AFTER,
+  CV_SCRATCH, CV_SCRATCH_STRIDE, CV_NB, CV_COCHUNKS, CV_MODE, CV_HP, CV_WP_, CV_OFFS,
+  CV_COUNT
+};
+/* CV_MODE: how the B operand (input columns) is read.
+ *   MODE_IM2COL  copy each pixel block's receptive field into the thread's column buffer (any stride / dilation)
+ *   MODE_1X1     1x1, stride 1, no padding: the input rows themselves
+ *   MODE_PADDED  stride 1: CV_IN is a zero-padded copy of the input (pad2d, planes of CV_HP x CV_WP_), and tap k
+ *                of output pixel (oh, ow) is at plane offset CV_OFFS[k] + oh * WP + ow: no copy per tap, 8 pixels
+ *                of one output row per microkernel call (lanes past the row end are computed and not stored). */
+enum { MODE_IM2COL, MODE_1X1, MODE_PADDED };
+
+#define MR 4
+#define NR 8
+
+/*
+ * acc[r][0..1] += A[k][r] * B[k][0..7] over k < K. A: packed [k][4]. B row k at b + k * ldb, or at b + offs[k] when
+ * offs is given (the padded-input mode's tap table). Always inlined, so each call site gets its own loop.
+ */
+INLINE void ukernel_4x8(int K, const f32 *a, const f32 *b, int ldb, const int32_t *offs, v4 *acc) {
+  v4 c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3], c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
+  for (int k = 0; k < K; k++) {
+    const f32 *bk = offs ? b + offs[k] : b + k * ldb;
+    v4 b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+    v4 a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
+    v4 a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
+    c00 = vmadd(a0, b0, c00); c01 = vmadd(a0, b1, c01);
+    c10 = vmadd(a1, b0, c10); c11 = vmadd(a1, b1, c11);
+    c20 = vmadd(a2, b0, c20); c21 = vmadd(a2, b1, c21);
+    c30 = vmadd(a3, b0, c30); c31 = vmadd(a3, b1, c31);
+    a += 4;
+  }
+  acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21; acc[6] = c30; acc[7] = c31;
+}
+
+/* y = acc + bias; (+R); act; (+R) and store `m` <= 8 pixels of one channel row. */
+INLINE void store_row(f32 *out, const f32 *res, v4 y0, v4 y1, f32 bias, int m, const epilogue_t *e) {
+  v4 vb = wasm_f32x4_splat(bias);
+  y0 = wasm_f32x4_add(y0, vb);
+  y1 = wasm_f32x4_add(y1, vb);
+  if (m == NR) {
+    if (res && !e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
+    y0 = v_act(y0, e);
+    y1 = v_act(y1, e);
+    if (res && e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
+    wasm_v128_store(out, y0);
+    wasm_v128_store(out + 4, y1);
+    return;
+  }
+  for (int j = 0; j < m; j++) {
+    f32 y = j < 4 ? (j == 0 ? wasm_f32x4_extract_lane(y0, 0) : j == 1 ? wasm_f32x4_extract_lane(y0, 1) : j == 2 ? wasm_f32x4_extract_lane(y0, 2) : wasm_f32x4_extract_lane(y0, 3))
+                  : (j == 4 ? wasm_f32x4_extract_lane(y1, 0) : j == 5 ? wasm_f32x4_extract_lane(y1, 1) : j == 6 ? wasm_f32x4_extract_lane(y1, 2) : wasm_f32x4_extract_lane(y1, 3));
+    if (res && !e->res_after) y += res[j];
+    y = s_act(y, e);
+    if (res && e->res_after) y += res[j];
+    out[j] = y;
+  }
+}
+
+/* Copies the receptive field of pixels [p0, p0 + len) of one group into col[k][ldc] (zero padding, zero tail). */
+static void im2col(const int32_t *p, const f32 *in, int cin_g, int p0, int len, f32 *col, int ldc) {
+  const int H = p[CV_H], W = p[CV_W], OW = p[CV_OW], KH = p[CV_KH], KW = p[CV_KW];
+  const int sh = p[CV_SH], sw = p[CV_SW], ph = p[CV_PH], pw = p[CV_PW], dh = p[CV_DH], dw = p[CV_DW], cs = p[CV_IN_CS];
+  f32 *dst = col;
+  for (int ci = 0; ci < cin_g; ci++) {
+    const f32 *plane = in + (int64_t)ci * cs;
+    for (int kh = 0; kh < KH; kh++) {
+      for (int kw = 0; kw < KW; kw++, dst += ldc) {
+        int j = 0, pp = p0;
+        while (j < len) {
+          int oh = pp / OW, ow = pp - oh * OW;
+          int cnt = OW - ow < len - j ? OW - ow : len - j;
+          int ih = oh * sh - ph + kh * dh;
+          f32 *d = dst + j;
+          if (ih < 0 || ih >= H) {
+            for (int t = 0; t < cnt; t++) d[t] = 0.0f;
+          } else {
+            const f32 *row = plane + ih * W;
+            int iw0 = ow * sw - pw + kw * dw;
+            if (sw == 1) {
+              int t = 0;
+              for (; t < cnt && iw0 + t < 0; t++) d[t] = 0.0f;
+              int end = W - iw0 < cnt ? W - iw0 : cnt;
+              for (; t + 4 <= end; t += 4) wasm_v128_store(d + t, wasm_v128_load(row + iw0 + t));
+              for (; t < end; t++) d[t] = row[iw0 + t];
+              for (; t < cnt; t++) d[t] = 0.0f;
+            } else {
+              for (int t = 0; t < cnt; t++) {
+                int iw = iw0 + t * sw;
+                d[t] = (iw >= 0 && iw < W) ? row[iw] : 0.0f;
+              }
+            }
+          }
+          j += cnt;
+          pp += cnt;
+        }
+        for (; j < ldc; j++) dst[j] = 0.0f;
+      }
+    }
+  }
+}
+
+/* Padded mode: work items = (batch, group, block of CV_NB output rows, channel chunk); a channel tile's weights
+ * stay in cache over the block's rows (small late-layer planes put several rows in one item). */
+static void conv2d_padded(const int32_t *p, int lo, int hi, const epilogue_t *e) {
+  const int G = p[CV_GROUPS], cin_g = p[CV_CIN] / G, cout_g = p[CV_COUT] / G;
+  const int OH = p[CV_OH], OW = p[CV_OW], Hp = p[CV_HP], Wp = p[CV_WP_], K = cin_g * p[CV_KH] * p[CV_KW];
+  const int R = p[CV_NB], rblocks = (OH + R - 1) / R;
+  const int chunks = p[CV_COCHUNKS], tiles = (cout_g + MR - 1) / MR;
+  const f32 *wp = PTR(const f32, p[CV_WP]), *bias = PTR(const f32, p[CV_BIAS]);
+  const int32_t *offs = PTR(const int32_t, p[CV_OFFS]);
+  for (int item = lo; item < hi; item++) {
+    int chunk = item % chunks, rest = item / chunks;
+    int rb = rest % rblocks; rest /= rblocks;
+    int g = rest % G, n = rest / G;
+    int t_lo = (int)((int64_t)tiles * chunk / chunks), t_hi = (int)((int64_t)tiles * (chunk + 1) / chunks);
+    int oh0 = rb * R, oh1 = oh0 + R < OH ? oh0 + R : OH;
+    const f32 *plane = PTR(const f32, p[CV_IN]) + ((int64_t)n * p[CV_CIN] + (int64_t)g * cin_g) * Hp * Wp;
+    for (int t = t_lo; t < t_hi; t++) {
+      const f32 *a = wp + ((int64_t)g * tiles + t) * K * MR;
+      const f32 *bt = bias + (g * tiles + t) * MR;
+      int co0 = g * cout_g + t * MR, rows = cout_g - t * MR < MR ? cout_g - t * MR : MR;
+      for (int oh = oh0; oh < oh1; oh++) {
+        const f32 *in = plane + oh * Wp;
+        for (int ow = 0; ow < OW; ow += NR) {
+          v4 acc[8];
+          for (int i = 0; i < 8; i++) acc[i] = wasm_f32x4_splat(0.0f);
+          ukernel_4x8(K, a, in + ow, 0, offs, acc);
+          int m = OW - ow < NR ? OW - ow : NR;
+          for (int r = 0; r < rows; r++) {
+            int co = co0 + r;
+            int64_t at = (int64_t)oh * OW + ow;
+            f32 *out = PTR(f32, p[CV_OUT]) + (int64_t)n * p[CV_OUT_NS] + (int64_t)co * p[CV_OUT_CS] + at;
+            const f32 *res = p[CV_RES] ? PTR(const f32, p[CV_RES]) + (int64_t)n * p[CV_RES_NS] + (int64_t)co * p[CV_RES_CS] + at : 0;
+            store_row(out, res, acc[2 * r], acc[2 * r + 1], bt[r], m, e);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Work items of a conv call (the unit threads claim). */
+int conv2d_items(const int32_t *p) {
+  const int G = p[CV_GROUPS];
+  if (p[CV_MODE] == MODE_PADDED) return p[CV_N] * G * ((p[CV_OH] + p[CV_NB] - 1) / p[CV_NB]) * p[CV_COCHUNKS];
+  const int P = p[CV_OH] * p[CV_OW];
+  return p[CV_N] * G * ((P + p[CV_NB] - 1) / p[CV_NB]) * p[CV_COCHUNKS];
+}
+
+EXPORT(conv2d) void conv2d(const int32_t *p, int lo, int hi, int tid) {
+  const epilogue_t e = {p[CV_ACT], bits_f32(p[CV_ALPHA]), bits_f32(p[CV_BETA]), bits_f32(p[CV_LO]), bits_f32(p[CV_HI]), p[CV_RES_AFTER]};
+  if (p[CV_MODE] == MODE_PADDED) {
+    conv2d_padded(p, lo, hi, &e);
+    return;
+  }
+  const int G = p[CV_GROUPS], cin_g = p[CV_CIN] / G, cout_g = p[CV_COUT] / G;
+  const int P = p[CV_OH] * p[CV_OW], K = cin_g * p[CV_KH] * p[CV_KW];
+  const int NB = p[CV_NB], nblocks = (P + NB - 1) / NB, chunks = p[CV_COCHUNKS];
+  const int tiles = (cout_g + MR - 1) / MR;
+  const int direct = p[CV_MODE] == MODE_1X1;
+  const f32 *wp = PTR(const f32, p[CV_WP]), *bias = PTR(const f32, p[CV_BIAS]);
+  f32 *col = PTR(f32, p[CV_SCRATCH] + tid * p[CV_SCRATCH_STRIDE]);
+  for (int item = lo; item < hi; item++) {
+    int chunk = item % chunks, rest = item / chunks;
+    int blk = rest % nblocks; rest /= nblocks;
+    int g = rest % G, n = rest / G;
+    int t_lo = (int)((int64_t)tiles * chunk / chunks), t_hi = (int)((int64_t)tiles * (chunk + 1) / chunks);
+    if (t_lo == t_hi) continue;
+    int p0 = blk * NB, len = P - p0 < NB ? P - p0 : NB;
+    const f32 *in = PTR(const f32, p[CV_IN]) + (int64_t)n * p[CV_IN_NS] + (int64_t)g * cin_g * p[CV_IN_CS];
+    /* B operand: the input rows themselves (1x1 direct, whole 8-pixel chunks) or the column buffer. */
+    int full = direct ? (len & ~(NR - 1)) : 0;
+    int ldc = (len - full + NR - 1) & ~(NR - 1);
+    if (len > full) im2col(p, in, cin_g, p0 + full, len - full, col, ldc);
+    for (int t = t_lo; t < t_hi; t++) {
+      const f32 *a = wp + ((int64_t)g * tiles + t) * K * MR;
+      const f32 *bt = bias + (g * tiles + t) * MR;
+      int co0 = g * cout_g + t * MR, rows = cout_g - t * MR < MR ? cout_g - t * MR : MR;
+      for (int j = 0; j < len; j += NR) {
+        v4 acc[8];
+        for (int i = 0; i < 8; i++) acc[i] = wasm_f32x4_splat(0.0f);
+        int m = len - j < NR ? len - j : NR;
+        if (j < full) ukernel_4x8(K, a, in + p0 + j, p[CV_IN_CS], 0, acc);
+        else ukernel_4x8(K, a, col + (j - full), ldc, 0, acc);
+        for (int r = 0; r < rows; r++) {
+          int co = co0 + r;
+          f32 *out = PTR(f32, p[CV_OUT]) + (int64_t)n * p[CV_OUT_NS] + (int64_t)co * p[CV_OUT_CS] + p0 + j;
+          const f32 *res = p[CV_RES] ? PTR(const f32, p[CV_RES]) + (int64_t)n * p[CV_RES_NS] + (int64_t)co * p[CV_RES_CS] + p0 + j : 0;
+          store_row(out, res, acc[2 * r], acc[2 * r + 1], bt[r], m, &e);
+        }
+      }
+    }
+  }
+}
+
+/* Zero-padded copy of X [N, C, H, W] (strides ns, cs) into dense planes of Hp x Wp (rows ph.., cols pw..), for
+ * MODE_PADDED convs. Planes split over the threads. */
+enum { PD_IN, PD_OUT, PD_N, PD_C, PD_H, PD_W, PD_IN_NS, PD_IN_CS, PD_HP, PD_WP, PD_PH, PD_PW, PD_COUNT };
+
+int pad2d_items(const int32_t *p) { return p[PD_N] * p[PD_C]; }
+
+EXPORT(pad2d) void pad2d(const int32_t *p, int lo, int hi, int tid) {
+  (void)tid;
+  const int C = p[PD_C], H = p[PD_H], W = p[PD_W], Hp = p[PD_HP], Wp = p[PD_WP], ph = p[PD_PH], pw = p[PD_PW];
+  for (int item = lo; item < hi; item++) {
+    int n = item / C, c = item - n * C;
+    const f32 *x = PTR(const f32, p[PD_IN]) + (int64_t)n * p[PD_IN_NS] + (int64_t)c * p[PD_IN_CS];
+    f32 *d = PTR(f32, p[PD_OUT]) + (int64_t)item * Hp * Wp;
+    for (int r = 0; r < Hp; r++, d += Wp) {
+      int ih = r - ph;
+      if (ih < 0 || ih >= H) {
+        for (int t = 0; t < Wp; t++) d[t] = 0.0f;
+        continue;
+      }
+      const f32 *s = x + ih * W;
+      for (int t = 0; t < pw; t++) d[t] = 0.0f;
+      int t = 0;
+      for (; t + 4 <= W; t += 4) wasm_v128_store(d + pw + t, wasm_v128_load(s + t));
+      for (; t < W; t++) d[pw + t] = s[t];
+      for (t = pw + W; t < Wp; t++) d[t] = 0.0f;
+    }
+  }
+}
