@@ -50,6 +50,11 @@ export interface WasmInfo {
 }
 
 const STACK_BYTES = 64 * 1024;
+/**
+ * Whether the calling thread may sleep (memory.atomic.wait) while a worker finishes its part of a node: yes in Node
+ * and inside a Worker (e.g. a WorkerSession), not on a browser page's main thread (waiting throws there), which spins.
+ */
+const CALLER_MAY_WAIT = typeof (globalThis as { window?: unknown }).window === 'undefined' ? 1 : 0;
 /** One instruction of the program: kernel id, parameter block, claim and done counters (kernels/program.c). */
 const INSN_BYTES = 32;
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -317,7 +322,7 @@ export class WasmExecutor {
   private runStep(step: Step): void {
     if (step.kind === 'js') return this.runJs(step.node);
     const pool = this.pool;
-    if (!pool) return this.exports.run(step.prog, step.count, 0, 1, this.ctl, 0);
+    if (!pool) return this.exports.run(step.prog, step.count, 0, 1, this.ctl, 0, 0);
     // Tag every instruction's claim and done counters with this run's epoch, then wake the workers.
     const epoch = pool.nextEpoch();
     // 64-bit atomic stores: a worker still leaving an older run must never read a half-written counter.
@@ -328,7 +333,7 @@ export class WasmExecutor {
       Atomics.store(counters, (i * INSN_BYTES) / 8 + 3, tag);
     }
     pool.wake(step.prog, step.count);
-    this.exports.run(step.prog, step.count, 0, this.info.threads, this.ctl, epoch);
+    this.exports.run(step.prog, step.count, 0, this.info.threads, this.ctl, epoch, CALLER_MAY_WAIT);
     pool.check();
   }
 

@@ -84,7 +84,7 @@ export function kernelModule(threaded: boolean, relaxed: boolean): Promise<WebAs
 
 /** Exports of an instance of the kernel module. */
 export interface KernelExports {
-  run(prog: number, count: number, tid: number, nthreads: number, ctl: number, epoch: number): void;
+  run(prog: number, count: number, tid: number, nthreads: number, ctl: number, epoch: number, mayWait: number): void;
   __stack_pointer: WebAssembly.Global;
   __heap_base: WebAssembly.Global;
 }

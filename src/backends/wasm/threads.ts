@@ -32,7 +32,7 @@ const start = async (d, post) => {
     if (Atomics.load(ctl, 4)) return;
     epoch = Atomics.load(ctl, 0);
     try {
-      ex.run(ctl[1], ctl[2], d.tid, d.nthreads, d.ctl, epoch);
+      ex.run(ctl[1], ctl[2], d.tid, d.nthreads, d.ctl, epoch, 1);
     } catch (e) {
       Atomics.store(ctl, ${CTL_ABORT}, 1);
       post({ error: String(e && e.stack || e) });

@@ -138,6 +138,8 @@ function bnThresholds(graph: Graph, bn: Node): Tensor | undefined {
 // Pattern matching
 
 function constantScalar(graph: Graph, name: string, maxRank: number): number | undefined {
+  const t = graph.initializers.get(name);
+  if (!t || sizeOf(t.shape) !== 1) return undefined; // before converting: weights are not scalars
   const c = floatConstant(graph, name) ?? intConstant(graph, name);
   if (!c || sizeOf(c.tensor.shape) !== 1 || c.tensor.shape.length > maxRank) return undefined;
   return c.values[0];
@@ -247,8 +249,11 @@ function tailInputs(bias: string, thresholds: string, residual: string): string[
 function rewriteConv(ctx: Context, node: Node): Node | undefined {
   const residual = hasResidual(node) ? node.inputs[3]! : '';
   const xInfo = ctx.values.get(node.inputs[0]!);
-  const w = floatConstant(ctx.graph, node.inputs[1]!);
-  if (!xInfo || !w || xInfo.shape.length !== 4 || w.tensor.shape.length !== 4) return undefined;
+  const wt = ctx.graph.initializers.get(node.inputs[1]!);
+  if (!xInfo || !wt || (wt.dtype !== 'f32' && wt.dtype !== 'f16') || xInfo.shape.length !== 4 || wt.shape.length !== 4) return undefined;
+  // f32 weights are read in place (converting every conv's weights to float64 first cost ~0.1 s on a ResNet-50 at
+  // load, for nets that are not binary: the check stops at the first channel that is not +-alpha)
+  const w = { tensor: wt, values: wt.dtype === 'f32' ? (wt.data as Float32Array) : floatConstant(ctx.graph, node.inputs[1]!)!.values };
   const p = convParams(node, xInfo.shape, w.tensor.shape);
   if (p.group !== 1) return undefined;
   const [m, c, kh, kw] = w.tensor.shape as [number, number, number, number];

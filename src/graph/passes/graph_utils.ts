@@ -94,12 +94,16 @@ export function floatConstant(graph: Graph, name: string): { tensor: Tensor; val
   if (name === '') return undefined;
   const tensor = graph.initializers.get(name);
   if (!tensor || (tensor.dtype !== 'f32' && tensor.dtype !== 'f16')) return undefined;
+  // f32: one typed-array conversion (no intermediate number[]: weights run to tens of millions of values)
+  if (tensor.dtype === 'f32') return { tensor, values: new Float64Array(tensor.data as Float32Array) };
   return { tensor, values: Float64Array.from(tensorToNumbers(tensor)) };
 }
 
 /** Store float64 values as an f32 tensor. */
 export function f32From(shape: readonly number[], values: ArrayLike<number>): Tensor {
-  return { dtype: 'f32', shape: [...shape], data: Float32Array.from(values) };
+  // a typed array converts in one step (Float32Array.from goes through the iterator protocol)
+  const data = ArrayBuffer.isView(values) ? new Float32Array(values as Float64Array) : Float32Array.from(values);
+  return { dtype: 'f32', shape: [...shape], data };
 }
 
 /**

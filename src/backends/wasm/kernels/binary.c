@@ -107,14 +107,34 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
         }
       }
       for (int i = 0; i < k64; i++) counted += __builtin_popcountll(gn[i]);
-      for (int o = 0; o < M; o++) {
-        const uint64_t *w = wp + (int64_t)o * k64;
-        int pc = 0;
-        for (int i = 0; i < k64; i++) pc += __builtin_popcountll((gs[i] ^ w[i]) & gn[i]);
+      for (int o0 = 0; o0 < M; o0 += 4) {
+        /* four output channels per pass over the gathered words: each word is loaded once for all four */
+        int pcs[4] = {0, 0, 0, 0};
+        int nout = M - o0 < 4 ? M - o0 : 4;
+        const uint64_t *w0 = wp + (int64_t)o0 * k64;
+        if (nout == 4) {
+          const uint64_t *w1 = w0 + k64, *w2 = w1 + k64, *w3 = w2 + k64;
+          int p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+          for (int i = 0; i < k64; i++) {
+            uint64_t s = gs[i], m = gn[i];
+            p0 += __builtin_popcountll((s ^ w0[i]) & m);
+            p1 += __builtin_popcountll((s ^ w1[i]) & m);
+            p2 += __builtin_popcountll((s ^ w2[i]) & m);
+            p3 += __builtin_popcountll((s ^ w3[i]) & m);
+          }
+          pcs[0] = p0; pcs[1] = p1; pcs[2] = p2; pcs[3] = p3;
+        } else {
+          for (int q = 0; q < nout; q++) {
+            const uint64_t *w = w0 + (int64_t)q * k64;
+            for (int i = 0; i < k64; i++) pcs[q] += __builtin_popcountll((gs[i] ^ w[i]) & gn[i]);
+          }
+        }
+        for (int q = 0; q < nout; q++) {
+        const int o = o0 + q, pc = pcs[q];
         int dot = counted - 2 * pc;
         int64_t at = (int64_t)oy * OW + ox;
         if (mode == 2) {
-          PTR(int32_t, p[BD_OUT])[(((int64_t)n * M + o) * OH) * OW + at] = dot;
+          PTR(int32_t, p[BD_OUT])[((int64_t)n * OH * OW + at) * M + o] = dot; /* pixel-major: bbits reads o in a row */
           continue;
         }
         double b = bias ? bias[o] : 0.0;
@@ -127,6 +147,7 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
           y = s_act(y, &e);
         }
         *out = y;
+        }
       }
     }
   }
@@ -151,23 +172,23 @@ EXPORT(bbits) void bbits(const int32_t *p, int lo, int hi, int tid) {
     int n = item / PH, py = item - n * PH;
     uint32_t *out = PTR(uint32_t, p[BB_OUT]) + ((int64_t)n * PH + py) * PW * words;
     for (int i = 0; i < PW * words; i++) out[i] = 0;
-    for (int o = 0; o < M; o++) {
-      const int32_t *dots = PTR(const int32_t, p[BB_DOTS]) + ((int64_t)n * M + o) * OH * OW;
-      int qlo = q[o], qhi = q[M + o], is_or = q[2 * M + o] != 0;
-      for (int px = 0; px < PW; px++) {
-        int bit = !is_or;
+    const int32_t *plane = PTR(const int32_t, p[BB_DOTS]) + (int64_t)n * OH * OW * M;
+    for (int px = 0; px < PW; px++) {
+      uint32_t *word = out + px * words;
+      for (int o = 0; o < M; o++) {
+        int qlo = q[o], qhi = q[M + o], is_or = q[2 * M + o] != 0, bit = !is_or;
         for (int ky = 0; ky < KH; ky++) {
           int iy = py * sh - ph + ky * dh;
           if (iy < 0 || iy >= OH) continue;
           for (int kx = 0; kx < KW; kx++) {
             int ix = px * sw - pw + kx * dw;
             if (ix < 0 || ix >= OW) continue;
-            int v = dots[iy * OW + ix];
+            int v = plane[((int64_t)iy * OW + ix) * M + o]; /* dots are pixel-major: o runs along memory */
             int b = qlo <= v && v <= qhi;
             bit = is_or ? (bit | b) : (bit & b);
           }
         }
-        if (bit) out[px * words + (o >> 5)] |= 1u << (o & 31);
+        if (bit) word[o >> 5] |= 1u << (o & 31);
       }
     }
   }

@@ -69,7 +69,7 @@ static void run_items(int k, const int32_t *p, int lo, int hi, int tid) {
  * thread that its waiting loop writes: a bare spin of atomic loads slowed the computing thread by a third here
  * (wasm has no `pause`); the private write paces the loop.
  */
-EXPORT(run) void run(const int32_t *prog, int count, int tid, int nthreads, int32_t *ctl, int epoch) {
+EXPORT(run) void run(const int32_t *prog, int count, int tid, int nthreads, int32_t *ctl, int epoch, int may_wait) {
   int32_t *mine = ctl + 16 * (tid + 1);
   const int64_t tag = (int64_t)epoch << 32;
   for (int i = 0; i < count; i++) {
@@ -93,19 +93,25 @@ EXPORT(run) void run(const int32_t *prog, int count, int tid, int nthreads, int3
       int hi = lo + grain < total ? lo + grain : total;
       if (!__atomic_compare_exchange_n(claim, &v, tag + hi, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
       run_items(k, params, lo, hi, tid);
-      __atomic_fetch_add(done, hi - lo, __ATOMIC_ACQ_REL);
+      /* the thread that completes the node wakes the sleepers (workers wait on the count's low word) */
+      if ((int)(__atomic_fetch_add(done, hi - lo, __ATOMIC_ACQ_REL) - tag) + (hi - lo) >= total)
+        __builtin_wasm_memory_atomic_notify((int *)done, 0x7fffffff);
     }
-    for (;;) {
+    for (int spin = 0;; spin++) {
       int64_t v = __atomic_load_n(done, __ATOMIC_ACQUIRE);
       if ((v & ~(int64_t)0xffffffff) != tag || __atomic_load_n(&ctl[7], __ATOMIC_RELAXED)) return;
       if ((int)(v - tag) >= total) break;
-      __atomic_fetch_add(mine, 1, __ATOMIC_RELAXED);
+      /* A worker that waits long gives its core back (the thread it waits for may be the one descheduled): a
+       * bounded sleep on the count's low word; every wake re-checks everything, so early or spurious wakes are
+       * harmless. The browser's main thread may not block: it only spins. */
+      if (may_wait && spin > 50000) __builtin_wasm_memory_atomic_wait32((int *)done, (int)v, 200000);
+      else __atomic_fetch_add(mine, 1, __ATOMIC_RELAXED);
     }
   }
 }
 #else
-EXPORT(run) void run(const int32_t *prog, int count, int tid, int nthreads, int32_t *ctl, int epoch) {
-  (void)nthreads; (void)ctl; (void)epoch;
+EXPORT(run) void run(const int32_t *prog, int count, int tid, int nthreads, int32_t *ctl, int epoch, int may_wait) {
+  (void)nthreads; (void)ctl; (void)epoch; (void)may_wait;
   for (int i = 0; i < count; i++) {
     const int32_t *ins = prog + INSN_WORDS * i;
     const int32_t *params = PTR(const int32_t, ins[1]);
