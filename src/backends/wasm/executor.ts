@@ -188,52 +188,59 @@ export class WasmExecutor {
       ? new WebAssembly.Memory({ initial: pages, maximum: 32768, shared: true })
       : new WebAssembly.Memory({ initial: pages });
     const exports = await instantiate(module, memory);
+    // Workers start now, while this thread copies the weights in (they only touch the control words until woken).
+    const poolReady =
+      nthreads > 1 ? ThreadPool.start({ module, memory, ctl, nthreads, stackTop: (tid) => stacksAt + tid * STACK_BYTES }) : undefined;
+    poolReady?.catch(() => undefined); // awaited below; a failure surfaces there
     if ((exports.__heap_base.value as number) !== heapBase0) throw new Error(`WASM kernel module heap base ${String(exports.__heap_base.value)} != ${heapBase0}`);
 
-    const tensorAddr = (name: string): number => {
-      const t = plan.tensors.get(name);
-      if (t) return bufferBase[t.buffer]! + t.offset;
-      const c = constAt.get(name);
-      if (c !== undefined) return c;
-      throw new ExecutionError(`tensor '${name}' has no address in the WASM memory`, name, 'wasm');
-    };
-    const bytes = new Uint8Array(memory.buffer);
-    for (const [addr, w] of weightCopies) bytes.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), addr);
-    const i32 = new Int32Array(memory.buffer);
-    let pAt = paramsAt;
-    const steps: Step[] = [];
-    let progCursor = progAt;
-    let segStart = progAt;
-    let segCount = 0;
-    const flush = () => {
-      if (segCount > 0) steps.push({ kind: 'wasm', prog: segStart, count: segCount });
-      segStart = progCursor;
-      segCount = 0;
-    };
-    for (const l of lowered) {
-      if (!Array.isArray(l)) {
-        flush();
-        steps.push({ kind: 'js', node: l });
-        continue;
+    // From here to the pool's start, a failure must not leave workers behind.
+    let steps: Step[];
+    try {
+      const tensorAddr = (name: string): number => {
+        const t = plan.tensors.get(name);
+        if (t) return bufferBase[t.buffer]! + t.offset;
+        const c = constAt.get(name);
+        if (c !== undefined) return c;
+        throw new ExecutionError(`tensor '${name}' has no address in the WASM memory`, name, 'wasm');
+      };
+      const bytes = new Uint8Array(memory.buffer);
+      for (const [addr, w] of weightCopies) bytes.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), addr);
+      const i32 = new Int32Array(memory.buffer);
+      let pAt = paramsAt;
+      steps = [];
+      let progCursor = progAt;
+      let segStart = progAt;
+      let segCount = 0;
+      const flush = () => {
+        if (segCount > 0) steps.push({ kind: 'wasm', prog: segStart, count: segCount });
+        segStart = progCursor;
+        segCount = 0;
+      };
+      for (const l of lowered) {
+        if (!Array.isArray(l)) {
+          flush();
+          steps.push({ kind: 'js', node: l });
+          continue;
+        }
+        for (const c of l) {
+          const w = weightAt.get(c)!;
+          const fields = c.encode({ tensor: tensorAddr, weight: (i) => w[i]!, scratch, scratchStride, shared });
+          if (fields.length > 64) throw new Error(`parameter block of ${c.node.name} too long`);
+          i32.set(fields, pAt / 4);
+          i32[progCursor / 4] = KERNEL_IDS[c.kernel];
+          i32[progCursor / 4 + 1] = pAt;
+          progCursor += INSN_BYTES;
+          pAt += 64 * 4;
+          segCount++;
+        }
       }
-      for (const c of l) {
-        const w = weightAt.get(c)!;
-        const fields = c.encode({ tensor: tensorAddr, weight: (i) => w[i]!, scratch, scratchStride, shared });
-        if (fields.length > 64) throw new Error(`parameter block of ${c.node.name} too long`);
-        i32.set(fields, pAt / 4);
-        i32[progCursor / 4] = KERNEL_IDS[c.kernel];
-        i32[progCursor / 4 + 1] = pAt;
-        progCursor += INSN_BYTES;
-        pAt += 64 * 4;
-        segCount++;
-      }
+      flush();
+    } catch (e) {
+      void poolReady?.then((p) => p.terminate(), () => undefined);
+      throw e;
     }
-    flush();
-
-    const pool =
-      nthreads > 1
-        ? await ThreadPool.start({ module, memory, ctl, nthreads, stackTop: (tid) => stacksAt + tid * STACK_BYTES })
-        : undefined;
+    const pool = await poolReady;
     const info: WasmInfo = {
       threads: nthreads,
       simd: true,
