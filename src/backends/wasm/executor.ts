@@ -113,7 +113,8 @@ export class WasmExecutor {
       }
       return w;
     };
-    const ctx = { graph, plan, nthreads, constant };
+    const views = new Map<string, TensorPlacement>();
+    const ctx = { graph, plan, nthreads, constant, views, packed: new Map() };
 
     // Lower every node that computes something; group consecutive kernel calls into segments.
     const lowered: (KernelCall[] | Node)[] = [];
@@ -149,11 +150,18 @@ export class WasmExecutor {
     const weightStart = align(at, 64);
     at = weightStart;
     const weightCopies: [number, Float32Array | Int32Array][] = [];
+    const placedAt = new Map<Float32Array | Int32Array, number>();
     for (const c of calls) {
       const addrs: number[] = [];
       for (const w of c.weights) {
+        const placed = placedAt.get(w); // the same array for several calls (shared packed weights): once
+        if (placed !== undefined) {
+          addrs.push(placed);
+          continue;
+        }
         at = align(at, 64);
         addrs.push(at);
+        placedAt.set(w, at);
         weightCopies.push([at, w]);
         at += align(w.byteLength + 32, 16); // + 32: vector loads may read a little past a packed array
       }
@@ -198,7 +206,7 @@ export class WasmExecutor {
     let steps: Step[];
     try {
       const tensorAddr = (name: string): number => {
-        const t = plan.tensors.get(name);
+        const t = plan.tensors.get(name) ?? views.get(name);
         if (t) return bufferBase[t.buffer]! + t.offset;
         const c = constAt.get(name);
         if (c !== undefined) return c;

@@ -17,6 +17,20 @@ import { normalizeSlice } from '../../graph/ops/shape_ops.js';
 import type { MemoryPlan, TensorPlacement } from '../../plan/types.js';
 import { packConvBias, packConvWeights, packGemm, packGemmBias } from './pack.js';
 import { lowerBinary } from './lower_binary.js';
+import { lowerConv3d } from './lower_conv3d.js';
+
+/**
+ * Packed weights by source tensor, for one executor's lowering (ctx.packed): a weight read by several calls (a 3-D
+ * conv's depth slices) is packed, and placed, once. Not global: the packed copies are garbage once in wasm memory.
+ */
+function packedOnce(ctx: LowerContext, w: Tensor, key: string, pack: () => Float32Array): Float32Array {
+  if (!ctx.packed) return pack();
+  let m = ctx.packed.get(w);
+  if (!m) ctx.packed.set(w, (m = new Map()));
+  let p = m.get(key);
+  if (!p) m.set(key, (p = pack()));
+  return p;
+}
 
 /** Kernel ids: the enum in kernels/program.c. */
 export const KERNEL_IDS = { conv2d: 0, depthwise2d: 1, pool2d: 2, eltwise: 3, channel_affine: 4, gemm: 5, pad2d: 6, binarize: 7, bdots: 8, bbits: 9 } as const;
@@ -66,6 +80,10 @@ export interface LowerContext {
   plan: MemoryPlan;
   nthreads: number;
   constant(name: string): Tensor | undefined;
+  /** Views the lowerers add (depth slices of a 3-D conv), addressed like planned tensors. */
+  views?: Map<string, TensorPlacement>;
+  /** Weights packed so far in this lowering (see packedOnce). */
+  packed?: Map<Tensor, Map<string, Float32Array>>;
 }
 
 const f32bits = (() => {
@@ -98,6 +116,22 @@ export function planeStrides(t: TensorPlacement | undefined): { ns: number; cs: 
     return { N, C, H: 1, W, ns: t.strides[0]!, cs: t.strides[1]! };
   }
   return undefined;
+}
+
+/**
+ * [N, C, 1, S] view of a rank >= 3 placement whose spatial dims (D x H x W, ...) form one dense block per channel:
+ * for the ops that treat a channel's plane as a whole (global pools, per-channel affine / scale).
+ */
+function flatPlanes(t: TensorPlacement | undefined): ReturnType<typeof planeStrides> {
+  if (!t || t.dtype !== 'f32' || t.shape.length < 3) return undefined;
+  if (t.shape.length <= 4) return planeStrides(t);
+  const spatial = t.shape.slice(2);
+  let expect = 1;
+  for (let i = t.shape.length - 1; i >= 2; i--) {
+    if (t.shape[i]! > 1 && t.strides[i] !== expect) return undefined;
+    expect *= t.shape[i]!;
+  }
+  return { N: t.shape[0]!, C: t.shape[1]!, H: 1, W: sizeOf(spatial), ns: t.strides[0]!, cs: t.strides[1]! };
 }
 
 function f32Const(ctx: LowerContext, name: string | undefined): Float32Array | undefined {
@@ -174,7 +208,7 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
   const P = OH * OW;
   const tiles = Math.ceil(cout / G / 4);
   const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
-  const packed = [packConvWeights(wdata, cout, G, K), packConvBias(bias, cout, G)];
+  const packed = [packedOnce(ctx, w, `conv ${cout} ${G} ${K}`, () => packConvWeights(wdata, cout, G, K)), packConvBias(bias, cout, G)];
   const [peh, pew] = two ? [p.pads[2]!, p.pads[3]!] : [0, p.pads[1]!];
   const plain1x1 = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && peh === 0 && pew === 0;
   // A 1x1 conv reads its input rows in place only when few output channels share them: otherwise each pixel block
@@ -270,10 +304,11 @@ function lowerGemm(node: Node, ctx: LowerContext): KernelCall | undefined {
 function lowerPool(node: Node, ctx: LowerContext): KernelCall | undefined {
   if (node.outputs.length > 1 && node.outputs[1] !== '') return undefined; // MaxPool indices
   const xt = ctx.plan.tensors.get(node.inputs[0]!);
-  const x = planeStrides(xt);
-  const y = planeStrides(ctx.plan.tensors.get(node.outputs[0]!));
-  if (!x || !y) return undefined;
   const global = node.op === 'GlobalAveragePool' || node.op === 'GlobalMaxPool';
+  const planes = global ? flatPlanes : planeStrides; // a global pool sees any spatial rank as one plane
+  const x = planes(xt);
+  const y = planes(ctx.plan.tensors.get(node.outputs[0]!));
+  if (!x || !y) return undefined;
   let fields: number[];
   if (global) {
     fields = [x.H, x.W, 1, 1, x.H, x.W, 1, 1, 0, 0, 0, 0, 1, 1, x.ns, x.cs, y.ns, y.cs, node.op === 'GlobalAveragePool' ? 3 : 4];
@@ -313,9 +348,9 @@ const UNARY_ACT: Partial<Record<string, (n: Node) => Epilogue>> = {
   Clip: (n) => ({ ...NO_EPILOGUE, activation: 'clip', min: attrFloat(n, 'min', -3.4028234663852886e38), max: attrFloat(n, 'max', 3.4028234663852886e38) }),
 };
 
-/** Element strides of `shape` broadcast to `out` (rank-aligned right), padded to 4 dims. */
-function strides4(placeStrides: readonly number[], shape: Shape, out: Shape): number[] | undefined {
-  if (out.length > 4 || shape.length > out.length) return undefined;
+/** Element strides of `shape` broadcast to `out` (rank-aligned right; broadcast and size-1 dims 0), or undefined. */
+function broadcastStrides(placeStrides: readonly number[], shape: Shape, out: Shape): number[] | undefined {
+  if (shape.length > out.length) return undefined;
   const s: number[] = [];
   for (let i = 0; i < out.length; i++) {
     const k = i - (out.length - shape.length);
@@ -324,15 +359,39 @@ function strides4(placeStrides: readonly number[], shape: Shape, out: Shape): nu
     else if (shape[k] === 1) s.push(0);
     else return undefined;
   }
-  while (s.length < 4) s.unshift(0);
   return s;
 }
-const dims4 = (out: Shape) => [...new Array<number>(4 - out.length).fill(1), ...out];
 
+/**
+ * Dims and per-operand strides merged where every operand steps through two adjacent dims as one (s[i] = s[i+1] *
+ * d[i+1]), then padded to the kernel's 4 dims: any rank works when the layout allows (a 5-D Relu is one long row).
+ */
+function collapse4(dims: readonly number[], strides: number[][]): { dims: number[]; strides: number[][] } | undefined {
+  // extent-1 dims are never stepped: drop them first
+  const keep = dims.map((v, i) => i).filter((i) => dims[i] !== 1);
+  const d = keep.map((i) => dims[i]!);
+  const ss = strides.map((x) => keep.map((i) => x[i]!));
+  for (let i = d.length - 2; i >= 0; i--) {
+    if (ss.every((x) => x[i] === x[i + 1]! * d[i + 1]!)) {
+      d[i] = d[i]! * d[i + 1]!;
+      d.splice(i + 1, 1);
+      for (const x of ss) {
+        x[i] = x[i + 1]!;
+        x.splice(i + 1, 1);
+      }
+    }
+  }
+  if (d.length > 4) return undefined;
+  while (d.length < 4) {
+    d.unshift(1);
+    for (const x of ss) x.unshift(0);
+  }
+  return { dims: d, strides: ss };
+}
 
 function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
   const yt = ctx.plan.tensors.get(node.outputs[0]!);
-  if (!yt || yt.dtype !== 'f32' || yt.shape.length > 4) return undefined;
+  if (!yt || yt.dtype !== 'f32') return undefined;
   const out = yt.shape;
   const unary = UNARY_ACT[node.op];
   const operands = unary ? [node.inputs[0]!] : node.inputs.slice(0, 2);
@@ -345,17 +404,18 @@ function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
     if (c && c.dtype !== 'f32') return undefined;
     if (!t && !c) return undefined;
     if (t && t.dtype !== 'f32') return undefined;
-    const s = strides4(t ? t.strides : stridesOf(c!.shape), t ? t.shape : c!.shape, out);
+    const s = broadcastStrides(t ? t.strides : stridesOf(c!.shape), t ? t.shape : c!.shape, out);
     if (!s) return undefined;
     if (c) constants.push(name);
     strides.push(s);
   }
-  const os = strides4(yt.strides, out, out)!.map((v, i) => (dims4(out)[i] === 1 ? 0 : v));
-  // Re-derive output strides for size-1 dims (never stepped) and keep real ones.
+  const os = broadcastStrides(yt.strides, out, out)!;
+  const merged = collapse4(out, [os, ...strides]);
+  if (!merged) return undefined;
+  const [mos, ...ms] = merged.strides as [number[], ...number[][]];
   const e = unary ? unary(node) : NO_EPILOGUE;
   const op = unary ? 6 : BINARY_OPS[node.op]!;
-  const d = dims4(out);
-  const bStr = strides[1] ?? [0, 0, 0, 0];
+  const bStr = ms[1] ?? [0, 0, 0, 0];
   return {
     node,
     kernel: 'eltwise',
@@ -363,8 +423,8 @@ function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
     scratchBytes: 0,
     constants,
     encode: (a) => [
-      a.tensor(operands[0]!), operands[1] ? a.tensor(operands[1]) : 0, a.tensor(node.outputs[0]!), op, ...d,
-      ...strides[0]!, ...bStr, ...os, ...epilogueFields(e).slice(0, 5),
+      a.tensor(operands[0]!), operands[1] ? a.tensor(operands[1]) : 0, a.tensor(node.outputs[0]!), op, ...merged.dims,
+      ...ms[0]!, ...bStr, ...mos, ...epilogueFields(e).slice(0, 5),
     ],
   };
 }
@@ -372,7 +432,7 @@ function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
 /** Copies of the Concat inputs not already written in place into their slice of the output. */
 function lowerConcat(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   const yt = ctx.plan.tensors.get(node.outputs[0]!);
-  if (!yt || yt.dtype !== 'f32' || yt.shape.length > 4) return undefined;
+  if (!yt || yt.dtype !== 'f32') return undefined;
   const rank = yt.shape.length;
   const rawAxis = attrInt(node, 'axis');
   const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
@@ -383,31 +443,19 @@ function lowerConcat(node: Node, ctx: LowerContext): KernelCall[] | undefined {
     const name = node.inputs[i]!;
     const t = ctx.plan.tensors.get(name);
     if (!t || t.dtype !== 'f32') return undefined;
-    const at = offset;
+    const elemOffset = offset * yt.strides[axis]!;
     offset += t.shape[axis]!;
     if (inPlace?.[i]) continue;
-    const d = dims4(t.shape);
-    const src = strides4(t.strides, t.shape, t.shape)!;
-    const pad = 4 - rank;
-    // the output's strides with the input's extents (same rank): strides4 maps size-1 dims to 0, fine for copies
-    const dstStrides = yt.strides.map((s, k) => (t.shape[k] === 1 ? 0 : s));
-    const os = [...new Array<number>(pad).fill(0), ...dstStrides];
-    const elemOffset = at * yt.strides[axis]!;
-    calls.push({
-      node,
-      kernel: 'eltwise',
-      weights: [],
-      scratchBytes: 0,
-      constants: [],
-      encode: (a) => [a.tensor(name), 0, a.tensor(node.outputs[0]!) + elemOffset * 4, 6, ...d, ...src, 0, 0, 0, 0, ...os, 0, 0, 0, 0, 0],
-    });
+    const c = copyCall(node, [...t.shape], (a) => a.tensor(name), [...t.strides], (a) => a.tensor(node.outputs[0]!) + elemOffset * 4, [...yt.strides]);
+    if (!c) return undefined;
+    calls.push(c);
   }
   return calls;
 }
 
 function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOverride): KernelCall | undefined {
-  const x = planeStrides(ctx.plan.tensors.get(node.inputs[0]!));
-  const placedY = outOverride ? x : planeStrides(ctx.plan.tensors.get(node.outputs[0]!));
+  const x = flatPlanes(ctx.plan.tensors.get(node.inputs[0]!));
+  const placedY = outOverride ? x : flatPlanes(ctx.plan.tensors.get(node.outputs[0]!));
   const y = placedY && outOverride ? { ...placedY, ns: outOverride.ns, cs: outOverride.cs } : placedY;
   const outAddr = (a: Addresses) => (outOverride ? outOverride.address(a) : a.tensor(node.outputs[0]!));
   if (!x || !y) return undefined;
@@ -423,7 +471,7 @@ function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOv
     const sStr = st ? st.strides : stridesOf(sShape);
     const off = xShape.length - sShape.length;
     const strideAt = (dim: number) => (dim - off < 0 || al[dim] === 1 ? 0 : sStr[dim - off]!);
-    const r = rName ? planeStrides(ctx.plan.tensors.get(rName)) : undefined;
+    const r = rName ? flatPlanes(ctx.plan.tensors.get(rName)) : undefined;
     if (rName && !r) return undefined;
     const e = readEpilogue(node);
     return {
@@ -464,27 +512,26 @@ function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOv
   };
 }
 
-/** A strided 4-D copy (eltwise OP_COPY): dst[i] = src[i] over `dims`, both given as element strides. */
-function copyCall(node: Node, dims: number[], src: (a: Addresses) => number, srcStrides: number[], dst: (a: Addresses) => number, dstStrides: number[], weights: Float32Array[] = []): KernelCall {
-  const pad4 = (v: number[], fill: number) => [...new Array<number>(4 - v.length).fill(fill), ...v];
-  const d = pad4(dims, 1);
+/** A strided copy (eltwise OP_COPY) of any rank the layouts let collapse to 4 dims: dst[i] = src[i] over `dims`. */
+function copyCall(node: Node, dims: number[], src: (a: Addresses) => number, srcStrides: number[], dst: (a: Addresses) => number, dstStrides: number[], weights: Float32Array[] = []): KernelCall | undefined {
   // size-1 dims are never stepped: stride 0 keeps the kernel's contiguity test simple
-  const zero = (st: number[]) => pad4(st, 0).map((v, i) => (d[i] === 1 ? 0 : v));
-  const ss = zero(srcStrides);
-  const ds = zero(dstStrides);
+  const zero = (st: number[]) => st.map((v, i) => (dims[i] === 1 ? 0 : v));
+  const merged = collapse4(dims, [zero(srcStrides), zero(dstStrides)]);
+  if (!merged) return undefined;
+  const [ss, ds] = merged.strides as [number[], number[]];
   return {
     node,
     kernel: 'eltwise',
     weights,
     scratchBytes: 0,
     constants: [],
-    encode: (a) => [src(a), 0, dst(a), 6, ...d, ...ss, 0, 0, 0, 0, ...ds, 0, 0, 0, 0, 0],
+    encode: (a) => [src(a), 0, dst(a), 6, ...merged.dims, ...ss, 0, 0, 0, 0, ...ds, 0, 0, 0, 0, 0],
   };
 }
 
-function f32Placement(ctx: LowerContext, name: string | undefined, maxRank = 4): TensorPlacement | undefined {
+function f32Placement(ctx: LowerContext, name: string | undefined): TensorPlacement | undefined {
   const t = name ? ctx.plan.tensors.get(name) : undefined;
-  return t && t.dtype === 'f32' && t.shape.length <= maxRank && t.shape.length > 0 ? t : undefined;
+  return t && t.dtype === 'f32' && t.shape.length > 0 ? t : undefined;
 }
 
 function lowerSlice(node: Node, ctx: LowerContext): KernelCall[] | undefined {
@@ -495,7 +542,8 @@ function lowerSlice(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   if (n.shape.some((d, i) => d !== y.shape[i])) return undefined;
   const offset = n.starts.reduce((acc, s, i) => acc + s * x.strides[i]!, 0);
   const src = x.strides.map((st, i) => st * n.steps[i]!);
-  return [copyCall(node, [...y.shape], (a) => a.tensor(node.inputs[0]!) + offset * 4, src, (a) => a.tensor(node.outputs[0]!), [...y.strides])];
+  const c = copyCall(node, [...y.shape], (a) => a.tensor(node.inputs[0]!) + offset * 4, src, (a) => a.tensor(node.outputs[0]!), [...y.strides]);
+  return c && [c];
 }
 
 function lowerTranspose(node: Node, ctx: LowerContext): KernelCall[] | undefined {
@@ -505,7 +553,8 @@ function lowerTranspose(node: Node, ctx: LowerContext): KernelCall[] | undefined
   const rank = x.shape.length;
   const perm = node.attrs['perm'] === undefined ? [...Array(rank).keys()].reverse() : (node.attrs['perm'] as number[]);
   if (perm.length !== rank) return undefined;
-  return [copyCall(node, [...y.shape], (a) => a.tensor(node.inputs[0]!), perm.map((p) => x.strides[p]!), (a) => a.tensor(node.outputs[0]!), [...y.strides])];
+  const c = copyCall(node, [...y.shape], (a) => a.tensor(node.inputs[0]!), perm.map((p) => x.strides[p]!), (a) => a.tensor(node.outputs[0]!), [...y.strides]);
+  return c && [c];
 }
 
 function lowerPad(node: Node, ctx: LowerContext): KernelCall[] | undefined {
@@ -519,7 +568,7 @@ function lowerPad(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   const fill = copyCall(node, [...y.shape], (a) => a.weight(0), y.shape.map(() => 0), (a) => a.tensor(node.outputs[0]!), [...y.strides], [new Float32Array([value])]);
   const offset = pads.slice(0, rank).reduce((acc, b, i) => acc + b * y.strides[i]!, 0);
   const copy = copyCall(node, [...x.shape], (a) => a.tensor(node.inputs[0]!), [...x.strides], (a) => a.tensor(node.outputs[0]!) + offset * 4, [...y.strides]);
-  return [fill, copy];
+  return fill && copy && [fill, copy];
 }
 
 /** ChannelScaleConv: x * s[n, c] into the shared scratch (channel_affine), then the pointwise conv reads it. */
@@ -553,6 +602,7 @@ export function lowerNode(node: Node, ctx: LowerContext): KernelCall[] | undefin
   switch (node.op) {
     case 'Conv':
     case 'FusedConv': {
+      if (ctx.plan.tensors.get(node.inputs[0]!)?.shape.length === 5) return lowerConv3d(node, ctx);
       const c = lowerConv(node, ctx);
       return c && (Array.isArray(c) ? c : [c]);
     }
