@@ -10,9 +10,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { createTfjsModel } from './tfjs_exec.js';
+import { timeTfjsRuns } from './page_tfjs_common.js';
 import type { TfjsProgram } from './tfjs_program.js';
 import type { JobResult, JobSpec } from './page_types.js';
-import { fullDevice, median, timedRuns } from './page_util.js';
+import { fullDevice } from './page_util.js';
 
 export async function runTfjs(spec: JobSpec, programText: string, weightBytes: Uint8Array, input: Float32Array): Promise<JobResult> {
   const r: JobResult = { runtime: 'tfjs-webgpu', ok: false, notes: [`tfjs-core ${tf.version_core}`], phasesMs: {} };
@@ -58,27 +59,7 @@ export async function runTfjs(spec: JobSpec, programText: string, weightBytes: U
   const t1 = performance.now();
   phases['compile + upload (compile-only pass)'] = t1 - tWeights;
 
-  const once = async (): Promise<Float32Array> => {
-    const x = tf.tensor(input, spec.inputShape, 'float32');
-    const y = model.predict(x);
-    const data = (await y.data()) as Float32Array;
-    x.dispose();
-    y.dispose();
-    return data;
-  };
-  let out = await once();
-  const t2 = performance.now();
-  phases['first run'] = t2 - t1;
-  r.createMs = t1 - t0;
-  r.firstRunMs = t2 - t1;
-  r.coldMs = t2 - t0;
-  r.runsMs = await timedRuns(spec, async () => {
-    out = await once();
-  });
-  r.medianMs = median(r.runsMs);
-  r.outputShape = [...program.output.shape];
-  r.output = Array.from(out);
-  r.notes!.push(`${program.steps.length} tfjs steps, ${tf.memory().numTensors} live tensors after the runs`);
+  await timeTfjsRuns(tf, model, program, input, spec, r, phases, t0, t1);
   if (spec.profile) {
     // One extra run under tf.time: GPU kernel time from timestamp queries (the device has every adapter feature).
     const x = tf.tensor(input, spec.inputShape, 'float32');
