@@ -6,7 +6,7 @@
 import type { Tf, TfjsModel } from './tfjs_exec.js';
 import type { TfjsProgram } from './tfjs_program.js';
 import type { JobResult, JobSpec } from './page_types.js';
-import { median, timedRuns } from './page_util.js';
+import { fetchBytes, median, timedRuns } from './page_util.js';
 
 export async function timeTfjsRuns(
   tf: Tf,
@@ -40,4 +40,36 @@ export async function timeTfjsRuns(
   r.outputShape = [...program.output.shape];
   r.output = Array.from(out);
   r.notes!.push(`${program.steps.length} tfjs steps, ${tf.memory().numTensors} live tensors after the runs`);
+}
+
+/**
+ * The page side of a TF.js job (bench/page_tfjs.ts, page_tfjs_wasm.ts): fetch the lowered program, its weights and
+ * the input, run, and publish `globalThis.tesseraBench.runJob` (plus the `globalThis.tessera` marker the Chromium
+ * harness waits for; these pages have no Tessera in them).
+ */
+export function installTfjsPage(
+  page: string,
+  run: (spec: JobSpec, programText: string, weights: Uint8Array, input: Float32Array) => Promise<JobResult>,
+): void {
+  const tesseraBench = {
+    async runJob(spec: JobSpec): Promise<JobResult> {
+      try {
+        if (!spec.tfjsProgramUrl) throw new Error('tfjs job without a program URL');
+        const tf0 = performance.now();
+        const programText = new TextDecoder().decode(await fetchBytes(spec.tfjsProgramUrl));
+        const weights = await fetchBytes(spec.modelUrl);
+        const fetchMs = performance.now() - tf0;
+        const raw = await fetchBytes(spec.inputUrl);
+        const input = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+        const r = await run(spec, programText, weights, input);
+        r.fetchMs = fetchMs;
+        return r;
+      } catch (e) {
+        const err = e as Error;
+        return { runtime: spec.runtime, ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}` };
+      }
+    },
+  };
+  (globalThis as unknown as { tesseraBench: typeof tesseraBench }).tesseraBench = tesseraBench;
+  (globalThis as unknown as { tessera: unknown }).tessera = { page };
 }

@@ -77,9 +77,14 @@ export class WasmExecutor {
     private readonly exports: KernelExports,
     private readonly pool: ThreadPool | undefined,
     private readonly plan: MemoryPlan,
-    private readonly arena: number,
+    /** Byte address of each plan buffer in the linear memory. */
+    private readonly bufferBase: number[],
     private readonly steps: Step[],
     private readonly ctl: number,
+    /** Initializers as f32 (f16 widened once), for the CPU-reference nodes. */
+    private readonly constant: (name: string) => Tensor | undefined,
+    /** Node, op and kernel of every kernel call, in program order (for profile rows). */
+    private readonly callNames: { node: string; op: string; kernel: string }[],
     readonly info: WasmInfo,
   ) {}
 
@@ -257,17 +262,10 @@ export class WasmExecutor {
       fallbackNodes,
       memory: { weights: weightBytes, activations: activationBytes, scratch: scratchStride * nthreads + sharedBytes, total },
     };
-    const ex = new WasmExecutor(graph, memory, exports, pool, plan, 0, steps, ctl, info);
-    ex.bufferBase = bufferBase;
-    ex.constant = constant;
-    ex.callNames = calls.map((c) => ({ node: c.node.name, op: c.node.op, kernel: c.kernel }));
-    return ex;
+    const callNames = calls.map((c) => ({ node: c.node.name, op: c.node.op, kernel: c.kernel }));
+    return new WasmExecutor(graph, memory, exports, pool, plan, bufferBase, steps, ctl, constant, callNames, info);
   }
 
-  private bufferBase: number[] = [];
-  /** Node, op and kernel of every kernel call, in program order (for profile rows). */
-  private callNames: { node: string; op: string; kernel: string }[] = [];
-  private constant: (name: string) => Tensor | undefined = () => undefined;
   private released = false;
 
   private view(t: TensorPlacement): { data: TypedArray; dense: boolean } {
