@@ -59,6 +59,8 @@ export interface RuntimeFigures {
   fetchMs?: number;
   /** WASM runtimes: threads the runtime ran with; Tessera-WASM also whether it used relaxed SIMD. */
   threads?: number;
+  /** Tessera-WASM with threads: what its measured choice settled on (the pool, or the calling thread alone). */
+  threadMode?: 'pool' | 'single';
   relaxedSimd?: boolean;
 }
 
@@ -212,7 +214,8 @@ export function wasmTable(rows: readonly ModelRow[], cores: number): string {
     'rel L2 vs PyTorch (T / ORT / TF.js / T 1t / ORT 1t)',
   ];
   const both = (f?: RuntimeFigures) => `${cell(f, 'cold')} / ${cell(f, 'median')}`;
-  const th = (f?: RuntimeFigures) => (ok(f)?.threads === undefined ? '–' : String(f!.threads));
+  const th = (f?: RuntimeFigures) =>
+    ok(f)?.threads === undefined ? '–' : `${f!.threads}${f!.threadMode === 'single' && f!.threads! > 1 ? ' (1 used)' : ''}`;
   const gf = (r: ModelRow, f?: RuntimeFigures) => {
     const g = gflops(r.gmacs, ok(f)?.medianMs);
     return g === undefined ? '–' : g.toFixed(g < 10 ? 2 : 1);

@@ -23,6 +23,8 @@ export interface BenchModel {
   big: boolean;
   /** Exported by the model zoo (tools/zoo/export_all.py --only <zoo>) instead of tools/export_torchvision.py. */
   zoo?: string;
+  /** ONNX opset of the export (default: tools/export_torchvision.py's 13). */
+  opset?: number;
 }
 
 const small = (name: string): BenchModel => ({ name, reps: 20, maxSeconds: 20, big: false });
@@ -45,13 +47,19 @@ export const KNOWN_MODELS: BenchModel[] = [
   // 1x3x224x224 like the classifiers (~0.4 GMAC there; torchvision's 520x520 reference size is ~2 GMAC), output
   // [1, 21, 224, 224] after the model's own bilinear Resize. Not in the default list (issue 7's eight).
   { ...small('lraspp_mobilenet_v3_large'), reps: 10, maxSeconds: 30 },
+  // Issue 15: today's classifiers, exported at opset 17 as a user of torch 1.13 would (LayerNormalization is one op
+  // there; GELU is Erf + Mul/Add, attention MatMul/Softmax/MatMul). vit_tiny is DeiT-Tiny's size as a torchvision
+  // VisionTransformer (tools/export_torchvision.py CUSTOM_CLASSIFIERS). Not in the default list.
+  { ...big('convnext_tiny', 3), opset: 17 },
+  { ...small('vit_tiny'), reps: 5, maxSeconds: 30, opset: 17 },
+  { ...big('swin_t', 3), opset: 17 },
 ];
 
 /**
  * `npm run bench` without --models: all eight of issue 7 (13 min on this 2-core machine with SwiftShader, the other
  * runtimes' jobs being most of it: docs/performance.md).
  */
-export const DEFAULT_MODELS = KNOWN_MODELS.filter((m) => m.name !== 'lraspp_mobilenet_v3_large').map((m) => m.name);
+export const DEFAULT_MODELS = KNOWN_MODELS.filter((m) => !['lraspp_mobilenet_v3_large', 'convnext_tiny', 'vit_tiny', 'swin_t'].includes(m.name)).map((m) => m.name);
 
 export function modelInfo(name: string): BenchModel {
   return KNOWN_MODELS.find((m) => m.name === name) ?? big(name);
@@ -111,6 +119,7 @@ export function ensureModel(name: string, dir = MODEL_DIR, log: (s: string) => v
     return files;
   }
   log(`exporting ${name} with tools/export_torchvision.py ...`);
-  runPython(name, [join(REPO_ROOT, 'tools', 'export_torchvision.py'), '--model', name, '-o', files.onnx]);
+  const opset = modelInfo(name).opset;
+  runPython(name, [join(REPO_ROOT, 'tools', 'export_torchvision.py'), '--model', name, '-o', files.onnx, ...(opset ? ['--opset', String(opset)] : [])]);
   return files;
 }

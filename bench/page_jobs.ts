@@ -180,6 +180,12 @@ export async function runTesseraWasm(spec: JobSpec, model: Uint8Array, input: Fl
     out = Object.values(await session.run(feeds))[0]!;
   });
   r.medianMs = median(r.runsMs);
+  // With threads the session measures pool runs against single-thread runs and uses the faster (adaptiveThreads).
+  const choice = session.backendInfo.threadChoice;
+  if (choice) {
+    r.wasm.threadChoice = choice;
+    r.notes!.push(`threads: ${choice.mode === 'pool' ? `the pool of ${r.wasm.threads}` : 'the calling thread alone'} after measuring (pool ${choice.poolMs?.toFixed(2)} ms, single ${choice.singleMs?.toFixed(2)} ms)`);
+  }
   r.outputShape = [...out.shape];
   r.output = Array.from(out.data as Float32Array);
   session.release();

@@ -102,7 +102,7 @@ export interface JobResult {
   /** Tessera with --tune. */
   tune?: TuneResult;
   /** WASM runtimes: threads actually used, SIMD flavour, and what the page was (the figures' conditions). */
-  wasm?: { threads: number; simd?: boolean; relaxedSimd?: boolean; crossOriginIsolated?: boolean; threadsNote?: string; fallbackNodes?: string[] };
+  wasm?: { threads: number; simd?: boolean; relaxedSimd?: boolean; crossOriginIsolated?: boolean; threadsNote?: string; fallbackNodes?: string[]; threadChoice?: { mode: 'pool' | 'single'; poolMs?: number; singleMs?: number; runs: number } };
   notes?: string[];
   /** Set by the Node side: 1-minute load average of the machine when the job started (other work skews timings). */
   loadAverage1m?: number;

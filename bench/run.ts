@@ -221,7 +221,7 @@ function figures(r: JobResult | undefined, expected: Float32Array): RuntimeFigur
     relL2: r.output ? relL2(r.output, expected) : undefined,
     phasesMs: r.phasesMs,
     fetchMs: r.fetchMs,
-    ...(r.wasm ? { threads: r.wasm.threads, relaxedSimd: r.wasm.relaxedSimd } : {}),
+    ...(r.wasm ? { threads: r.wasm.threads, relaxedSimd: r.wasm.relaxedSimd, ...(r.wasm.threadChoice ? { threadMode: r.wasm.threadChoice.mode } : {}) } : {}),
   };
 }
 

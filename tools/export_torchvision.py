@@ -62,7 +62,18 @@ class ExportError(Exception):
     pass
 
 
+# Classifiers torchvision has as a class but not as a builder: DeiT-Tiny's size (Touvron et al. 2021) as a
+# torchvision VisionTransformer (patch 16, 12 layers, 3 heads, width 192, MLP 768; 5.7 M parameters, 1.26 GMAC).
+CUSTOM_CLASSIFIERS = {
+    'vit_tiny': lambda size: torchvision.models.VisionTransformer(image_size=size, patch_size=16, num_layers=12, num_heads=3,
+                                                                  hidden_dim=192, mlp_dim=768),
+}
+
+
 def torchvision_model(name: str, seed: int, size: int) -> torch.nn.Module:
+    if name in CUSTOM_CLASSIFIERS:
+        torch.manual_seed(seed)
+        return randomize(CUSTOM_CLASSIFIERS[name](size), seed, (1, 3, size, size))
     if is_segmentation(name):
         builder = getattr(torchvision.models.segmentation, name)
         kw = dict(weights=None, weights_backbone=None, num_classes=SEGMENTATION_CLASSES)
@@ -89,7 +100,7 @@ def export_imagenet(name: str, out: str, seed: int, size: int, opset: int) -> tu
         'pixelScale': json.dumps(1 / 255),
         'mean': json.dumps(IMAGENET_MEAN),
         'std': json.dumps(IMAGENET_STD),
-        'source': f'torchvision {torchvision.__version__} {name}(weights=None'
+        'source': f'torchvision {torchvision.__version__} {name}' + ('(DeiT-Tiny size' if name in CUSTOM_CLASSIFIERS else '(weights=None')
                   + (f', weights_backbone=None, num_classes={SEGMENTATION_CLASSES}; output \'out\' only' if is_segmentation(name) else '')
                   + f'), random weights (seed {seed}), '
                   'BN statistics calibrated on random inputs; not trained',

@@ -53,6 +53,11 @@ export interface BackendInfo {
   simd?: boolean;
   relaxedSimd?: boolean;
   threadsNote?: string;
+  /**
+   * WASM with threads: whether runs currently use the worker pool or the calling thread alone, and the recent
+   * median ms of each (measured; `adaptiveThreads`).
+   */
+  threadChoice?: { mode: 'pool' | 'single'; poolMs?: number; singleMs?: number; runs: number };
   /** WASM: nodes run on the CPU reference kernel (op or layout without a WASM kernel). */
   fallbackNodes?: string[];
 }
@@ -72,6 +77,12 @@ export interface SessionOptions {
   numThreads?: number;
   /** WASM backend: use relaxed SIMD (fused multiply-add) where the engine has it (default true). */
   relaxedSimd?: boolean;
+  /**
+   * WASM backend with threads (default true): measure runs on the worker pool against runs on the calling thread
+   * alone and use the faster, re-measuring now and then. Small models on busy machines run faster on one thread
+   * (the threads meet at every node); false: every run uses all `numThreads`. `backendInfo.threadChoice` reports it.
+   */
+  adaptiveThreads?: boolean;
   /** Run on this GPUDevice (the caller keeps ownership). */
   device?: GPUDevice;
   /** Graph optimisation (BN folding, epilogue fusion...). Default: on for ONNX input, off for .tessera (already done). */
@@ -90,6 +101,12 @@ export interface SessionOptions {
   inputShapes?: Record<string, number[]>;
   /** WebGPU: share activation memory with the static memory plan (default true). */
   memoryPlan?: boolean;
+  /**
+   * WebGPU: attention layers (the `Attention` op fuseAttention makes) as one dispatch with an online softmax
+   * ('fused'), or as MatMul / Softmax / MatMul ('unfused'). Default: 'unfused' on a software adapter (SwiftShader,
+   * where it measured ~7× faster), 'fused' on hardware (docs/passes.md, "Attention").
+   */
+  attention?: 'fused' | 'unfused';
   /**
    * What run() does after the WebGPU device is lost. 'recover' (default): acquire a new device, rebuild pipelines and
    * buffers, run again (also retries a run that was in flight). 'reject': reject with WebGPUDeviceError (kind 'lost').
@@ -144,17 +161,17 @@ export async function defaultWasmThreads(): Promise<number> {
   return Math.max(1, Math.min(4, hc ?? 1));
 }
 
-/** Whether a WebGPU adapter description names a software rasterizer (slower than the WASM backend on CNNs). */
-export function isSoftwareAdapter(description: string): boolean {
-  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i.test(description);
-}
+export { isSoftwareAdapter } from '../backends/webgpu/device.js';
+import { isSoftwareAdapter } from '../backends/webgpu/device.js';
 
 export class Session {
   private executors = new Map<string, ExecutorEntry>();
   private cpu?: CpuExecutor;
   /** WASM executors by input-shape signature (least recently used first). */
   private wasmExecutors = new Map<string, Promise<WasmExecutor>>();
-  private wasmOptions?: { numThreads: number; relaxedSimd: boolean };
+  private wasmOptions?: { numThreads: number; relaxedSimd: boolean; adaptiveThreads: boolean };
+  private lastWasm?: WasmExecutor;
+  private attentionLowering?: 'fused' | 'unfused';
   private wasmInfo?: WasmExecutor['info'];
   private released = false;
   private recovering?: Promise<void>;
@@ -253,7 +270,7 @@ export class Session {
       s.createShapes = known;
       const numThreads = options.numThreads ?? (await defaultWasmThreads());
       if (!Number.isInteger(numThreads) || numThreads < 1) throw new TypeError(`numThreads must be a positive integer, got ${String(numThreads)}`);
-      s.wasmOptions = { numThreads, relaxedSimd: options.relaxedSimd ?? true };
+      s.wasmOptions = { numThreads, relaxedSimd: options.relaxedSimd ?? true, adaptiveThreads: options.adaptiveThreads ?? true };
       if (given && known) s.checkShapes(known);
       if (known) {
         try {
@@ -296,6 +313,7 @@ export class Session {
     const onLost = options.onDeviceLost ?? 'recover';
     if (onLost !== 'recover' && onLost !== 'reject') throw new TypeError(`onDeviceLost must be 'recover' or 'reject', got ${String(onLost)}`);
     const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
+    if (options.attention) session.attentionLowering = options.attention;
     session.createShapes = known;
     const tune = options.autotune ?? 'cached';
     if (!(typeof tune === 'boolean' || tune === 'cached' || (typeof tune === 'object' && tune !== null)))
@@ -376,7 +394,7 @@ export class Session {
     const build = async () => {
       const convVariant = await this.tuneFor(gpu, key, shapes, atCreate);
       const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
-      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant });
+      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant, ...(this.attentionLowering ? { attention: this.attentionLowering } : {}) });
     };
     created.ready = build().then(
       (ex) => {
@@ -594,6 +612,7 @@ export class Session {
     const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
     ready = WasmExecutor.create(this.graph, { inputShapes, ...this.wasmOptions! }).then((ex) => {
       this.wasmInfo = ex.info;
+      this.lastWasm = ex;
       if (this.released) ex.release();
       return ex;
     });
@@ -613,6 +632,8 @@ export class Session {
     const w = this.wasmInfo;
     if (this.backend === 'wasm' && w)
       Object.assign(info, { threads: w.threads, simd: w.simd, relaxedSimd: w.relaxedSimd, fallbackNodes: [...w.fallbackNodes], ...(w.threadsNote ? { threadsNote: w.threadsNote } : {}) });
+    const choice = this.backend === 'wasm' ? this.lastWasm?.threadReport() : undefined;
+    if (choice) info.threadChoice = choice;
     return info;
   }
 

@@ -18,8 +18,13 @@ export interface CaseInput {
   hi?: number;
   /** Absent optional input (''). */
   absent?: boolean;
-  /** Initializers only: store as f16 (values rounded to half precision; the CPU reference decodes the same halves). */
-  dtype?: 'f32' | 'f16';
+  /**
+   * Initializers only: store as f16 (values rounded to half precision; the CPU reference decodes the same halves), or
+   * as i64 holding `values` (e.g. Gather's indices).
+   */
+  dtype?: 'f32' | 'f16' | 'i64';
+  /** The i64 initializer's values. */
+  values?: number[];
 }
 
 export interface NodeCase {
@@ -29,6 +34,8 @@ export interface NodeCase {
   inputs: CaseInput[];
   outputs?: number;
   seed: number;
+  /** WebGPU executor options (e.g. attention: 'fused' to test the one-dispatch kernel on SwiftShader). */
+  executor?: { attention?: 'fused' | 'unfused' };
 }
 
 export interface CaseResult {
@@ -61,7 +68,11 @@ async function runCase(c: NodeCase): Promise<CaseResult> {
   const outNames = Array.from({ length: c.outputs ?? 1 }, (_, i) => `out${i}`);
   const node: Node = { name: 'node_under_test', op: c.op, inputs: inputNames, outputs: outNames, attrs: c.attrs ?? {} };
   const tensors: (Tensor | undefined)[] = c.inputs.map((inp, i) =>
-    inp.absent ? undefined : { dtype: 'f32', shape: inp.shape, data: randomF32(sizeOf(inp.shape), c.seed * 131 + i, inp.lo ?? -1, inp.hi ?? 1) },
+    inp.absent
+      ? undefined
+      : inp.dtype === 'i64'
+        ? { dtype: 'i64', shape: inp.shape, data: BigInt64Array.from(inp.values ?? [], BigInt) }
+        : { dtype: 'f32', shape: inp.shape, data: randomF32(sizeOf(inp.shape), c.seed * 131 + i, inp.lo ?? -1, inp.hi ?? 1) },
   );
   const base = { label: c.label, cpuShape: [] as number[], gpuShape: [] as number[], kernels: [] as string[], relL2: NaN, maxAbs: NaN };
   let expected: Tensor;
@@ -88,7 +99,7 @@ async function runCase(c: NodeCase): Promise<CaseResult> {
   });
   try {
     const gpu = await sharedGpu();
-    const ex = await WebGPUExecutor.create(gpu, graph);
+    const ex = await WebGPUExecutor.create(gpu, graph, c.executor ?? {});
     const out = (await ex.run(feeds))['out0']!;
     ex.release();
     const m = relL2(out.data as Float32Array, expected.data as Float32Array);

@@ -83,6 +83,11 @@ def export_onnx(model: nn.Module, x: torch.Tensor, path: str, metadata: dict[str
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with torch.no_grad():
         out = model(x)
+    # Under no_grad, nn.MultiheadAttention (ViT) takes its fused fast path, aten::_native_multi_head_attention, which
+    # has no ONNX symbolic; with grad enabled it runs the plain ops (the same math). Every other model keeps exporting
+    # under no_grad exactly as before.
+    has_mha = any(isinstance(m, nn.MultiheadAttention) for m in model.modules())
+    with torch.set_grad_enabled(has_mha):
         torch.onnx.export(model, x, path, input_names=['input'], output_names=['output'], opset_version=opset,
                           do_constant_folding=True, training=torch.onnx.TrainingMode.PRESERVE)
     proto = onnx.load(path)

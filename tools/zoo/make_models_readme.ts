@@ -25,6 +25,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { optimize } from '../../src/graph/passes/index.js';
 import { graphStats } from '../../src/graph/stats.js';
 import { importOnnx } from '../../src/import/onnx/index.js';
+import { SWEEP_MARKER } from './torchvision_sweep_docs.js';
 import { caseDirs } from './zoo_lib.js';
 
 /** Hand-written findings of the last measured run, copied under the table. */
@@ -173,7 +174,9 @@ function main(): void {
   for (const doc of docs) {
     const old = readFileSync(doc, 'utf8');
     const head = old.includes(MARKER) ? old.slice(0, old.indexOf(MARKER)).trimEnd() : old.trimEnd();
-    writeFileSync(doc, `${head}\n\n${lines.join('\n')}\n`);
+    // The torchvision sweep's section (tools/zoo/torchvision_sweep_docs.ts) stays last, untouched.
+    const sweep = old.includes(SWEEP_MARKER) ? `\n${old.slice(old.indexOf(SWEEP_MARKER))}` : '';
+    writeFileSync(doc, `${head}\n\n${lines.join('\n')}\n${sweep}`);
     console.log(`wrote ${doc}: ${rows.length} models`);
   }
 }

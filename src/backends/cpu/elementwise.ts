@@ -1,6 +1,6 @@
 /**
  * Elementwise ops: unary (Relu, Sigmoid, Clip, ...), binary with numpy broadcasting (Add, ..., Equal, Less, Greater)
- * and variadic (Min, Max, Sum, Mean).
+ * and variadic (Min, Max, Sum, Mean). Mod and the logical ops reuse the binary loop from cpu/logic.ts.
  *
  * Floats (f32, f16 read as f32) compute in float64 and store f32. Integer dtypes are supported where ONNX allows them,
  * because the importer folds shape subgraphs (Mul/Div/Add/Equal/... of i64 dims) with these kernels: i64 computes in
@@ -141,11 +141,13 @@ function unary(spec: UnarySpec): CpuKernel {
 // ---------------------------------------------------------------------------------------------------------------
 // Binary
 
-interface BinarySpec {
+export interface BinarySpec {
   num: (a: number, b: number) => number;
   big: (a: bigint, b: bigint) => bigint;
   /** Output is bool (num/big return 1/0). */
   compare?: boolean;
+  /** Bool operands: 'also' (Equal), 'only' (And / Or / Xor, cpu/logic.ts); absent: numeric only. */
+  bool?: 'also' | 'only';
   /** Integer semantics for i32/u8 (default: same as num). */
   int?: (a: number, b: number) => number;
 }
@@ -158,9 +160,11 @@ const binarySpecs: Record<string, BinarySpec> = {
   Mul: { num: (a, b) => a * b, big: (a, b) => a * b },
   Div: { num: (a, b) => a / b, big: (a, b) => (b === 0n ? 0n : a / b), int: truncDiv },
   Pow: { num: (a, b) => a ** b, big: (a, b) => (b < 0n ? BigInt(Math.trunc(Number(a) ** Number(b))) : a ** b) },
-  Equal: { num: (a, b) => +(a === b), big: (a, b) => (a === b ? 1n : 0n), compare: true },
+  Equal: { num: (a, b) => +(a === b), big: (a, b) => (a === b ? 1n : 0n), compare: true, bool: 'also' },
   Less: { num: (a, b) => +(a < b), big: (a, b) => (a < b ? 1n : 0n), compare: true },
   Greater: { num: (a, b) => +(a > b), big: (a, b) => (a > b ? 1n : 0n), compare: true },
+  LessOrEqual: { num: (a, b) => +(a <= b), big: (a, b) => (a <= b ? 1n : 0n), compare: true },
+  GreaterOrEqual: { num: (a, b) => +(a >= b), big: (a, b) => (a >= b ? 1n : 0n), compare: true },
   Min: { num: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)), big: (a, b) => (a < b ? a : b) },
   Max: { num: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), big: (a, b) => (a > b ? a : b) },
 };
@@ -187,14 +191,14 @@ function floatBinary(op: string, spec: BinarySpec, a: Float32Array, b: Float32Ar
   return y;
 }
 
-function binary(spec: BinarySpec): CpuKernel {
+export function binary(spec: BinarySpec): CpuKernel {
   return (node, inputs) => {
     const aT = need(node, inputs, 0);
     const bT = need(node, inputs, 1);
     const kind = kindOf(node, aT.dtype);
     const bKind = kindOf(node, bT.dtype);
     if (kind !== bKind && node.op !== 'Pow') fail(node, `input dtypes differ: ${aT.dtype} and ${bT.dtype}`);
-    if (kind === 'bool' && node.op !== 'Equal') fail(node, `${node.op} does not support bool inputs`);
+    if (kind === 'bool' ? spec.bool === undefined : spec.bool === 'only') fail(node, `${node.op} does not support ${aT.dtype} inputs`);
     const outShape = broadcastShapes(node, [aT.shape, bT.shape]);
     const n = sizeOf(outShape);
     const ia = sameShape(aT.shape, outShape) ? null : broadcastIndexMaps(outShape, [aT.shape])[0]!;
@@ -294,7 +298,7 @@ function variadic(op: 'Min' | 'Max' | 'Sum' | 'Mean'): CpuKernel {
 
 export const elementwiseKernels: Record<string, CpuKernel> = {
   ...Object.fromEntries(Object.entries(unarySpecs).map(([op, spec]) => [op, unary(spec)])),
-  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater'].map((op) => [op, binary(binarySpecs[op]!)])),
+  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'].map((op) => [op, binary(binarySpecs[op]!)])),
   Min: variadic('Min'),
   Max: variadic('Max'),
   Sum: variadic('Sum'),

@@ -16,12 +16,16 @@ import { ExecutionError, InputError } from './errors.js';
 import { fusedCpuKernels } from './fused.js';
 import { fusedBatchNormCpuKernels } from './fused_batchnorm.js';
 import { channelScaleCpuKernels } from './channel_scale.js';
+import { geluCpuKernels } from './gelu.js';
 import { gemmKernels } from './gemm.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
 import { shapeOpKernels } from './shape_ops.js';
 import { softmax } from './softmax.js';
+import { attention } from './attention.js';
+import { channelLayerNorm } from './channel_layer_norm.js';
 import { layerNorm } from './layer_norm.js';
+import { logicCpuKernels } from './logic.js';
 import type { CpuKernel } from './types.js';
 import { winogradCpuKernels } from './winograd.js';
 import { im2colCpuKernels } from './im2col.js';
@@ -35,10 +39,13 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,
   ...elementwiseKernels,
+  ...geluCpuKernels,
   ...poolKernels,
   ...reduceKernels,
   ...gemmKernels,
   Softmax: softmax,
+  Attention: attention,
+  ChannelLayerNorm: channelLayerNorm,
   LayerNormalization: layerNorm,
   ...shapeOpKernels,
   ...fusedCpuKernels,
@@ -48,6 +55,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...winogradCpuKernels,
   ...im2colCpuKernels,
   ...resizeCpuKernels,
+  ...logicCpuKernels,
 };
 
 function f16ToF32Tensor(t: Tensor): Tensor {

@@ -16,6 +16,7 @@ import { cpuKernels, ExecutionError } from '../cpu/index.js';
 import { instantiate, kernelModule, wasmFeatures, type KernelExports } from './module.js';
 import { KERNEL_IDS, lowerNode, WASM_OPS, type KernelCall } from './lower.js';
 import { ctlBytes, ThreadPool } from './threads.js';
+import { ThreadChoice, type ThreadChoiceReport, type ThreadMode } from './thread_choice.js';
 
 export interface WasmExecutorOptions {
   inputShapes: Record<string, number[]>;
@@ -23,6 +24,11 @@ export interface WasmExecutorOptions {
   numThreads?: number;
   /** Use relaxed SIMD (fused multiply-add) when the engine has it (default true). */
   relaxedSimd?: boolean;
+  /**
+   * With threads: run small models on the calling thread alone when that measures faster (thread_choice.ts; default
+   * true). false: every run uses all `numThreads`.
+   */
+  adaptiveThreads?: boolean;
 }
 
 /** One kernel call (or CPU-reference node) of a profiled run: wall time around it, all threads joined. */
@@ -86,6 +92,7 @@ export class WasmExecutor {
     /** Node, op and kernel of every kernel call, in program order (for profile rows). */
     private readonly callNames: { node: string; op: string; kernel: string }[],
     readonly info: WasmInfo,
+    private readonly threadChoice: ThreadChoice,
   ) {}
 
   static async create(graph: Graph, options: WasmExecutorOptions): Promise<WasmExecutor> {
@@ -154,8 +161,8 @@ export class WasmExecutor {
     const constAt = new Map<string, number>();
     const weightStart = align(at, 64);
     at = weightStart;
-    const weightCopies: [number, Float32Array | Int32Array][] = [];
-    const placedAt = new Map<Float32Array | Int32Array, number>();
+    const weightCopies: [number, KernelCall['weights'][number]][] = [];
+    const placedAt = new Map<KernelCall['weights'][number], number>();
     for (const c of calls) {
       const addrs: number[] = [];
       for (const w of c.weights) {
@@ -218,7 +225,10 @@ export class WasmExecutor {
         throw new ExecutionError(`tensor '${name}' has no address in the WASM memory`, name, 'wasm');
       };
       const bytes = new Uint8Array(memory.buffer);
-      for (const [addr, w] of weightCopies) bytes.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), addr);
+      for (const [addr, w] of weightCopies) {
+        if (ArrayBuffer.isView(w)) bytes.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), addr);
+        else w.write(new Float32Array(memory.buffer, addr, w.byteLength / 4)); // fresh memory: zero-filled
+      }
       const i32 = new Int32Array(memory.buffer);
       let pAt = paramsAt;
       steps = [];
@@ -263,7 +273,7 @@ export class WasmExecutor {
       memory: { weights: weightBytes, activations: activationBytes, scratch: scratchStride * nthreads + sharedBytes, total },
     };
     const callNames = calls.map((c) => ({ node: c.node.name, op: c.node.op, kernel: c.kernel }));
-    return new WasmExecutor(graph, memory, exports, pool, plan, bufferBase, steps, ctl, constant, callNames, info);
+    return new WasmExecutor(graph, memory, exports, pool, plan, bufferBase, steps, ctl, constant, callNames, info, new ThreadChoice(options.adaptiveThreads ?? true));
   }
 
   private released = false;
@@ -321,8 +331,16 @@ export class WasmExecutor {
   run(feeds: Record<string, Float32Array>): Record<string, Tensor> {
     if (this.released) throw new ExecutionError('the WASM executor was released', '(graph)', 'wasm');
     this.writeFeeds(feeds);
-    for (const step of this.steps) this.runStep(step);
+    const mode = this.pool ? this.threadChoice.next() : 'pool';
+    const t0 = performance.now();
+    for (const step of this.steps) this.runStep(step, mode);
+    if (this.pool) this.threadChoice.record(mode, performance.now() - t0);
     return this.readOutputs();
+  }
+
+  /** How runs split over the threads: the pool or the caller alone, as measured (thread_choice.ts). */
+  threadReport(): ThreadChoiceReport | undefined {
+    return this.pool ? this.threadChoice.report() : undefined;
   }
 
   private writeFeeds(feeds: Record<string, Float32Array>): void {
@@ -332,10 +350,11 @@ export class WasmExecutor {
     }
   }
 
-  private runStep(step: Step): void {
+  private runStep(step: Step, mode: ThreadMode = 'pool'): void {
     if (step.kind === 'js') return this.runJs(step.node);
     const pool = this.pool;
-    if (!pool) return this.exports.run(step.prog, step.count, 0, 1, this.ctl, 0, 0);
+    // The caller alone: the workers stay asleep (or finish leaving the last pooled run: they only read its counters).
+    if (!pool || mode === 'single') return this.exports.run(step.prog, step.count, 0, 1, this.ctl, 0, 0);
     // Tag every instruction's claim and done counters with this run's epoch, then wake the workers.
     const epoch = pool.nextEpoch();
     // 64-bit atomic stores: a worker still leaving an older run must never read a half-written counter.

@@ -8,22 +8,25 @@
  */
 import { attrFloat, attrInt, sizeOf, stridesOf, type Graph, type Node, type Shape, type Tensor } from '../../graph/ir.js';
 import { convParams, convOutputSpatial } from '../../graph/ops/conv.js';
+import { matmulLayout } from '../../graph/ops/gemm.js';
 import { readEpilogue, type Epilogue } from '../../graph/ops/fused.js';
+import { geluApproximation } from '../../graph/ops/gelu.js';
 import { poolParams, poolOutputSpatial } from '../../graph/ops/pool.js';
 import { batchNormLinearTerms } from '../../graph/ops/batchnorm.js';
 import { alignedScaleShape } from '../../graph/ops/channel_scale.js';
 import { readFusedBatchNorm } from '../../graph/ops/fused_batchnorm.js';
 import { normalizeSlice } from '../../graph/ops/shape_ops.js';
 import type { MemoryPlan, TensorPlacement } from '../../plan/types.js';
-import { packConvBias, packConvWeights, packGemm, packGemmBias } from './pack.js';
+import { packConvBias, packConvWeights, packGemm, packGemmBias, type PackedLater } from './pack.js';
 import { lowerBinary } from './lower_binary.js';
 import { lowerConv3d } from './lower_conv3d.js';
+import { lowerAttention, lowerChannelLayerNorm, lowerLayerNorm, lowerSoftmax } from './lower_transformer.js';
 
 /**
  * Packed weights by source tensor, for one executor's lowering (ctx.packed): a weight read by several calls (a 3-D
  * conv's depth slices) is packed, and placed, once. Not global: the packed copies are garbage once in wasm memory.
  */
-function packedOnce(ctx: LowerContext, w: Tensor, key: string, pack: () => Float32Array): Float32Array {
+function packedOnce(ctx: LowerContext, w: Tensor, key: string, pack: () => PackedLater): PackedLater {
   if (!ctx.packed) return pack();
   let m = ctx.packed.get(w);
   if (!m) ctx.packed.set(w, (m = new Map()));
@@ -33,7 +36,7 @@ function packedOnce(ctx: LowerContext, w: Tensor, key: string, pack: () => Float
 }
 
 /** Kernel ids: the enum in kernels/program.c. */
-export const KERNEL_IDS = { conv2d: 0, depthwise2d: 1, pool2d: 2, eltwise: 3, channel_affine: 4, gemm: 5, pad2d: 6, binarize: 7, bdots: 8, bbits: 9 } as const;
+export const KERNEL_IDS = { conv2d: 0, depthwise2d: 1, pool2d: 2, eltwise: 3, channel_affine: 4, gemm: 5, pad2d: 6, binarize: 7, bdots: 8, bbits: 9, layer_norm: 10, softmax: 11, attention: 12, copy6: 13 } as const;
 export type KernelName = keyof typeof KERNEL_IDS;
 
 /** Activation codes: the enum in kernels/common.h. */
@@ -47,6 +50,8 @@ const ACT_CODES: Record<Epilogue['activation'], number> = {
   sigmoid: 6,
   silu: 7,
   tanh: 8,
+  gelu: 9,
+  gelu_tanh: 10,
 };
 
 /** Addresses the encoder needs, resolved after layout. */
@@ -65,8 +70,8 @@ export interface Addresses {
 export interface KernelCall {
   node: Node;
   kernel: KernelName;
-  /** Arrays to place in linear memory (packed weights, biases, tap offsets). */
-  weights: (Float32Array | Int32Array)[];
+  /** Arrays to place in linear memory (packed weights, biases, tap offsets), or packings written there at layout. */
+  weights: (Float32Array | Int32Array | PackedLater)[];
   scratchBytes: number;
   /** Bytes of the shared scratch area this call uses (0: none). */
   sharedBytes?: number;
@@ -83,10 +88,10 @@ export interface LowerContext {
   /** Views the lowerers add (depth slices of a 3-D conv), addressed like planned tensors. */
   views?: Map<string, TensorPlacement>;
   /** Weights packed so far in this lowering (see packedOnce). */
-  packed?: Map<Tensor, Map<string, Float32Array>>;
+  packed?: Map<Tensor, Map<string, PackedLater>>;
 }
 
-const f32bits = (() => {
+export const f32bits = (() => {
   const f = new Float32Array(1);
   const i = new Int32Array(f.buffer);
   return (x: number) => {
@@ -122,7 +127,7 @@ export function planeStrides(t: TensorPlacement | undefined): { ns: number; cs: 
  * [N, C, 1, S] view of a rank >= 3 placement whose spatial dims (D x H x W, ...) form one dense block per channel:
  * for the ops that treat a channel's plane as a whole (global pools, per-channel affine / scale).
  */
-function flatPlanes(t: TensorPlacement | undefined): ReturnType<typeof planeStrides> {
+export function flatPlanes(t: TensorPlacement | undefined): ReturnType<typeof planeStrides> {
   if (!t || t.dtype !== 'f32' || t.shape.length < 3) return undefined;
   if (t.shape.length <= 4) return planeStrides(t);
   const spatial = t.shape.slice(2);
@@ -208,7 +213,7 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
   const P = OH * OW;
   const tiles = Math.ceil(cout / G / 4);
   const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
-  const packed = [packedOnce(ctx, w, `conv ${cout} ${G} ${K}`, () => packConvWeights(wdata, cout, G, K)), packConvBias(bias, cout, G)];
+  const packed = [packedOnce(ctx, w, `conv ${cout} ${G} ${K}`, () => packConvWeights(wdata, cout, G, K, true)), packConvBias(bias, cout, G)];
   const [peh, pew] = two ? [p.pads[2]!, p.pads[3]!] : [0, p.pads[1]!];
   const plain1x1 = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && peh === 0 && pew === 0;
   // A 1x1 conv reads its input rows in place only when few output channels share them: otherwise each pixel block
@@ -294,10 +299,47 @@ function lowerGemm(node: Node, ctx: LowerContext): KernelCall | undefined {
   return {
     node,
     kernel: 'gemm',
-    weights: [packGemm(b.data as Float32Array, K, N, transB, alpha), packGemmBias(c?.data as Float32Array | undefined, N, beta)],
+    weights: [packGemm(b.data as Float32Array, K, N, transB, alpha, true), packGemmBias(c?.data as Float32Array | undefined, N, beta)],
     scratchBytes: 0,
     constants: [],
-    encode: (a) => [a.tensor(aName!), a.tensor(node.outputs[0]!), rName ? a.tensor(rName) : 0, a.weight(0), a.weight(1), M, K, N, K, N, N, ...epilogueFields(e)],
+    encode: (a) => [a.tensor(aName!), a.tensor(node.outputs[0]!), rName ? a.tensor(rName) : 0, a.weight(0), a.weight(1), M, K, N, K, N, N, ...epilogueFields(e), ...GEMM_PACKED_B],
+  };
+}
+
+/** The gemm fields after the epilogue for a packed constant B: no runtime B strides, no batch dims. */
+const GEMM_PACKED_B = [0, 0, 0, ...new Array<number>(12).fill(0)];
+
+/**
+ * MatMul on the gemm kernel (numpy batching, graph/ops/gemm.ts matmulLayout): a constant 2-D B is packed at load
+ * like a Gemm's (a batch only A has is folded into M); a runtime B is read in place through its strides, batch dims
+ * (at most 4 after simplification) decoded per work item. A, B and Y must be dense.
+ */
+function lowerMatMul(node: Node, ctx: LowerContext): KernelCall | undefined {
+  const [aName, bName] = node.inputs;
+  const at = ctx.plan.tensors.get(aName!);
+  const yt = ctx.plan.tensors.get(node.outputs[0]!);
+  const b = ctx.constant(bName!);
+  const bt = b ? undefined : ctx.plan.tensors.get(bName!);
+  if (!at || !yt || !at.contiguous || !yt.contiguous || at.dtype !== 'f32' || yt.dtype !== 'f32') return undefined;
+  if (b ? b.dtype !== 'f32' : !bt || !bt.contiguous || bt.dtype !== 'f32') return undefined;
+  const layout = matmulLayout(at.shape, b ? b.shape : bt!.shape);
+  if (!layout || layout.batchShape.length > 4) return undefined;
+  const { m: M, k: K, n: N } = layout;
+  const pad4 = (v: number[]) => [...v, 0, 0, 0, 0].slice(0, 4);
+  const batchFields = [layout.batchShape.length, ...pad4(layout.batchShape), ...pad4(layout.aBatchStrides), ...pad4(layout.bBatchStrides)];
+  if (b && layout.bBatchStrides.some((s) => s !== 0)) return undefined; // a constant batched B: not worth packing
+  const bias = packGemmBias(undefined, N, 0);
+  return {
+    node,
+    kernel: 'gemm',
+    weights: b ? [packedOnce(ctx, b, `gemm ${K} ${N}`, () => packGemm(b.data as Float32Array, K, N, false, 1, true)), bias] : [bias],
+    scratchBytes: 0,
+    constants: [],
+    encode: (a) => [
+      a.tensor(aName!), a.tensor(node.outputs[0]!), 0, b ? a.weight(0) : a.tensor(bName!), a.weight(b ? 1 : 0),
+      M, K, N, K, N, N, ...epilogueFields(NO_EPILOGUE),
+      b ? 0 : N, b ? 0 : 1, ...batchFields,
+    ],
   };
 }
 
@@ -342,14 +384,19 @@ const UNARY_ACT: Partial<Record<string, (n: Node) => Epilogue>> = {
   Relu: () => ({ ...NO_EPILOGUE, activation: 'relu' }),
   Sigmoid: () => ({ ...NO_EPILOGUE, activation: 'sigmoid' }),
   Tanh: () => ({ ...NO_EPILOGUE, activation: 'tanh' }),
+  Gelu: (n) => ({ ...NO_EPILOGUE, activation: geluApproximation(n) === 'tanh' ? 'gelu_tanh' : 'gelu' }),
+  Erf: () => NO_EPILOGUE, // act code from ELTWISE_ONLY_ACT
   HardSwish: () => ({ ...NO_EPILOGUE, activation: 'hard_swish' }),
   HardSigmoid: (n) => ({ ...NO_EPILOGUE, activation: 'hard_sigmoid', alpha: attrFloat(n, 'alpha', 0.2), beta: attrFloat(n, 'beta', 0.5) }),
   LeakyRelu: (n) => ({ ...NO_EPILOGUE, activation: 'leaky_relu', alpha: attrFloat(n, 'alpha', 0.01) }),
   Clip: (n) => ({ ...NO_EPILOGUE, activation: 'clip', min: attrFloat(n, 'min', -3.4028234663852886e38), max: attrFloat(n, 'max', 3.4028234663852886e38) }),
 };
 
+/** Unary ops the eltwise kernel runs through an act code that is no epilogue activation (common.h ACT_ERF). */
+const ELTWISE_ONLY_ACT: Partial<Record<string, number>> = { Erf: 11 };
+
 /** Element strides of `shape` broadcast to `out` (rank-aligned right; broadcast and size-1 dims 0), or undefined. */
-function broadcastStrides(placeStrides: readonly number[], shape: Shape, out: Shape): number[] | undefined {
+export function broadcastStrides(placeStrides: readonly number[], shape: Shape, out: Shape): number[] | undefined {
   if (shape.length > out.length) return undefined;
   const s: number[] = [];
   for (let i = 0; i < out.length; i++) {
@@ -364,9 +411,10 @@ function broadcastStrides(placeStrides: readonly number[], shape: Shape, out: Sh
 
 /**
  * Dims and per-operand strides merged where every operand steps through two adjacent dims as one (s[i] = s[i+1] *
- * d[i+1]), then padded to the kernel's 4 dims: any rank works when the layout allows (a 5-D Relu is one long row).
+ * d[i+1]), then padded to the kernel's `rank` dims (4: eltwise): any rank works when the layout allows (a 5-D Relu is
+ * one long row).
  */
-function collapse4(dims: readonly number[], strides: number[][]): { dims: number[]; strides: number[][] } | undefined {
+export function collapseDims(dims: readonly number[], strides: number[][], rank = 4): { dims: number[]; strides: number[][] } | undefined {
   // extent-1 dims are never stepped: drop them first
   const keep = dims.map((v, i) => i).filter((i) => dims[i] !== 1);
   const d = keep.map((i) => dims[i]!);
@@ -381,8 +429,8 @@ function collapse4(dims: readonly number[], strides: number[][]): { dims: number
       }
     }
   }
-  if (d.length > 4) return undefined;
-  while (d.length < 4) {
+  if (d.length > rank) return undefined;
+  while (d.length < rank) {
     d.unshift(1);
     for (const x of ss) x.unshift(0);
   }
@@ -410,7 +458,7 @@ function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
     strides.push(s);
   }
   const os = broadcastStrides(yt.strides, out, out)!;
-  const merged = collapse4(out, [os, ...strides]);
+  const merged = collapseDims(out, [os, ...strides]);
   if (!merged) return undefined;
   const [mos, ...ms] = merged.strides as [number[], ...number[][]];
   const e = unary ? unary(node) : NO_EPILOGUE;
@@ -424,7 +472,7 @@ function lowerEltwise(node: Node, ctx: LowerContext): KernelCall | undefined {
     constants,
     encode: (a) => [
       a.tensor(operands[0]!), operands[1] ? a.tensor(operands[1]) : 0, a.tensor(node.outputs[0]!), op, ...merged.dims,
-      ...ms[0]!, ...bStr, ...mos, ...epilogueFields(e).slice(0, 5),
+      ...ms[0]!, ...bStr, ...mos, ELTWISE_ONLY_ACT[node.op] ?? ACT_CODES[e.activation], ...epilogueFields(e).slice(1, 5),
     ],
   };
 }
@@ -441,12 +489,16 @@ function lowerConcat(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   let offset = 0;
   for (let i = 0; i < node.inputs.length; i++) {
     const name = node.inputs[i]!;
-    const t = ctx.plan.tensors.get(name);
+    const placed = ctx.plan.tensors.get(name);
+    // a constant input (ViT's class token) is copied from its placed data
+    const k = placed ? undefined : ctx.constant(name);
+    const t = placed ?? (k && { dtype: k.dtype, shape: k.shape, strides: stridesOf(k.shape) });
     if (!t || t.dtype !== 'f32') return undefined;
     const elemOffset = offset * yt.strides[axis]!;
     offset += t.shape[axis]!;
     if (inPlace?.[i]) continue;
-    const c = copyCall(node, [...t.shape], (a) => a.tensor(name), [...t.strides], (a) => a.tensor(node.outputs[0]!) + elemOffset * 4, [...yt.strides]);
+    const src = (a: Addresses) => (k ? a.weight(0) : a.tensor(name));
+    const c = copyCall(node, [...t.shape], src, [...t.strides], (a) => a.tensor(node.outputs[0]!) + elemOffset * 4, [...yt.strides], k ? [k.data as Float32Array] : []);
     if (!c) return undefined;
     calls.push(c);
   }
@@ -516,8 +568,13 @@ function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOv
 function copyCall(node: Node, dims: number[], src: (a: Addresses) => number, srcStrides: number[], dst: (a: Addresses) => number, dstStrides: number[], weights: Float32Array[] = []): KernelCall | undefined {
   // size-1 dims are never stepped: stride 0 keeps the kernel's contiguity test simple
   const zero = (st: number[]) => st.map((v, i) => (dims[i] === 1 ? 0 : v));
-  const merged = collapse4(dims, [zero(srcStrides), zero(dstStrides)]);
-  if (!merged) return undefined;
+  const merged = collapseDims(dims, [zero(srcStrides), zero(dstStrides)]);
+  if (!merged) {
+    // 5-D / 6-D layouts (window partitions): the copy6 kernel
+    const m6 = collapseDims(dims, [zero(srcStrides), zero(dstStrides)], 6);
+    if (!m6) return undefined;
+    return { node, kernel: 'copy6', weights, scratchBytes: 0, constants: [], encode: (a) => [src(a), dst(a), ...m6.dims, ...m6.strides[0]!, ...m6.strides[1]!] };
+  }
   const [ss, ds] = merged.strides as [number[], number[]];
   return {
     node,
@@ -544,6 +601,50 @@ function lowerSlice(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   const src = x.strides.map((st, i) => st * n.steps[i]!);
   const c = copyCall(node, [...y.shape], (a) => a.tensor(node.inputs[0]!) + offset * 4, src, (a) => a.tensor(node.outputs[0]!), [...y.strides]);
   return c && [c];
+}
+
+/** A reshape-like op the planner could not make a view (a strided input): a copy in element order into dense Y. */
+function lowerReshapeCopy(node: Node, ctx: LowerContext): KernelCall[] | undefined {
+  const x = f32Placement(ctx, node.inputs[0]);
+  const y = ctx.plan.tensors.get(node.outputs[0]!);
+  if (!x || !y || y.dtype !== 'f32' || !y.contiguous || sizeOf(x.shape) !== sizeOf(y.shape)) return undefined;
+  if (node.outputs.slice(1).some((o) => o !== '')) return undefined; // Dropout's mask
+  const c = copyCall(node, [...x.shape], (a) => a.tensor(node.inputs[0]!), [...x.strides], (a) => a.tensor(node.outputs[0]!), stridesOf(x.shape));
+  return c && [c];
+}
+
+/** Gather at constant indices (at most 16): one copy of X's slice per index into Y (strided: a Concat's slice too). */
+function lowerGather(node: Node, ctx: LowerContext): KernelCall[] | undefined {
+  const x = f32Placement(ctx, node.inputs[0]);
+  const y = ctx.plan.tensors.get(node.outputs[0]!);
+  const idx = ctx.constant(node.inputs[1]!);
+  if (!x || !y || y.dtype !== 'f32' || !idx || (idx.dtype !== 'i64' && idx.dtype !== 'i32')) return undefined;
+  const count = sizeOf(idx.shape);
+  if (count === 0 || count > 16) return undefined;
+  const rank = x.shape.length;
+  const rawAxis = attrInt(node, 'axis', 0);
+  const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
+  const dim = x.shape[axis]!;
+  const pre = x.shape.slice(0, axis);
+  const post = x.shape.slice(axis + 1);
+  const dims = [...pre, ...post];
+  const srcStrides = [...x.strides.slice(0, axis), ...x.strides.slice(axis + 1)];
+  // Y = [pre, idx..., post]: index k of the flattened indices is the slice of Y at its position in the index dims
+  const ys = y.strides;
+  const dstStrides = [...ys.slice(0, axis), ...ys.slice(axis + idx.shape.length)];
+  const idxStrides = stridesOf(idx.shape);
+  const calls: KernelCall[] = [];
+  for (let k = 0; k < count; k++) {
+    let i = Number(idx.data[k]);
+    if (i < 0) i += dim;
+    if (!(i >= 0 && i < dim)) return undefined;
+    const srcOff = i * x.strides[axis]! * 4;
+    const dstOff = idxStrides.reduce((acc, st, j) => acc + Math.floor(k / st) % idx.shape[j]! * ys[axis + j]!, 0) * 4;
+    const c = copyCall(node, dims, (a) => a.tensor(node.inputs[0]!) + srcOff, srcStrides, (a) => a.tensor(node.outputs[0]!) + dstOff, dstStrides);
+    if (!c) return undefined;
+    calls.push(c);
+  }
+  return calls;
 }
 
 function lowerTranspose(node: Node, ctx: LowerContext): KernelCall[] | undefined {
@@ -611,6 +712,10 @@ export function lowerNode(node: Node, ctx: LowerContext): KernelCall[] | undefin
       const c = lowerGemm(node, ctx);
       return c && [c];
     }
+    case 'MatMul': {
+      const c = lowerMatMul(node, ctx);
+      return c && [c];
+    }
     case 'MaxPool':
     case 'AveragePool':
     case 'GlobalAveragePool':
@@ -624,6 +729,23 @@ export function lowerNode(node: Node, ctx: LowerContext): KernelCall[] | undefin
       return lowerSlice(node, ctx);
     case 'Transpose':
       return lowerTranspose(node, ctx);
+    case 'Reshape':
+    case 'Flatten':
+    case 'Squeeze':
+    case 'Unsqueeze':
+    case 'Identity':
+    case 'Dropout':
+      return lowerReshapeCopy(node, ctx);
+    case 'Gather':
+      return lowerGather(node, ctx);
+    case 'LayerNormalization':
+      return lowerLayerNorm(node, ctx);
+    case 'ChannelLayerNorm':
+      return lowerChannelLayerNorm(node, ctx);
+    case 'Softmax':
+      return lowerSoftmax(node, ctx);
+    case 'Attention':
+      return lowerAttention(node, ctx);
     case 'Pad':
       return lowerPad(node, ctx);
     case 'ChannelScaleConv':
@@ -651,8 +773,9 @@ export function lowerNode(node: Node, ctx: LowerContext): KernelCall[] | undefin
 
 /** Ops a WASM kernel can take (for the planner's in-place decisions; the lowerer still checks layouts). */
 export const WASM_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'FusedConv', 'Gemm', 'FusedGemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Concat',
+  'Conv', 'FusedConv', 'Gemm', 'FusedGemm', 'MatMul', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Concat',
   'BatchNormalization', 'FusedBatchNorm', 'ChannelScale', 'ChannelScaleConv', 'Slice', 'Transpose', 'Pad',
+  'LayerNormalization', 'ChannelLayerNorm', 'Softmax', 'Attention', 'Gather',
   'BinaryConv', 'BinaryConvBits', 'BinaryGemm', 'BinaryWeightConv',
   ...Object.keys(BINARY_OPS), ...Object.keys(UNARY_ACT),
 ]);

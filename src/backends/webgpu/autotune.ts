@@ -19,7 +19,7 @@ import { CONV_VARIANTS, type ConvShape, type ConvVariant, type ConvVariantOverri
 import type { GpuContext } from './device.js';
 import { WebGPUExecutor } from './executor.js';
 import { subsampleStridedPointwise } from './lower.js';
-import { SHADERS } from './shaders.gen.js';
+import { SHADER_SOURCES } from './shader_sources.js';
 import {
   collectTunableLayers,
   defaultBudgetMs,
@@ -86,7 +86,7 @@ export interface TuningReport {
 let kernelsHash: Promise<string> | undefined;
 /** Hash of every shader source and the variant list: a kernel change invalidates old tables. */
 function kernelSourcesHash(): Promise<string> {
-  return (kernelsHash ??= sha256Hex(new TextEncoder().encode(JSON.stringify([CONV_VARIANTS, SHADERS]))));
+  return (kernelsHash ??= sha256Hex(new TextEncoder().encode(JSON.stringify([CONV_VARIANTS, SHADER_SOURCES]))));
 }
 
 /** Adapter info (device.adapterInfo where the implementation has it) and the limits kernels depend on. */

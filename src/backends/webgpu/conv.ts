@@ -1,7 +1,7 @@
 /**
  * Conv / FusedConv (1-D and 2-D, NCHW). Parses the node into a ConvShape, lets conv_select.ts pick a variant (the one
  * place that decides), and hands it to that variant's builder:
- *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 (conv_gemm.ts), depthwise (depthwise.ts), conv2d_direct (below: one output
+ *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 and the real-GPU conv2d_rt4x4 / conv2d_rt8x4 / conv2d_wgm (conv_gemm.ts), depthwise (depthwise.ts), conv2d_direct (below: one output
  *   per thread, any shape, runtime weights).
  * Every variant applies the FusedConv epilogue (bias, activation, residual before/after it).
  */
@@ -11,7 +11,7 @@ import { WG, inputShape, resolveAutoPads } from './kernel_util.js';
 import { fusedEpilogue } from './fused.js';
 import { selectConvVariant, type ConvShape } from './conv_select.js';
 import { commonSpec, epilogueInputs, geometryUniforms, variantName, type ConvNode } from './conv_common.js';
-import { gemmConvPlan, pointwisePlan } from './conv_gemm.js';
+import { gemmConvPlan, pointwisePlan, wgmConvPlan } from './conv_gemm.js';
 import { depthwisePlan } from './depthwise.js';
 
 export { packWeightsGrouped } from './conv_gemm.js';
@@ -27,6 +27,12 @@ export const convKernel: Kernel = (ctx) => {
       return pointwisePlan(c);
     case 'conv2d_gemm_generic':
       return gemmConvPlan(c, 8, true);
+    case 'conv2d_rt4x4':
+      return gemmConvPlan(c, 4, false, undefined, { px: 4, wg: 64, name: 'conv2d_rt' });
+    case 'conv2d_rt8x4':
+      return gemmConvPlan(c, 4, false, undefined, { px: 8, wg: 128, name: 'conv2d_rt' });
+    case 'conv2d_wgm':
+      return wgmConvPlan(c);
     case 'depthwise':
       return depthwisePlan(c);
     case 'conv2d_direct':

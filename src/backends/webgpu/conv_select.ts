@@ -38,8 +38,19 @@ export const CONV_VARIANTS = [
   'winograd', // 3x3 / stride 1 / dilation 1 / group 1, pads <= 2: Winograd F(2x2,3x3) as 3 nodes (lower.ts lowerWinograd)
   'winograd4', // the same shapes as Winograd F(4x4,3x3): 36 instead of 16 GEMMs over 4x fewer tiles (4x fewer multiplies than direct)
   'im2col', // strided k x k (k > 1), group 1: explicit Im2col + conv2d_1x1 on the columns (lower.ts lowerIm2col)
+  // Real-GPU candidates (docs/webgpu.md "Real-GPU conv variants"): never the rule's choice, timed by the autotuner.
+  'conv2d_rt4x4', // the implicit GEMM's register tile at 4 columns x 4 channels per thread, 64-thread workgroups
+  'conv2d_rt8x4', // 8 columns x 4 channels per thread, 128-thread workgroups
+  'conv2d_wgm', // implicit GEMM through workgroup memory: 8x8 threads, 4x4 outputs each, K tiles of 32, vec4 weights
 ] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
+
+/**
+ * The variants written for hardware GPUs (register tiles of ~16-32 accumulators, workgroup memory): valid for every
+ * constant-weight conv, never picked by defaultConvVariant (on SwiftShader they lose to the rule's kernels), so only a
+ * tuning table or an override selects them.
+ */
+export const REAL_GPU_CONV_VARIANTS = ['conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm'] as const satisfies readonly ConvVariant[];
 
 export function isDepthwise(s: ConvShape): boolean {
   return s.group > 1 && s.group === s.cin && s.group === s.cout;
@@ -56,6 +67,7 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   if (!s.constWeights) return out;
   // The GEMM variants pad each group's output channels to their channel block, so they run any group count.
   out.push('conv2d_gemm', 'conv2d_gemm4');
+  out.push(...REAL_GPU_CONV_VARIANTS);
   if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');
   if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
   if (isWinogradShape(s)) out.push('winograd');

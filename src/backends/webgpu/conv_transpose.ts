@@ -6,7 +6,7 @@
  * output j of that phase (o = r + s * j) reads input i = j + (r + pad - k * d) / s. So each phase is a dense stride-1
  * correlation of x with its taps, reversed (dilation d / gcd(d, s)), and the s_h × s_w phases tile the output: no
  * col2im scatter, no atomics, every output written once. They run as ONE dispatch of the implicit-GEMM conv shader
- * (conv2d_gemm.wgsl with TRANSPOSED, via conv_gemm.ts `gemmConvPlan`): the weights are repacked at load per phase
+ * (the generated conv2d_gemm shader with TRANSPOSED, conv_wgsl.ts, via conv_gemm.ts `gemmConvPlan`): the weights are repacked at load per phase
  * (taps zero-padded to the largest phase's count so one KH × KW pipeline serves every phase), and the shader maps its
  * phase-major tile grid back to strided output positions. The shader's epilogue (bias; for FusedConvTranspose also
  * activation and residual) applies unchanged. Phases beyond the output (stride > output size) are left out.

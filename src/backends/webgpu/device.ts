@@ -245,3 +245,8 @@ export async function sharedGpu(options: AcquireOptions = {}): Promise<GpuContex
   defaultGpu = acquireGpu(options);
   return defaultGpu;
 }
+
+/** Whether a WebGPU adapter description names a software rasterizer (slower than the WASM backend on CNNs). */
+export function isSoftwareAdapter(description: string): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i.test(description);
+}

@@ -1,5 +1,7 @@
-/** Unary and binary elementwise kernels (activations, Add/Sub/Mul/Div/Min/Max/Pow with broadcasting). */
+/** Unary and binary elementwise kernels (activations, Add/Sub/Mul/Div/Min/Max/Pow/Mod with broadcasting). */
 import { attrFloat, sizeOf } from '../../graph/ir.js';
+import { geluApproximation } from '../../graph/ops/gelu.js';
+import { modFmod } from '../../graph/ops/logic.js';
 import { ACTIVATIONS, BINARY_OPS, WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type ProgramSpec, type UniformField } from './program.js';
 import { WG, broadcastStrides, checkRank, inputShape } from './kernel_util.js';
 
@@ -51,7 +53,8 @@ export const unaryKernel: Kernel = (ctx) => {
   if (!Object.hasOwn(ACTIVATIONS, node.op)) throw new WebGPUKernelError('not a unary op', node.name, node.op);
   const total = sizeOf(inputShape(ctx, 0));
   const params = activationParams(node.op, (k, d) => attrFloat(node, k, d));
-  return { programs: [unaryProgram(`unary_${node.op.toLowerCase()}`, node.op, node.inputs[0]!, node.outputs[0]!, total, params)] };
+  const activation = node.op === 'Gelu' && geluApproximation(node) === 'tanh' ? 'GeluTanh' : node.op;
+  return { programs: [unaryProgram(`unary_${activation.toLowerCase()}`, activation, node.inputs[0]!, node.outputs[0]!, total, params)] };
 };
 
 function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor: string, aShape: readonly number[], bShape: readonly number[]): ProgramSpec {
@@ -87,7 +90,8 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
 export const binaryKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const present = node.inputs.map((name, i) => ({ name, shape: ctx.inputShapes[i] })).filter((x) => x.name !== '');
-  const op = node.op;
+  // Mod's two semantics are two shader expressions (program.ts BINARY_OPS).
+  const op = node.op === 'Mod' && modFmod(node) === 1 ? 'Fmod' : node.op;
   const variadic = ['Min', 'Max', 'Sum', 'Mean'].includes(op);
   if (present.length === 1 && variadic) {
     // One operand: the op is a copy (a dispatch rather than an alias, so the memory plan stays simple).

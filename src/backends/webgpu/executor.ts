@@ -13,7 +13,7 @@
 import { GraphError, f16ToF32, f32ToF16, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu_constants.js';
-import { WebGPUDeviceError, type GpuContext } from './device.js';
+import { WebGPUDeviceError, isSoftwareAdapter, type GpuContext } from './device.js';
 import {
   WebGPUKernelError,
   WebGPULimitError,
@@ -27,6 +27,7 @@ import {
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels, webgpuSupports } from './kernels.js';
 import { lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
+import { unfuseAttention, type AttentionLowering } from './lower_attention.js';
 import type { ConvVariantOverride } from './conv_select.js';
 
 /** Using a released session/executor. */
@@ -83,6 +84,11 @@ export interface ExecutorOptions {
   subsamplePointwise?: boolean;
   /** Per-session conv variant choice (e.g. an autotuned table, see autotune.ts); the rule decides where it says nothing. */
   convVariant?: ConvVariantOverride;
+  /**
+   * Attention nodes as one dispatch ('fused', shaders/attention.wgsl) or as MatMul / Softmax / MatMul ('unfused',
+   * lower_attention.ts). Default: 'unfused' on a software adapter (SwiftShader: measured faster there), else 'fused'.
+   */
+  attention?: AttentionLowering;
 }
 
 /** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
@@ -237,6 +243,8 @@ export class WebGPUExecutor {
     }
     graph = lowerWinograd(graph, inputShapes, options.convVariant); // after the shapes: the choice depends on them
     graph = lowerIm2col(graph, inputShapes, options.convVariant);
+    const software = gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription);
+    if ((options.attention ?? (software ? 'unfused' : 'fused')) === 'unfused') graph = unfuseAttention(graph, inputShapes);
     const values = inferShapes(graph, inputShapes);
     const shapeOf = (name: string): Shape => {
       const v = values.get(name);

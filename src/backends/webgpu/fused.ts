@@ -17,6 +17,8 @@ const EPILOGUE_TO_ACTIVATION: Record<string, string> = {
   sigmoid: 'Sigmoid',
   silu: 'Silu',
   tanh: 'Tanh',
+  gelu: 'Gelu',
+  gelu_tanh: 'GeluTanh',
 };
 
 export interface FusedEpilogue {

@@ -11,10 +11,14 @@ import { gemmKernel, matmulKernel } from './matmul.js';
 import { aliasKernel, concatKernel, expandKernel, padKernel, sliceKernel, splitKernel, transposeKernel } from './layout_ops.js';
 import { batchNormKernel, reduceKernel, softmaxKernel } from './reduce_ops.js';
 import { layerNormKernel } from './layer_norm.js';
+import { attentionKernel } from './attention.js';
+import { channelLayerNormKernel } from './channel_layer_norm.js';
 import { conv3dKernel, isVolumetric, pool3dKernel } from './volume.js';
 import { winogradWebgpuKernels } from './winograd.js';
 import { im2colWebgpuKernels } from './im2col.js';
 import { resizeWebgpuKernels } from './resize.js';
+import { gatherKernel } from './gather.js';
+import { cumSumKernel } from './cumsum.js';
 
 /** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
 const bySpatialRank =
@@ -37,6 +41,8 @@ export const webgpuKernels: Record<string, Kernel> = {
   FusedGemm: gemmKernel,
   MatMul: matmulKernel,
   Softmax: softmaxKernel,
+  Attention: attentionKernel,
+  ChannelLayerNorm: channelLayerNormKernel,
   LayerNormalization: layerNormKernel,
   Concat: concatKernel,
   Slice: sliceKernel,
@@ -44,6 +50,8 @@ export const webgpuKernels: Record<string, Kernel> = {
   Pad: padKernel,
   Transpose: transposeKernel,
   Expand: expandKernel,
+  Gather: gatherKernel,
+  CumSum: cumSumKernel,
   ReduceMean: reduceKernel,
   ReduceSum: reduceKernel,
   ReduceMax: reduceKernel,
@@ -58,6 +66,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   Mul: binaryKernel,
   Div: binaryKernel,
   Pow: binaryKernel,
+  Mod: binaryKernel,
   Min: binaryKernel,
   Max: binaryKernel,
   Sum: binaryKernel,
@@ -70,7 +79,8 @@ export const webgpuKernels: Record<string, Kernel> = {
   ...resizeWebgpuKernels,
 };
 
-for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu') webgpuKernels[op] = unaryKernel;
+// Silu and GeluTanh are epilogue forms, not ops (GeluTanh is Gelu with approximate = 'tanh').
+for (const op of Object.keys(ACTIVATIONS)) if (op !== 'none' && op !== 'Identity' && op !== 'Silu' && op !== 'GeluTanh') webgpuKernels[op] = unaryKernel;
 
 export function webgpuSupports(op: string): boolean {
   return Object.prototype.hasOwnProperty.call(webgpuKernels, op);

@@ -44,7 +44,8 @@ export const concatKernel: Kernel = (ctx) => {
   return { programs };
 };
 
-function stridedCopy(ctx: KernelContext, name: string, base: number, strides: number[], output = 0): KernelPlan {
+/** One strided gather (shaders/strided_copy.wgsl): y[c] = x[base + sum_d c_d * strides_d]. Also used by gather.ts. */
+export function stridedCopy(ctx: KernelContext, name: string, base: number, strides: number[], output = 0): KernelPlan {
   const out = ctx.outputShapes[output]!;
   checkRank(ctx, out.length);
   const total = sizeOf(out);

@@ -1,9 +1,14 @@
 /**
- * Gemm and MatMul (numpy semantics: batched, broadcast batch dims, 1-D promotion). 2-D products (no batch) whose B is
- * a constant (repacked at load) or has contiguous rows with N % 4 == 0 run the register-tiled `matmul_tiled` shader
- * (16 or 4 rows x 8 columns per thread); everything else runs the strided one-output-per-thread `matmul` shader.
+ * Gemm and MatMul (numpy semantics: batched, broadcast batch dims, 1-D promotion) on the register-tiled
+ * `matmul_tiled` shader (16 or 4 rows x 8 columns per thread). B is read as 2 vec4s per k when it is a constant
+ * (repacked at load) or has contiguous rows with N % 4 == 0, else as 8 strided scalars. Batch dims are first
+ * simplified (size-1 dims dropped, neighbours both operands step through contiguously merged); a batch that only A
+ * has, contiguous, is folded into M (a Linear layer on [B, T, C] is one [B*T, C] x [C, N] product). The remaining
+ * batch dims (at most 4) index the threads. Only a constant B with its own batch dims runs the strided
+ * one-output-per-thread `matmul` shader.
  */
-import { attrFloat, attrInt, sizeOf, stridesOf, tensorToNumbers, type Shape, type Tensor } from '../../graph/ir.js';
+import { attrFloat, attrInt, sizeOf, tensorToNumbers, type Shape, type Tensor } from '../../graph/ir.js';
+import { matmulLayout } from '../../graph/ops/gemm.js';
 import { WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type KernelPlan, type ProgramSpec, type UniformField } from './program.js';
 import { WG, inputShape } from './kernel_util.js';
 import { fusedEpilogue, residualDefines } from './fused.js';
@@ -64,38 +69,53 @@ export function packMatrixB(b: Tensor, k: number, n: number, strideK: number, st
 }
 
 /**
- * The tiled plan, or undefined when it does not apply (batched, or a runtime B that is transposed / N % 4 != 0).
+ * The tiled plan, or undefined when it does not apply (a constant B with batch dims of its own).
  * `inputs` are the A, B, optional C and residual tensor names.
  */
 function tiledPlan(ctx: KernelContext, a: MatmulArgs, act: ReturnType<typeof fusedEpilogue>, names: { a: string; b: string; c?: string }): KernelPlan | undefined {
-  if (a.batchShape.some((d) => d !== 1) || a.m === 0 || a.n === 0) return undefined;
+  if (a.m === 0 || a.n === 0) return undefined;
+  const batched = a.batchShape.length > 0;
   const constB = ctx.constant?.(names.b);
+  if (constB && a.bBatchStrides.some((s) => s !== 0)) return undefined;
   let bName = names.b;
-  let rowVec4s: number;
+  let rowVec4s = 1;
   const constants: KernelPlan['constants'] = [];
+  const bVec = !!constB || (a.bStrideN === 1 && a.n % 4 === 0 && a.bStrideK === a.n);
   if (constB) {
     bName = `\u0000matmul_b_panels:${a.bStrideK},${a.bStrideN}:${names.b}`;
     constants.push({ name: bName, data: packMatrixB(constB, a.k, a.n, a.bStrideK, a.bStrideN) });
     rowVec4s = Math.ceil(a.n / 8) * 2;
-  } else {
-    if (a.bStrideN !== 1 || a.n % 4 !== 0 || a.bStrideK !== a.n) return undefined;
+  } else if (bVec) {
     rowVec4s = a.n / 4;
   }
   const tm = a.m > 8 ? 16 : 4;
   const colBlocks = Math.ceil(a.n / 8);
-  const threads = Math.ceil(a.m / tm) * colBlocks;
+  const rowBlocks = Math.ceil(a.m / tm);
+  const threads = sizeOf(a.batchShape) * rowBlocks * colBlocks;
+  const pad = (v: number[]) => (v.length ? v : [0]);
   return {
     constants,
     programs: [
       {
-        name: `${ctx.node.op === 'MatMul' ? 'matmul' : 'gemm'}_tiled_${tm}x8`,
+        name: `${ctx.node.op === 'MatMul' ? 'matmul' : 'gemm'}_tiled_${tm}x8${batched ? '_batched' : ''}${bVec ? '' : '_bscalar'}`,
         shader: 'matmul_tiled',
         accessors: true, // the shader uses the generated accessors (see program.ts)
-        defines: { WG, TM: tm, R16: tm === 16 ? 1 : 0, PANEL: constB ? 1 : 0, HAS_C: names.c ? 1 : 0, ...residualDefines(act) },
+        defines: {
+          WG,
+          TM: tm,
+          R16: tm === 16 ? 1 : 0,
+          PANEL: constB ? 1 : 0,
+          B_VEC: bVec ? 1 : 0,
+          B_SCALAR: bVec ? 0 : 1,
+          BATCHED: batched ? 1 : 0,
+          BATCH_RANK: a.batchShape.length,
+          HAS_C: names.c ? 1 : 0,
+          ...residualDefines(act),
+        },
         activation: act.activation,
         inputs: [
           { wgsl: 'a', tensor: names.a },
-          { wgsl: 'b', tensor: bName, vec4: true },
+          { wgsl: 'b', tensor: bName, vec4: bVec },
           ...(names.c ? [{ wgsl: 'cmat', tensor: names.c }] : []),
           ...(act.residual ? [{ wgsl: 'res', tensor: act.residual }] : []),
         ],
@@ -108,15 +128,25 @@ function tiledPlan(ctx: KernelContext, a: MatmulArgs, act: ReturnType<typeof fus
           { name: 'a_stride_m', type: 'u32', value: a.aStrideM },
           { name: 'a_stride_k', type: 'u32', value: a.aStrideK },
           { name: 'b_row_vec4s', type: 'u32', value: rowVec4s },
+          { name: 'b_stride_k', type: 'u32', value: a.bStrideK },
+          { name: 'b_stride_n', type: 'u32', value: a.bStrideN },
           { name: 'col_blocks', type: 'u32', value: colBlocks },
+          { name: 'row_blocks', type: 'u32', value: rowBlocks },
           { name: 'c_stride_m', type: 'u32', value: a.cStrideM },
           { name: 'c_stride_n', type: 'u32', value: a.cStrideN },
           { name: 'alpha', type: 'f32', value: a.alpha },
           { name: 'beta', type: 'f32', value: a.beta },
+          ...(batched
+            ? ([
+                { name: 'batch_shape', type: 'u32', value: pad(a.batchShape) },
+                { name: 'a_batch_strides', type: 'u32', value: pad(a.aBatchStrides) },
+                { name: 'b_batch_strides', type: 'u32', value: pad(a.bBatchStrides) },
+              ] satisfies UniformField[])
+            : []),
           ...act.uniforms,
         ],
         workgroups: groupsFor(threads, WG),
-        macs: a.m * a.n * a.k,
+        macs: sizeOf(a.batchShape) * a.m * a.n * a.k,
       },
     ],
   };
@@ -183,50 +213,47 @@ export const gemmKernel: Kernel = (ctx) => {
 
 export const matmulKernel: Kernel = (ctx) => {
   const { node } = ctx;
-  let a = [...inputShape(ctx, 0)];
-  let b = [...inputShape(ctx, 1)];
-  if (a.length === 0 || b.length === 0) throw new WebGPUKernelError('MatMul inputs must have rank ≥ 1', node.name, node.op);
-  if (a.length === 1) a = [1, a[0]!];
-  if (b.length === 1) b = [b[0]!, 1];
-  const [m, k] = a.slice(-2) as [number, number];
-  const [k2, n] = b.slice(-2) as [number, number];
-  if (k !== k2) throw new WebGPUKernelError(`inner dimensions differ (${k} vs ${k2})`, node.name, node.op);
-  const aBatch = a.slice(0, -2);
-  const bBatch = b.slice(0, -2);
-  const rank = Math.max(aBatch.length, bBatch.length);
-  if (rank > MAX_BATCH_RANK) throw new WebGPUKernelError(`batch rank ${rank} > ${MAX_BATCH_RANK}`, node.name, node.op);
-  const batchShape: number[] = [];
-  const aStr = stridesOf(aBatch).map((s) => s * m * k);
-  const bStr = stridesOf(bBatch).map((s) => s * k * n);
-  const aBatchStrides: number[] = [];
-  const bBatchStrides: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    const ai = d - (rank - aBatch.length);
-    const bi = d - (rank - bBatch.length);
-    const ad = ai >= 0 ? aBatch[ai]! : 1;
-    const bd = bi >= 0 ? bBatch[bi]! : 1;
-    if (ad !== bd && ad !== 1 && bd !== 1) throw new WebGPUKernelError(`batch dims ${ad} and ${bd} do not broadcast`, node.name, node.op);
-    batchShape.push(Math.max(ad, bd));
-    aBatchStrides.push(ai >= 0 && ad !== 1 ? aStr[ai]! : 0);
-    bBatchStrides.push(bi >= 0 && bd !== 1 ? bStr[bi]! : 0);
-  }
-  const total = sizeOf(batchShape) * m * n;
+  const aShape = inputShape(ctx, 0);
+  const bShape = inputShape(ctx, 1);
+  const layout = matmulLayout(aShape, bShape);
+  if (!layout) throw new WebGPUKernelError(`[${aShape.join(', ')}] x [${bShape.join(', ')}] do not multiply`, node.name, node.op);
+  const { m: rows, k, n } = layout;
+  const batch = { shape: layout.batchShape, aStrides: layout.aBatchStrides, bStrides: layout.bBatchStrides };
+  if (batch.shape.length > MAX_BATCH_RANK)
+    throw new WebGPUKernelError(`batch dims of [${aShape.join(', ')}] x [${bShape.join(', ')}] do not simplify to ${MAX_BATCH_RANK} or fewer`, node.name, node.op);
   const act = fusedEpilogue(node);
-  const args: MatmulArgs = { m, n, k, aStrideM: k, aStrideK: 1, bStrideK: n, bStrideN: 1, batchShape, aBatchStrides, bBatchStrides, alpha: 1, beta: 0, cStrideM: 0, cStrideN: 0 };
-  // 1-D operands were promoted above; the tiled plan needs the original B's strides, which match (rows of n).
+  const args: MatmulArgs = {
+    m: rows,
+    n,
+    k,
+    aStrideM: k,
+    aStrideK: 1,
+    bStrideK: n,
+    bStrideN: 1,
+    batchShape: batch.shape,
+    aBatchStrides: batch.aStrides,
+    bBatchStrides: batch.bStrides,
+    alpha: 1,
+    beta: 0,
+    cStrideM: 0,
+    cStrideN: 0,
+  };
+  // matmulLayout promoted 1-D operands; B's strides are those of the original (rows of n).
   const tiled = tiledPlan(ctx, args, act, { a: node.inputs[0]!, b: node.inputs[1]! });
   if (tiled) return tiled;
+  const total = sizeOf(batch.shape) * rows * n;
   return {
     programs: [
       {
         name: 'matmul_naive',
         shader: 'matmul',
         accessors: true, // the shader uses the generated accessors (see program.ts)
-        defines: { WG, HAS_C: 0, BATCH_RANK: rank, RES_BEFORE: 0, RES_AFTER: 0 },
+        defines: { WG, HAS_C: 0, BATCH_RANK: batch.shape.length, ...residualDefines(act) },
         activation: act.activation,
         inputs: [
           { wgsl: 'a', tensor: node.inputs[0]! },
           { wgsl: 'b', tensor: node.inputs[1]! },
+          ...(act.residual ? [{ wgsl: 'res', tensor: act.residual }] : []),
         ],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [...matmulUniforms(args, total), ...act.uniforms],

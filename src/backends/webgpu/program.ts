@@ -12,7 +12,7 @@
  * strides, alpha...) travels in the uniform buffer.
  */
 import type { Node, Shape, Tensor } from '../../graph/ir.js';
-import { SHADERS, type ShaderName } from './shaders.gen.js';
+import { SHADER_SOURCES, type ShaderName } from './shader_sources.js';
 import type { ConvVariantOverride } from './conv_select.js';
 
 export type UniformType = 'u32' | 'i32' | 'f32';
@@ -44,7 +44,39 @@ export const ACTIVATIONS: Record<string, string> = {
   Floor: 'floor(v)',
   Ceil: 'ceil(v)',
   Reciprocal: '1.0 / v',
+  Erf: 'act_erf(v)',
+  Gelu: '0.5 * v * (1.0 + act_erf(v * 0.70710678))',
+  // Not an op: Gelu with approximate = 'tanh' (elementwise.ts) and the epilogue 'gelu_tanh'.
+  GeluTanh: '0.5 * v * (1.0 + act_tanh_exp(0.7978846 * (v + 0.044715 * v * v * v)))',
 };
+
+/**
+ * erf in f32 (WGSL has none), absolute error <= 1.5e-7 over all of f32 (float64 fit, f32 evaluation; tested
+ * against the CPU reference): |x| < 1: x·P(x²); 1 <= |x| < 4: ±(1 - e^(-x²)·Q(|x| - 2.5)), least-squares
+ * Chebyshev fits of erf(x)/x and erfc(x)·e^(x²); |x| >= 4 (±Inf included): exactly ±1 (erf(4) rounds to 1 in f32).
+ */
+const ERF_WGSL = `fn act_erf(x: f32) -> f32 {
+  let a = min(abs(x), 4.0);
+  let s = a * a;
+  let p = 1.12837923 + s * (-0.376126289 + s * (0.112836346 + s * (-0.0268560704 + s * (0.00519295968 + s * (-0.000805377087 + s * 8.00694979e-05)))));
+  let t = a - 2.5;
+  var q = -4.19278166e-07;
+  q = q * t + 1.64031132e-06; q = q * t - 3.78842628e-06; q = q * t + 1.45168533e-05; q = q * t - 5.94383782e-05;
+  q = q * t + 0.00021267921; q = q * t - 0.000733228459; q = q * t + 0.0024661941; q = q * t - 0.00800166652;
+  q = q * t + 0.0249381512; q = q * t - 0.0743473396; q = q * t + 0.210806355;
+  let tail = select(1.0 - exp(-s) * q, 1.0, a >= 4.0);
+  return select(select(-tail, tail, x >= 0.0), x * p, a < 1.0);
+}`;
+
+/** tanh through exp(-2|u|): never overflows (a tanh computed from exp(u) gives Inf/Inf = NaN past |u| ~ 88.7). */
+const TANH_EXP_WGSL = `fn act_tanh_exp(u: f32) -> f32 {
+  let e = exp(-2.0 * abs(u));
+  let t = (1.0 - e) / (1.0 + e);
+  return select(-t, t, u >= 0.0);
+}`;
+
+/** Helper functions an ACTIVATIONS entry calls, emitted only into the programs that use it. */
+const ACTIVATION_HELPERS: Record<string, string[]> = { Erf: [ERF_WGSL], Gelu: [ERF_WGSL], GeluTanh: [TANH_EXP_WGSL] };
 
 /** Binary elementwise ops (two inputs, numpy broadcasting). */
 export const BINARY_OPS: Record<string, string> = {
@@ -60,6 +92,10 @@ export const BINARY_OPS: Record<string, string> = {
   MeanTail: '(a + b) * u.scale',
   // pow() is undefined for a < 0 in WGSL: use |a| and restore the sign for odd integer exponents (ONNX/numpy semantics).
   Pow: 'select(pow(abs(a), b) * select(1.0, -1.0, a < 0.0 && fract(b * 0.5) != 0.0), pow(a, b), a >= 0.0 || fract(b) != 0.0)',
+  // Mod with fmod = 1 (WGSL's % on floats: a - b * trunc(a / b), the dividend's sign) and fmod = 0 (the divisor's
+  // sign: a non-zero remainder of the other sign moves by b). Both round a / b, so they are not exact like C fmod.
+  Fmod: 'a % b',
+  Mod: 'select(a % b, a % b + b, a % b != 0.0 && ((a % b < 0.0) != (b < 0.0)))',
 };
 
 /** One input binding of a program. */
@@ -342,7 +378,7 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
     if (binExpr === undefined) throw new WebGPUKernelError(`unknown binary op ${JSON.stringify(spec.binaryOp)}`);
   }
   for (const b of [...spec.inputs, ...spec.outputs]) checkIdent(b.wgsl, 'binding');
-  const source = SHADERS[spec.shader];
+  const source = SHADER_SOURCES[spec.shader];
   if (source === undefined) throw new WebGPUKernelError(`unknown shader ${spec.shader}`);
   const rw = spec.inputs.map((_, k) => !spec.accessors && !!options.readWriteInputs?.[k]);
   let layout: BindingLayout | undefined;
@@ -369,10 +405,10 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
   }
   const { data, decl, layoutKey } = packUniforms(uniformFields);
   const body = applyConditionals(source, defines);
-  const fns = [`fn activate(v: f32) -> f32 { return ${actExpr}; }`];
+  const fns = [...(ACTIVATION_HELPERS[act] ?? []), `fn activate(v: f32) -> f32 { return ${actExpr}; }`];
   if (binExpr) fns.push(`fn binary_op(a: f32, b: f32) -> f32 { return ${binExpr}; }`);
   const header = enableF16 ? ['enable f16;'] : [];
-  const wgsl = [...header, ...defineLines, decl, '@group(0) @binding(0) var<uniform> u: Uniforms;', ...bindings, ...fns, SHADERS.preamble, body].join('\n');
+  const wgsl = [...header, ...defineLines, decl, '@group(0) @binding(0) var<uniform> u: Uniforms;', ...bindings, ...fns, SHADER_SOURCES.preamble, body].join('\n');
   const cacheKey = [spec.shader, spec.name, defineLines.join(''), act, spec.binaryOp ?? '', spec.accessors ? 'acc' : 'raw', bindingKey, layoutKey].join('|');
   const bindingCount = layout ? layout.slots.length : spec.inputs.length + spec.outputs.length;
   return { ...spec, cacheKey, wgsl, uniformData: data, readWriteInputs: rw, layout, bindingCount };

@@ -5,7 +5,7 @@
  *  - Unary numeric ops (Relu, Neg, Abs, Sign, Clip (min -Inf, max +Inf)): keep the input dtype (ints allowed).
  *  - Identity / Dropout: any dtype, pass-through (Dropout: inference, output 0 only).
  *  - Binary Add, Sub, Mul, Div, Pow: numpy broadcasting; both operands share a dtype (Pow's exponent may differ).
- *  - Equal, Less, Greater: broadcasting, output bool.
+ *  - Equal, Less, Greater, LessOrEqual, GreaterOrEqual: broadcasting, output bool.
  *  - Variadic Min, Max, Sum, Mean: broadcasting over all inputs, shared dtype.
  *  - Where(cond bool, X, Y): broadcasting over the three.
  * f16 operands count as f32 and float outputs are f32.
@@ -140,6 +140,8 @@ export const elementwiseRules: Record<string, ShapeRule> = {
   Pow: arithmetic,
   Equal: comparison,
   Less: comparison,
+  LessOrEqual: comparison,
+  GreaterOrEqual: comparison,
   Greater: comparison,
   Min: variadic,
   Max: variadic,

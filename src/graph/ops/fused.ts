@@ -14,6 +14,7 @@
  *
  * Epilogue attributes (defaults):
  *   activation  'none' | 'relu' | 'clip' | 'leaky_relu' | 'hard_sigmoid' | 'hard_swish' | 'sigmoid' | 'silu' | 'tanh'
+ *               | 'gelu' | 'gelu_tanh'
  *               ('none')
  *   act_alpha   leaky_relu slope (0.01) / hard_sigmoid alpha (0.2)
  *   act_beta    hard_sigmoid beta (0.5)
@@ -21,16 +22,18 @@
  *   residual_after_activation   0 | 1 (0)
  * Activation formulas: relu max(y, 0); clip min(max(y, act_min), act_max); leaky_relu y >= 0 ? y : alpha*y;
  * hard_sigmoid max(0, min(1, alpha*y + beta)); hard_swish y * max(0, min(1, y/6 + 1/2)); sigmoid 1/(1+e^-y);
- * silu y * sigmoid(y); tanh tanh(y).
+ * silu y * sigmoid(y); tanh tanh(y); gelu 0.5·y·(1 + erf(y/√2)); gelu_tanh 0.5·y·(1 + tanh(√(2/π)(y + 0.044715·y³)))
+ * (both defined in ./gelu.ts).
  */
 import { GraphError, attrFloat, attrInt, attrString, type Node } from '../ir.js';
 import { fail, fmtShape } from './common.js';
 import { convRule } from './conv.js';
 import { convTransposeRule } from './conv_transpose.js';
+import { gelu, geluTanh } from './gelu.js';
 import { gemmRule } from './gemm.js';
 import type { InputInfo, OutputInfo, ShapeRule } from './types.js';
 
-export const ACTIVATIONS = ['none', 'relu', 'clip', 'leaky_relu', 'hard_sigmoid', 'hard_swish', 'sigmoid', 'silu', 'tanh'] as const;
+export const ACTIVATIONS = ['none', 'relu', 'clip', 'leaky_relu', 'hard_sigmoid', 'hard_swish', 'sigmoid', 'silu', 'tanh', 'gelu', 'gelu_tanh'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Epilogue attributes read with their defaults; what every backend needs to generate the epilogue. */
@@ -90,6 +93,10 @@ export function activationFn(e: Epilogue): (y: number) => number {
       return (y) => y * sigmoid(y);
     case 'tanh':
       return Math.tanh;
+    case 'gelu':
+      return gelu;
+    case 'gelu_tanh':
+      return geluTanh;
   }
 }
 

@@ -66,3 +66,68 @@ export const matmulRule: ShapeRule = (node, inputs) => {
   if (!isNumeric(a.dtype) || !sameComputeDtype(a.dtype, b.dtype)) fail(node, `operands must share a numeric dtype, got ${a.dtype} and ${b.dtype}`);
   return [{ dtype: computeDtype(a.dtype), shape: matmulShape(node, a.shape, b.shape) }];
 };
+
+/**
+ * The products a numpy MatMul of dense A and B is made of: M, K, N and the batch dims, simplified for kernels that
+ * decode a few batch dims per work item: size-1 dims dropped, neighbours both operands step through contiguously
+ * merged (two dense [B, G, H, ...] operands have one batch dim), and a batch only A has (B a 2-D weight) folded
+ * into M (a Linear layer on [B, T, C] tokens is one [B*T, C] x [C, N] product). Strides are in elements, 0 along
+ * a broadcast dim; Y is dense [batch..., M, N]. Undefined when the shapes do not multiply.
+ */
+export interface MatmulLayout {
+  m: number;
+  k: number;
+  n: number;
+  batchShape: number[];
+  aBatchStrides: number[];
+  bBatchStrides: number[];
+}
+
+export function matmulLayout(aShape: Shape, bShape: Shape): MatmulLayout | undefined {
+  if (aShape.length === 0 || bShape.length === 0) return undefined;
+  const a = aShape.length === 1 ? [1, aShape[0]!] : [...aShape];
+  const b = bShape.length === 1 ? [bShape[0]!, 1] : [...bShape];
+  const [m, k] = a.slice(-2) as [number, number];
+  const [k2, n] = b.slice(-2) as [number, number];
+  if (k !== k2) return undefined;
+  const aBatch = a.slice(0, -2);
+  const bBatch = b.slice(0, -2);
+  const rank = Math.max(aBatch.length, bBatch.length);
+  const shape: number[] = [];
+  const aStrides: number[] = [];
+  const bStrides: number[] = [];
+  let aStep = m * k;
+  let bStep = k * n;
+  for (let d = rank - 1; d >= 0; d--) {
+    const ad = aBatch[d - (rank - aBatch.length)] ?? 1;
+    const bd = bBatch[d - (rank - bBatch.length)] ?? 1;
+    if (ad !== bd && ad !== 1 && bd !== 1) return undefined;
+    shape.unshift(Math.max(ad, bd));
+    aStrides.unshift(ad === 1 ? 0 : aStep);
+    bStrides.unshift(bd === 1 ? 0 : bStep);
+    aStep *= ad;
+    bStep *= bd;
+  }
+  const batch = simplifyBatch(shape, aStrides, bStrides);
+  if (batch.shape.length === 1 && batch.bStrides[0] === 0 && batch.aStrides[0] === m * k)
+    return { m: m * batch.shape[0]!, k, n, batchShape: [], aBatchStrides: [], bBatchStrides: [] };
+  return { m, k, n, batchShape: batch.shape, aBatchStrides: batch.aStrides, bBatchStrides: batch.bStrides };
+}
+
+/** Batch dims without size-1 dims, adjacent dims merged where both operands step over the inner one exactly. */
+export function simplifyBatch(shape: number[], aStrides: number[], bStrides: number[]): { shape: number[]; aStrides: number[]; bStrides: number[] } {
+  const out = { shape: [] as number[], aStrides: [] as number[], bStrides: [] as number[] };
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    // out's dim 0 is the next inner kept dim (dims are prepended): merge when d steps over it exactly.
+    if (out.shape.length && aStrides[d] === out.aStrides[0]! * out.shape[0]! && bStrides[d] === out.bStrides[0]! * out.shape[0]!) {
+      out.shape[0] = out.shape[0]! * size;
+      continue;
+    }
+    out.shape.unshift(size);
+    out.aStrides.unshift(aStrides[d]!);
+    out.bStrides.unshift(bStrides[d]!);
+  }
+  return out;
+}

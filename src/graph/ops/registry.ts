@@ -10,6 +10,7 @@ import { convTransposeRule } from './conv_transpose.js';
 import { elementwiseRules } from './elementwise.js';
 import { fusedShapeRules } from './fused.js';
 import { fusedBatchNormShapeRules } from './fused_batchnorm.js';
+import { geluShapeRules } from './gelu.js';
 import { gemmRule, matmulRule } from './gemm.js';
 import { im2colShapeRules } from './im2col.js';
 import { resizeShapeRules } from './resize.js';
@@ -17,7 +18,10 @@ import { globalPoolRule, poolRule } from './pool.js';
 import { reduceRule } from './reduce.js';
 import { shapeOpRules } from './shape_ops.js';
 import { softmaxRule } from './softmax.js';
+import { attentionRule } from './attention.js';
+import { channelLayerNormRule } from './channel_layer_norm.js';
 import { layerNormRule } from './layer_norm.js';
+import { logicShapeRules } from './logic.js';
 import type { ShapeRule } from './types.js';
 import { winogradShapeRules } from './winograd.js';
 
@@ -35,8 +39,11 @@ export const shapeRules: Record<string, ShapeRule> = {
   Gemm: gemmRule,
   MatMul: matmulRule,
   Softmax: softmaxRule,
+  Attention: attentionRule,
+  ChannelLayerNorm: channelLayerNormRule,
   LayerNormalization: layerNormRule,
   ...elementwiseRules,
+  ...geluShapeRules,
   ...shapeOpRules,
   ...fusedShapeRules,
   ...fusedBatchNormShapeRules,
@@ -45,6 +52,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...winogradShapeRules,
   ...im2colShapeRules,
   ...resizeShapeRules,
+  ...logicShapeRules,
 };
 
 /** Add (or replace) the shape rule of an op, e.g. a Tessera op introduced by a pass. */

@@ -20,7 +20,7 @@ import { NameGenerator, cloneGraph, withoutNodes } from './graph_utils.js';
 import { indexGraph, privateProducer, type GraphIndex } from './patterns.js';
 import { removeIdentityOps } from './remove_identity.js';
 
-const UNARY = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Neg', 'Abs', 'Exp', 'Sqrt', 'Floor', 'Ceil', 'Reciprocal', 'Sign']);
+const UNARY = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Neg', 'Abs', 'Exp', 'Sqrt', 'Floor', 'Ceil', 'Reciprocal', 'Sign', 'Erf', 'Gelu']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Min', 'Max']);
 
 /** The node's permutation (ONNX default: reversed dims), or undefined when its rank is unknown. */

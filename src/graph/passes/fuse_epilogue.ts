@@ -10,7 +10,7 @@
  *     after the conv (e.g. a shortcut computed after the main branch: option-A Slice/Pad shortcuts, downsample
  *     convs exported last), the fused node moves to the Add's position instead, which is valid because nothing
  *     but the absorbed chain reads the conv's output;
- *   - one activation: Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, SiLU written as
+ *   - one activation: Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, Gelu (fuse_gelu.ts), SiLU written as
  *     Mul(y, Sigmoid(y)), and HardSwish written as Mul(y, HardSigmoid(y)) with HardSwish's own constants
  *     (alpha = 1/6 to f32 precision, beta = 0.5: how PyTorch exports nn.Hardswish below opset 14, e.g. every
  *     MobileNetV3 activation), either operand order.
@@ -20,6 +20,7 @@
 import { attrFloat, attrInt, type Attrs, type Graph, type Node, type ValueInfo } from '../ir.js';
 import { inferShapes } from '../infer.js';
 import type { Activation } from '../ops/fused.js';
+import { geluApproximation } from '../ops/gelu.js';
 import {
   NameGenerator,
   cloneGraph,
@@ -57,6 +58,8 @@ export function activationAttrs(node: Node): { activation: Activation } & Attrs 
       return { activation: 'sigmoid' };
     case 'Tanh':
       return { activation: 'tanh' };
+    case 'Gelu':
+      return { activation: geluApproximation(node) === 'tanh' ? 'gelu_tanh' : 'gelu' };
     default:
       return undefined;
   }

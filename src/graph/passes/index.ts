@@ -4,9 +4,14 @@
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
  *   1. removeIdentity        Identity / Dropout
  *      cancelTransposes      Transpose pairs that undo each other (also across elementwise ops) removed, others merged
+ *      fuseGelu              x · (1 + Erf(x/√2)) · ½ and the tanh form -> Gelu (before matMulToGemm, which then carries
+ *                            it into the Gemm's 2-D view, where fuseEpilogue folds it)
  *      matMulToGemm          MatMul(2-D A, constant 2-D B) -> Gemm, so heads fold and fuse like Gemm
  *      fuseHardActivations   x * Clip(x + 3, 0, 6) / 6 and kin -> HardSwish / HardSigmoid (before folding eats the + 3)
  *      fuseLayerNorm         ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div [/ Mul / Add] -> LayerNormalization
+ *      channelsLastToNchw    Transpose(NCHW→NHWC) · LayerNorm / Linear / per-channel ops · Transpose back (ConvNeXt) ->
+ *                            ChannelLayerNorm, 1×1 Conv, the same ops in NCHW, no Transpose
+ *      fuseAttention         MatMul(Q, Kᵀ) [· scale] [+ bias / Swin's reshaped mask] -> Softmax -> MatMul(·, V) -> Attention
  *   2. foldBatchNorm         BN into a preceding Conv/ConvT/Gemm/MatMul(const)   } repeated until nothing changes,
  *      foldConstants         per-channel Mul / Div / Add / Sub into weights/bias } as each can expose the other
  *   3. foldBatchNormForward  BN into the following pad-free Conv (pre-activation nets)
@@ -26,8 +31,11 @@ import { foldConstantArithmetic } from './fold_constants.js';
 import { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 import { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
+import { fuseGelu } from './fuse_gelu.js';
 import { fuseHardActivations } from './fuse_hard_activations.js';
 import { fuseLayerNorm } from './fuse_layer_norm.js';
+import { fuseAttention } from './fuse_attention.js';
+import { channelsLastToNchw } from './channels_last.js';
 import { fuseResizeAdd } from './fuse_resize_add.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
@@ -39,8 +47,11 @@ export { foldConstantArithmetic } from './fold_constants.js';
 export { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 export { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
 export { fuseEpilogues, type FuseEpilogueOptions } from './fuse_epilogue.js';
+export { fuseGelu } from './fuse_gelu.js';
 export { fuseHardActivations } from './fuse_hard_activations.js';
 export { fuseLayerNorm } from './fuse_layer_norm.js';
+export { fuseAttention } from './fuse_attention.js';
+export { channelsLastToNchw } from './channels_last.js';
 export { fuseResizeAdd } from './fuse_resize_add.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
@@ -49,11 +60,17 @@ export interface OptimizeOptions {
   removeIdentity?: boolean;
   /** Transpose pairs that cancel (NHWC converters' layout flips) go; consecutive ones merge into one. */
   cancelTransposes?: boolean;
+  /** GELU written out (Erf or Tanh form, as exported below opset 20) -> Gelu. */
+  fuseGelu?: boolean;
   matMulToGemm?: boolean;
   /** HardSwish / HardSigmoid written out as Add, Clip (or Min/Max), Mul, Div -> the single op. */
   fuseHardActivations?: boolean;
   /** LayerNorm decomposed into ReduceMean / Sub / Pow / Sqrt / Div (+ Mul, Add) -> LayerNormalization. */
   fuseLayerNorm?: boolean;
+  /** Channels-last islands between two Transposes (ConvNeXt's LayerNorm + Linear blocks) -> NCHW ops, no Transposes. */
+  channelsLastToNchw?: boolean;
+  /** Scaled dot-product attention (MatMul, scale, bias, Softmax, MatMul) -> one Attention node. */
+  fuseAttention?: boolean;
   foldBatchNorm?: boolean;
   foldBatchNormForward?: boolean;
   foldConstants?: boolean;
@@ -77,9 +94,12 @@ export interface OptimizeOptions {
 export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   removeIdentity: false,
   cancelTransposes: false,
+  fuseGelu: false,
   matMulToGemm: false,
   fuseHardActivations: false,
   fuseLayerNorm: false,
+  fuseAttention: false,
+  channelsLastToNchw: false,
   foldBatchNorm: false,
   foldBatchNormForward: false,
   foldConstants: false,
@@ -104,9 +124,12 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   };
   if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
   if (on('cancelTransposes')) run('cancelTransposes', cancelTransposes);
+  if (on('fuseGelu')) run('fuseGelu', fuseGelu);
   if (on('matMulToGemm')) run('matMulToGemm', matMulToGemm);
   if (on('fuseHardActivations')) run('fuseHardActivations', fuseHardActivations);
   if (on('fuseLayerNorm')) run('fuseLayerNorm', fuseLayerNorm);
+  if (on('channelsLastToNchw')) run('channelsLastToNchw', channelsLastToNchw);
+  if (on('fuseAttention')) run('fuseAttention', fuseAttention);
   for (let round = 0; round < MAX_FOLD_ROUNDS; round++) {
     const count = g.nodes.length;
     if (on('foldBatchNorm')) run('foldBatchNorm', foldBatchNormBackward);

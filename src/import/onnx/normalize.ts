@@ -11,6 +11,7 @@ import { resolveReshapeTarget } from './symbolic.js';
 import { dtypeOfOnnx } from './tensor.js';
 import { resizeNormalizers } from './normalize_resize.js';
 import { constInput, fail } from './node_inputs.js';
+import { lowerEinsum } from './einsum.js';
 
 /** ONNX ops the importer accepts (default domain): the canonical ops of docs/ir.md plus import-only ones. */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
@@ -20,7 +21,9 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Expand', 'MaxPool', 'AveragePool', 'GlobalAveragePool',
   'GlobalMaxPool', 'ReduceMean', 'ReduceMax', 'ReduceSum', 'Gemm', 'MatMul', 'Softmax', 'Shape', 'Gather', 'Cast',
   'ConstantOfShape', 'Range', 'Where',
-  'ConvTranspose', 'LayerNormalization',
+  'Mod', 'Not', 'And', 'Or', 'Xor', 'LessOrEqual', 'GreaterOrEqual', 'ScatterND', 'CumSum', // graph/ops/logic.ts
+  'ConvTranspose', 'LayerNormalization', 'Erf', 'Gelu',
+  'Einsum', // einsum.ts: lowered to Transpose / Reshape / MatMul / ReduceSum
   'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', // normalize_resize.ts; Upsample becomes Resize
   // Import-only: becomes an initializer.
   'Constant',
@@ -29,7 +32,7 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
 /** Attributes from old opsets that carry no meaning for inference; dropped from every node. */
 const LEGACY_ATTRS = ['consumed_inputs', 'is_test'];
 
-const BINARY_OPS_WITH_LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater']);
+const BINARY_OPS_WITH_LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'And', 'Or', 'Xor']);
 
 type Normalizer = (ctx: ImportContext, n: Node) => void;
 
@@ -322,6 +325,15 @@ const layerNormalization: Normalizer = (ctx, n) => {
   ctx.add(canonical(n, n.inputs, { axis: numAttr(n, 'axis') ?? -1, epsilon: typeof n.attrs['epsilon'] === 'number' ? n.attrs['epsilon'] : 1e-5 }, [n.outputs[0]!]));
 };
 
+/** CumSum: the axis input (a constant scalar) becomes attribute axis; exclusive / reverse default to 0. */
+const cumSum: Normalizer = (ctx, n) => {
+  const axis = constScalar(ctx, n, 1, 'axis');
+  if (axis === undefined) fail(n, 'missing input 1 (axis)');
+  ctx.add(canonical(n, [n.inputs[0]!], { axis, exclusive: numAttr(n, 'exclusive') ?? 0, reverse: numAttr(n, 'reverse') ?? 0 }));
+};
+
+const mod: Normalizer = (ctx, n) => ctx.add(canonical(n, n.inputs, { fmod: numAttr(n, 'fmod') ?? 0 }));
+
 const normalizers: Record<string, Normalizer> = {
   Reshape: reshape,
   Slice: slice,
@@ -344,6 +356,9 @@ const normalizers: Record<string, Normalizer> = {
   Concat: concat,
   Gemm: gemm,
   LayerNormalization: layerNormalization,
+  CumSum: cumSum,
+  Mod: mod,
+  Einsum: lowerEinsum,
 };
 for (const op of BINARY_OPS_WITH_LEGACY_BROADCAST) normalizers[op] = legacyBroadcast;
 Object.assign(normalizers, resizeNormalizers);

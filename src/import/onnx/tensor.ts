@@ -111,6 +111,10 @@ function typedFieldValues(t: OnnxTensorProto): { values: ArrayLike<number | bigi
  * Convert a TensorProto. `where` names it in errors (e.g. "initializer 'conv1.weight'").
  * External data is rejected: the importer takes a single byte buffer and has no file system.
  */
+/** ONNX element types whose little-endian raw_data is bit for bit the IR's typed array (FLOAT→f32, FLOAT16→f16...). */
+const SAME_BITS: ReadonlySet<number> = new Set([T.FLOAT, T.FLOAT16, T.INT64, T.INT32, T.UINT8]);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function tensorFromOnnx(t: OnnxTensorProto, where: string): Tensor {
   if (t.externalLocation !== undefined)
     throw new OnnxImportError(
@@ -150,6 +154,12 @@ export function tensorFromOnnx(t: OnnxTensorProto, where: string): Tensor {
 
   const data = makeTensor(dtype, shape).data;
   const out: Tensor = { dtype, shape: [...shape], data };
+  if (t.rawData !== undefined && SAME_BITS.has(t.dataType) && LITTLE_ENDIAN && data.byteLength === t.rawData.byteLength) {
+    // The stored elements are already the IR's bits: one byte copy (raw_data is usually unaligned in the file, so
+    // no view). Element by element through a DataView this took ~0.2 s for ResNet-50's 25.6 M weights.
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(t.rawData);
+    return out;
+  }
   if (data instanceof BigInt64Array) {
     for (let i = 0; i < count; i++) data[i] = BigInt(read(i));
   } else if (dtype === 'bool') {

@@ -4,7 +4,7 @@
  * Gemm / FusedGemm (transB, alpha/beta, bias [N] / [1,N] / scalar, residual, batch 1..5); MaxPool / AveragePool
  * (1-D and 2-D: ceil_mode, count_include_pad, asymmetric pads, strides, dilations for max); GlobalAveragePool /
  * GlobalMaxPool; Add / Sub / Mul / Div / Max / Min with broadcasting and constant operands; Relu / Sigmoid / Tanh /
- * Clip / LeakyRelu / HardSigmoid / HardSwish; Concat of graph inputs (not written in place); BatchNormalization /
+ * Clip / LeakyRelu / HardSigmoid / HardSwish / Gelu (both forms); Concat of graph inputs (not written in place); BatchNormalization /
  * FusedBatchNorm; ChannelScale. Layouts a WASM kernel takes (lower.ts) must not fall back to the CPU reference;
  * the ones it does not (Gemm transA, 2-D BatchNormalization) must fall back and still match.
  */
@@ -169,9 +169,9 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
     await expectAllMatch('binary element-wise', cases);
   });
 
-  it('Relu / Sigmoid / Tanh / Clip / LeakyRelu / HardSigmoid / HardSwish', async () => {
+  it('Relu / Sigmoid / Tanh / Clip / LeakyRelu / HardSigmoid / HardSwish / Gelu', async () => {
     const r = mulberry32(7001);
-    const variants: [string, (r: Rng) => Record<string, number>][] = [
+    const variants: [string, (r: Rng) => Record<string, number | string>][] = [
       ['Relu', () => ({})],
       ['Sigmoid', () => ({})],
       ['Tanh', () => ({})],
@@ -185,6 +185,8 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
       ['HardSigmoid', () => ({})],
       ['HardSigmoid', () => ({ alpha: 0.1 + 0.3 * r(), beta: 0.2 + 0.6 * r() })],
       ['HardSwish', () => ({})],
+      ['Gelu', () => ({})],
+      ['Gelu', () => ({ approximate: 'tanh' })],
     ];
     const cases: Case[] = [];
     for (let i = 0; i < 104; i++) {
@@ -194,6 +196,13 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
       const attrs = attrsOf(r);
       const c = new Case(`${op} #${i} x[${shape}] ${JSON.stringify(attrs)}`);
       c.output(c.node(op, [c.input('x', shape, randomData(r, size(shape), -8, 8))], attrs, 'act'));
+      cases.push(c);
+    }
+    // GELU where its erf / tanh saturate, where x³ overflows f32, and near 0 (finite: relative L2 of ±Inf is NaN)
+    const extremes = Float32Array.from([0, -0, 1e-30, -1e-20, 3.9, -3.9, 4, -4, 6, -6, 10, -10, 1e4, -1e4, 1e20, -1e20, 3.4e38, -3.4e38]);
+    for (const approximate of ['none', 'tanh']) {
+      const c = new Case(`Gelu ${approximate} at extremes`);
+      c.output(c.node('Gelu', [c.input('x', [extremes.length], extremes)], { approximate }, 'act'));
       cases.push(c);
     }
     await expectAllMatch('unary activations', cases);

@@ -60,6 +60,30 @@ describe("Session with backend: 'wasm' (Node)", () => {
     expect(relL2(b.data as Float32Array, a.data as Float32Array)).toBeLessThanOrEqual(TOL);
   });
 
+  it('adaptive threads: runs alternate pool and single thread after the cold run, every run equals the CPU reference; adaptiveThreads: false stays on the pool', async () => {
+    const x = new Float32Array(INPUT.data.subarray(0, 3072) as Float32Array);
+    const cpu = await create(RESNET20, { backend: 'cpu' });
+    const ref = only(await cpu.run({ input: x })).data as Float32Array;
+    const adaptive = await create(RESNET20, { backend: 'wasm', numThreads: 2 });
+    const fixed = await create(RESNET20, { backend: 'wasm', numThreads: 2, adaptiveThreads: false });
+    for (let i = 0; i < 8; i++) {
+      expect(relL2(only(await adaptive.run({ input: x })).data as Float32Array, ref)).toBeLessThanOrEqual(TOL);
+      expect(relL2(only(await fixed.run({ input: x })).data as Float32Array, ref)).toBeLessThanOrEqual(TOL);
+    }
+    const a = adaptive.backendInfo.threadChoice!;
+    expect(a.runs).toBe(8);
+    // both modes were measured (3 runs each after the cold one)
+    expect(a.poolMs).toBeGreaterThan(0);
+    expect(a.singleMs).toBeGreaterThan(0);
+    expect(['pool', 'single']).toContain(a.mode);
+    const f = fixed.backendInfo.threadChoice!;
+    expect(f.mode).toBe('pool');
+    expect(f.singleMs).toBeUndefined();
+    const one = await create(RESNET20, { backend: 'wasm', numThreads: 1 });
+    await one.run({ input: x });
+    expect(one.backendInfo.threadChoice).toBeUndefined();
+  });
+
   it.each([0, 1.5, -1, Number.NaN])('numThreads: %s is a TypeError', async (n) => {
     await expect(Session.create(RESNET20, { backend: 'wasm', numThreads: n })).rejects.toBeInstanceOf(TypeError);
   });

@@ -2,7 +2,7 @@
 // separately, so 32 (or 16) unrolled store calls made each conv pipeline ~6x slower to create (bench/compile_probe.ts).
 // The register-tiled conv shaders must write their accumulators through one loop: a single epilogue call site.
 import { describe, expect, it } from 'vitest';
-import { SHADERS } from '../../../src/backends/webgpu/shaders.gen.js';
+import { SHADER_SOURCES as SHADERS } from '../../../src/backends/webgpu/shader_sources.js';
 import { applyConditionals } from '../../../src/backends/webgpu/program.js';
 
 const ALL_ON = { PX8: 1, OC8: 1, PX8_OC8: 1, X4: 1, X1: 1, HAS_BIAS: 1, RES_BEFORE: 1, RES_AFTER: 1, IN_SCALE: 1 };
@@ -22,6 +22,8 @@ describe('conv shaders keep one epilogue call site', () => {
     ['conv2d_gemm', 'store4'],
     ['conv2d_gemm_win3', 'store4'],
     ['conv2d_gemm_win3s2', 'store4'],
+    ['conv3d_gemm', 'store4'],
+    ['conv3d_gemm_win3', 'store4'],
   ] as const)('%s calls %s once', (shader, fn) => {
     expect(SHADERS[shader]).toContain(`fn ${fn}(`);
     expect(callSites(SHADERS[shader], fn)).toBe(1);

@@ -39,3 +39,30 @@ describe('WebGPU LayerNormalization vs CPU reference', () => {
     expect(failures(await runCases(session, cases))).toEqual([]);
   });
 });
+
+describe('WebGPU ChannelLayerNorm vs CPU reference', () => {
+  it('seeded NCHW / NCDHW / NCL shapes: odd channel counts, one-element params, no B, offset values', async () => {
+    const r = mulberry32(1702);
+    const cases: NodeCase[] = [];
+    for (let i = 0; i < 16; i++) {
+      const spatial = Array.from({ length: randInt(r, 1, 3) }, () => randInt(r, 1, 9));
+      const c = [1, 3, 16, 37, 96, 192][i % 6]!;
+      const shape = [randInt(r, 1, 2), c, ...spatial];
+      const paramShape = i % 5 === 4 ? [1] : [c];
+      const withBias = i % 4 !== 3;
+      const offset = i % 3 === 2 ? 30 : 0;
+      cases.push({
+        label: `ChannelLayerNorm#${i} [${shape}] params [${paramShape}]${withBias ? '' : ' no B'}${offset ? ' +30' : ''}`,
+        op: 'ChannelLayerNorm',
+        attrs: { epsilon: i % 2 ? 1e-6 : 1e-5 },
+        inputs: [
+          { shape, lo: offset - 2, hi: offset + 2 },
+          { shape: paramShape, kind: 'const', lo: 0.5, hi: 1.5 },
+          withBias ? { shape: paramShape, kind: 'const' } : { shape: [], absent: true },
+        ],
+        seed: 1900 + i,
+      });
+    }
+    expect(failures(await runCases(session, cases))).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { matmulLayout } from '../../../src/graph/ops/gemm.js';
 import { f32, infer, info, shapeOf } from './helpers.js';
 
 describe('Gemm', () => {
@@ -32,5 +33,27 @@ describe('MatMul (numpy semantics)', () => {
     expect(() => infer('MatMul', [f32(2, 3), f32(4, 5)], {}, 1, 'mm')).toThrowError(/MatMul node 'mm': inner dims differ/);
     expect(() => infer('MatMul', [f32(2, 2, 3), f32(3, 3, 4)], {}, 1, 'mm')).toThrowError(/not broadcastable/);
     expect(() => infer('MatMul', [f32(2, 3), info('i64', [3, 1])], {}, 1, 'mm')).toThrowError(/dtype/);
+  });
+});
+
+describe('matmulLayout (the products kernels run for a MatMul)', () => {
+  it('merges contiguous batch dims, drops size-1 ones and keeps broadcast strides at 0', () => {
+    // MaxViT attention: [1, G, H] batches of two dense operands are one batch dim.
+    expect(matmulLayout([1, 4, 2, 49, 32], [1, 4, 2, 32, 49])).toEqual({ m: 49, k: 32, n: 49, batchShape: [8], aBatchStrides: [49 * 32], bBatchStrides: [32 * 49] });
+    // A broadcast over the outer dim: not mergeable with the inner one.
+    expect(matmulLayout([1, 3, 7, 5], [2, 3, 5, 6])).toEqual({ m: 7, k: 5, n: 6, batchShape: [2, 3], aBatchStrides: [0, 35], bBatchStrides: [90, 30] });
+    // 2-D A against batched B.
+    expect(matmulLayout([7, 5], [3, 5, 6])).toEqual({ m: 7, k: 5, n: 6, batchShape: [3], aBatchStrides: [0], bBatchStrides: [30] });
+  });
+
+  it('folds a batch only A has into M (a Linear on tokens), and promotes 1-D operands', () => {
+    expect(matmulLayout([2, 50, 64], [64, 96])).toEqual({ m: 100, k: 64, n: 96, batchShape: [], aBatchStrides: [], bBatchStrides: [] });
+    expect(matmulLayout([7], [3, 7, 5])).toEqual({ m: 1, k: 7, n: 5, batchShape: [3], aBatchStrides: [0], bBatchStrides: [35] });
+    expect(matmulLayout([2, 4, 7], [7])).toEqual({ m: 8, k: 7, n: 1, batchShape: [], aBatchStrides: [], bBatchStrides: [] });
+  });
+
+  it('is undefined when the shapes do not multiply', () => {
+    expect(matmulLayout([2, 3], [4, 5])).toBeUndefined();
+    expect(matmulLayout([2, 2, 3], [3, 3, 4])).toBeUndefined();
   });
 });

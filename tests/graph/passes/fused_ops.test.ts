@@ -82,7 +82,7 @@ describe('FusedConv / FusedGemm shape rules', () => {
   });
 
   it('rejects unknown activations, naming the node', () => {
-    expect(() => inferShapes(graphWith([1, 5, 4, 4], { activation: 'gelu' }))).toThrow(/fc.*gelu/);
+    expect(() => inferShapes(graphWith([1, 5, 4, 4], { activation: 'mish' }))).toThrow(/fc.*mish/);
   });
 
   it('FusedGemm shape', () => {

@@ -52,6 +52,8 @@ describe('TensorProto -> Tensor', () => {
     const t = tensorFromOnnx(proto({ dataType: 1, dims: [2], rawData: raw }), 't');
     expect(t.dtype).toBe('f32');
     expect(tensorToNumbers(t)).toEqual([3.25, -0.5]);
+    raw.fill(0); // the tensor owns its data (a copy, not a view of the model bytes)
+    expect(tensorToNumbers(t)).toEqual([3.25, -0.5]);
   });
 
   it('f64 narrows to f32', () => {
@@ -89,6 +91,11 @@ describe('TensorProto -> Tensor', () => {
     expect(tensorToNumbers(i8)).toEqual([-1, -128, 5]);
     const u8 = tensorFromOnnx(proto({ dataType: 2, dims: [2], int32Data: [0, 255] }), 't');
     expect([u8.dtype, ...tensorToNumbers(u8)]).toEqual(['u8', 0, 255]);
+    const i32raw = leBytes((dv) => { dv.setInt32(1, -5, true); dv.setInt32(5, 70000, true); }, 9).subarray(1);
+    expect(tensorToNumbers(tensorFromOnnx(proto({ dataType: 6, dims: [2], rawData: i32raw }), 't'))).toEqual([-5, 70000]);
+    expect(tensorToNumbers(tensorFromOnnx(proto({ dataType: 2, dims: [2], rawData: Uint8Array.of(0, 255) }), 't'))).toEqual([0, 255]);
+    // bool raw bytes other than 0/1 become 1 (no bitwise copy for bool)
+    expect(tensorToNumbers(tensorFromOnnx(proto({ dataType: 9, dims: [2], rawData: Uint8Array.of(7, 0) }), 't'))).toEqual([1, 0]);
     const b = tensorFromOnnx(proto({ dataType: 9, dims: [3], rawData: Uint8Array.of(1, 0, 1) }), 't');
     expect([b.dtype, ...tensorToNumbers(b)]).toEqual(['bool', 1, 0, 1]);
   });

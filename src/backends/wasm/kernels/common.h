@@ -63,7 +63,9 @@ INLINE void split_range(int n, int tid, int nthreads, int *lo, int *hi) {
 }
 
 /* Epilogue (src/graph/ops/fused.ts): act codes = ACT_CODES in src/backends/wasm/program.ts. */
-enum { ACT_NONE, ACT_RELU, ACT_CLIP, ACT_LEAKY, ACT_HSIG, ACT_HSWISH, ACT_SIGMOID, ACT_SILU, ACT_TANH };
+enum { ACT_NONE, ACT_RELU, ACT_CLIP, ACT_LEAKY, ACT_HSIG, ACT_HSWISH, ACT_SIGMOID, ACT_SILU, ACT_TANH, ACT_GELU, ACT_GELU_TANH,
+       /* not an epilogue activation: the Erf op on the eltwise kernel */
+       ACT_ERF };
 
 typedef struct {
   int act;

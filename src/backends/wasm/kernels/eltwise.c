@@ -99,3 +99,30 @@ EXPORT(channel_affine) void channel_affine(const int32_t *p, int lo, int hi, int
     }
   }
 }
+
+/* A strided copy of up to 6 dims (the Transposes of window partitions, Reshapes of strided views, Gather at constant
+ * indices): dst[i] = src[i]; a work item is one inner row, f32x4 when both are contiguous along it. */
+enum { CP_SRC, CP_DST, CP_DIMS, CP_SS = CP_DIMS + 6, CP_DS = CP_SS + 6, CP_COUNT = CP_DS + 6 };
+
+int copy6_items(const int32_t *p) { return p[CP_DIMS] * p[CP_DIMS + 1] * p[CP_DIMS + 2] * p[CP_DIMS + 3] * p[CP_DIMS + 4]; }
+
+EXPORT(copy6) void copy6(const int32_t *p, int lo, int hi, int tid) {
+  (void)tid;
+  const int n = p[CP_DIMS + 5], ss = p[CP_SS + 5], ds = p[CP_DS + 5];
+  for (int row = lo; row < hi; row++) {
+    int64_t so = 0, dof = 0;
+    int r = row;
+    for (int d = 4; d >= 0; d--) {
+      int i = r % p[CP_DIMS + d];
+      r /= p[CP_DIMS + d];
+      so += (int64_t)i * p[CP_SS + d];
+      dof += (int64_t)i * p[CP_DS + d];
+    }
+    const f32 *s = PTR(const f32, p[CP_SRC]) + so;
+    f32 *o = PTR(f32, p[CP_DST]) + dof;
+    int j = 0;
+    if (ss == 1 && ds == 1)
+      for (; j + 4 <= n; j += 4) wasm_v128_store(o + j, wasm_v128_load(s + j));
+    for (; j < n; j++) o[(int64_t)j * ds] = s[(int64_t)j * ss];
+  }
+}

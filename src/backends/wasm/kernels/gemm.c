@@ -1,36 +1,78 @@
 /*
- * Gemm / FusedGemm with a constant B: Y[M, N] = A[M, K] B'[K, N] + bias[N] (+R) act (+R). alpha, beta and transB are
- * folded into the packing at load (src/backends/wasm/pack.ts): B' as [column tile of 8][k][8], zero past N; bias
- * padded to whole tiles. Microkernel: 4 rows of A broadcast x 8 columns (8 f32x4 accumulators); row tails repeat
- * the last row and store only the real ones. Work items = (row tile, column tile).
+ * Gemm / FusedGemm / MatMul: Y[b, M, N] = A[b, M, K] B'[b, K, N] + bias[N] (+R) act (+R).
+ * B' is either a constant packed at load (GM_LDB == 0; src/backends/wasm/pack.ts: alpha, beta and transB folded in,
+ * as [column tile of 8][k][8], zero past N; bias padded to whole tiles) or a runtime tensor read in place through
+ * its strides (GM_LDB = row stride, GM_LDBN = column stride): two vector loads per k for a whole tile of a B with
+ * unit column stride, else 8 lanes gathered (no packing pass for a matrix used once). Batch dims (up to 4, already
+ * simplified by the lowerer; strides 0 along broadcast dims) step A and B; Y and R are dense [batch, M, N].
+ * Microkernel: 4 rows of A broadcast x 8 columns (8 f32x4 accumulators); row tails repeat the last row and store
+ * only the real ones. Work items = (batch, row tile, column tile).
  */
 #include "common.h"
 
 enum {
   GM_A, GM_OUT, GM_RES, GM_BP, GM_BIAS, GM_M, GM_K, GM_N, GM_LDA, GM_LDO, GM_LDR,
-  GM_ACT, GM_ALPHA, GM_BETA, GM_LO, GM_HI, GM_RES_AFTER, GM_COUNT
+  GM_ACT, GM_ALPHA, GM_BETA, GM_LO, GM_HI, GM_RES_AFTER,
+  GM_LDB, GM_LDBN, GM_BATCH_RANK, GM_BATCH_SHAPE, GM_A_BATCH_STRIDES = GM_BATCH_SHAPE + 4, GM_B_BATCH_STRIDES = GM_A_BATCH_STRIDES + 4,
+  GM_COUNT = GM_B_BATCH_STRIDES + 4
 };
 
-int gemm_items(const int32_t *p) { return ((p[GM_M] + 3) / 4) * ((p[GM_N] + 7) / 8); }
+static int batches(const int32_t *p) {
+  int b = 1;
+  for (int d = 0; d < p[GM_BATCH_RANK]; d++) b *= p[GM_BATCH_SHAPE + d];
+  return b;
+}
+
+int gemm_items(const int32_t *p) { return batches(p) * ((p[GM_M] + 3) / 4) * ((p[GM_N] + 7) / 8); }
+
+/* B' row k, columns j0..j0+7 of a runtime B (clamped to the last column: lanes past N are computed, never stored). */
+INLINE void load_b_row(const f32 *b, int k, int j0, int N, int ldb, int ldbn, v4 *b0, v4 *b1) {
+  const f32 *row = b + (int64_t)k * ldb;
+  if (ldbn == 1 && j0 + 8 <= N) {
+    *b0 = wasm_v128_load(row + j0);
+    *b1 = wasm_v128_load(row + j0 + 4);
+    return;
+  }
+  f32 v[8];
+  for (int j = 0; j < 8; j++) v[j] = row[(int64_t)(j0 + j < N ? j0 + j : N - 1) * ldbn];
+  *b0 = wasm_v128_load(v);
+  *b1 = wasm_v128_load(v + 4);
+}
 
 EXPORT(gemm) void gemm(const int32_t *p, int lo, int hi, int tid) {
   (void)tid;
   const int M = p[GM_M], K = p[GM_K], N = p[GM_N], lda = p[GM_LDA], ldo = p[GM_LDO], ldr = p[GM_LDR];
   const epilogue_t e = {p[GM_ACT], bits_f32(p[GM_ALPHA]), bits_f32(p[GM_BETA]), bits_f32(p[GM_LO]), bits_f32(p[GM_HI]), p[GM_RES_AFTER]};
-  const int mt = (M + 3) / 4, nt = (N + 7) / 8;
-  const f32 *A = PTR(const f32, p[GM_A]), *Bp = PTR(const f32, p[GM_BP]), *bias = PTR(const f32, p[GM_BIAS]);
-  (void)mt;
+  const int mt = (M + 3) / 4, nt = (N + 7) / 8, ldb = p[GM_LDB], ldbn = p[GM_LDBN];
+  const f32 *bias = PTR(const f32, p[GM_BIAS]);
   for (int item = lo; item < hi; item++) {
-    int it = item / nt, jt = item - it * nt;
+    int bt = item / (mt * nt), rest = item - bt * mt * nt;
+    int it = rest / nt, jt = rest - it * nt;
+    /* batch offsets: the batch index decoded over the batch shape, innermost dim last */
+    int64_t aoff = 0, boff = 0;
+    for (int d = p[GM_BATCH_RANK] - 1, t = bt; d >= 0; d--) {
+      int dim = p[GM_BATCH_SHAPE + d], c = t % dim;
+      t /= dim;
+      aoff += (int64_t)c * p[GM_A_BATCH_STRIDES + d];
+      boff += (int64_t)c * p[GM_B_BATCH_STRIDES + d];
+    }
+    const f32 *A = PTR(const f32, p[GM_A]) + aoff;
+    const int64_t ooff = (int64_t)bt * M * ldo, roff = (int64_t)bt * M * ldr;
     int m0 = it * 4, rows = M - m0 < 4 ? M - m0 : 4;
     const f32 *a0 = A + (int64_t)m0 * lda;
     const f32 *a1 = A + (int64_t)(m0 + (rows > 1 ? 1 : 0)) * lda;
     const f32 *a2 = A + (int64_t)(m0 + (rows > 2 ? 2 : 0)) * lda;
     const f32 *a3 = A + (int64_t)(m0 + (rows > 3 ? 3 : 0)) * lda;
-    const f32 *b = Bp + (int64_t)jt * K * 8;
     v4 c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    for (int k = 0; k < K; k++, b += 8) {
-      v4 b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    const f32 *b = ldb ? PTR(const f32, p[GM_BP]) + boff : PTR(const f32, p[GM_BP]) + (int64_t)jt * K * 8;
+    for (int k = 0; k < K; k++) {
+      v4 b0, b1;
+      if (ldb) {
+        load_b_row(b, k, jt * 8, N, ldb, ldbn, &b0, &b1);
+      } else {
+        b0 = wasm_v128_load(b + 8 * k);
+        b1 = wasm_v128_load(b + 8 * k + 4);
+      }
       v4 x0 = wasm_v128_load32_splat(a0 + k), x1 = wasm_v128_load32_splat(a1 + k);
       v4 x2 = wasm_v128_load32_splat(a2 + k), x3 = wasm_v128_load32_splat(a3 + k);
       c00 = vmadd(x0, b0, c00); c01 = vmadd(x0, b1, c01);
@@ -42,8 +84,8 @@ EXPORT(gemm) void gemm(const int32_t *p, int lo, int hi, int tid) {
     int j0 = jt * 8, cols = N - j0 < 8 ? N - j0 : 8;
     v4 vb0 = wasm_v128_load(bias + j0), vb1 = wasm_v128_load(bias + j0 + 4);
     for (int r = 0; r < rows; r++) {
-      f32 *o = PTR(f32, p[GM_OUT]) + (int64_t)(m0 + r) * ldo + j0;
-      const f32 *res = p[GM_RES] ? PTR(const f32, p[GM_RES]) + (int64_t)(m0 + r) * ldr + j0 : 0;
+      f32 *o = PTR(f32, p[GM_OUT]) + ooff + (int64_t)(m0 + r) * ldo + j0;
+      const f32 *res = p[GM_RES] ? PTR(const f32, p[GM_RES]) + roff + (int64_t)(m0 + r) * ldr + j0 : 0;
       v4 y0 = wasm_f32x4_add(acc[2 * r], vb0), y1 = wasm_f32x4_add(acc[2 * r + 1], vb1);
       if (cols == 8) {
         if (res && !e.res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }

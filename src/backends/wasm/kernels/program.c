@@ -26,9 +26,13 @@ KERNEL(pad2d)
 KERNEL(binarize)
 KERNEL(bdots)
 KERNEL(bbits)
+KERNEL(layer_norm)
+KERNEL(softmax)
+KERNEL(attention)
+KERNEL(copy6)
 
 /* Kernel ids: KERNEL_IDS in src/backends/wasm/lower.ts. */
-enum { K_CONV2D, K_DEPTHWISE2D, K_POOL2D, K_ELTWISE, K_CHANNEL_AFFINE, K_GEMM, K_PAD2D, K_BINARIZE, K_BDOTS, K_BBITS };
+enum { K_CONV2D, K_DEPTHWISE2D, K_POOL2D, K_ELTWISE, K_CHANNEL_AFFINE, K_GEMM, K_PAD2D, K_BINARIZE, K_BDOTS, K_BBITS, K_LAYER_NORM, K_SOFTMAX, K_ATTENTION, K_COPY6 };
 
 static int items_of(int k, const int32_t *p) {
   switch (k) {
@@ -42,6 +46,10 @@ static int items_of(int k, const int32_t *p) {
     case K_BINARIZE: return binarize_items(p);
     case K_BDOTS: return bdots_items(p);
     case K_BBITS: return bbits_items(p);
+    case K_LAYER_NORM: return layer_norm_items(p);
+    case K_SOFTMAX: return softmax_items(p);
+    case K_ATTENTION: return attention_items(p);
+    case K_COPY6: return copy6_items(p);
   }
   return 0;
 }
@@ -58,6 +66,10 @@ static void run_items(int k, const int32_t *p, int lo, int hi, int tid) {
     case K_BINARIZE: binarize(p, lo, hi, tid); break;
     case K_BDOTS: bdots(p, lo, hi, tid); break;
     case K_BBITS: bbits(p, lo, hi, tid); break;
+    case K_LAYER_NORM: layer_norm(p, lo, hi, tid); break;
+    case K_SOFTMAX: softmax(p, lo, hi, tid); break;
+    case K_ATTENTION: attention(p, lo, hi, tid); break;
+    case K_COPY6: copy6(p, lo, hi, tid); break;
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Whether a run of a threaded WASM executor uses its worker pool or the calling thread alone, chosen by measurement.
+ *
+ * Why: on a small model (ResNet-20: ~20 nodes of a few hundred microseconds) the threads meet at every node, and a
+ * worker that the OS deschedules while it holds a work item stalls the caller for a time slice. On a machine whose
+ * cores are shared (2 cores here, with the browser's own threads), two threads then run ResNet-20 slower than one
+ * (bench: median 2.5 ms on 2 threads vs 1.95 ms on 1), while on a quiet or larger machine they are faster (1.3 ms).
+ * Neither a fixed rule nor the model size decides it, so the executor measures: after the first (cold) run it
+ * alternates the two modes a few times, then runs the faster one and re-measures the other now and then, so a change
+ * of load is noticed. Runs slower than `POOL_ALWAYS_MS` on the pool never try the single thread: there the
+ * per-node meeting costs are noise and the pool wins by the thread count.
+ */
+export type ThreadMode = 'pool' | 'single';
+
+/** Runs per mode while exploring, right after the cold run. */
+const EXPLORE_PER_MODE = 3;
+/** Samples kept per mode (the median of these decides). */
+const WINDOW = 5;
+/** After exploring, one run of the other mode every this many runs. */
+const PROBE_EVERY = 24;
+/** A pool run this slow (median) means threads pay whatever the node count: stop measuring the single thread. */
+const POOL_ALWAYS_MS = 15;
+
+export interface ThreadChoiceReport {
+  /** The mode the next runs use. */
+  mode: ThreadMode;
+  /** Median ms of the recent runs of each mode (undefined: not measured yet). */
+  poolMs?: number;
+  singleMs?: number;
+  runs: number;
+}
+
+const median = (xs: readonly number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export class ThreadChoice {
+  private runs = 0;
+  private readonly samples: Record<ThreadMode, number[]> = { pool: [], single: [] };
+  private best: ThreadMode = 'pool';
+
+  /** `adaptive` false: always the pool (the caller asked for exactly its thread count). */
+  constructor(private readonly adaptive: boolean) {}
+
+  /** The mode of the next run. */
+  next(): ThreadMode {
+    if (!this.adaptive || this.runs === 0) return 'pool';
+    const poolMs = median(this.samples.pool);
+    if (poolMs !== undefined && poolMs > POOL_ALWAYS_MS && this.samples.pool.length >= EXPLORE_PER_MODE) return 'pool';
+    const k = this.runs - 1;
+    if (k < 2 * EXPLORE_PER_MODE) return k % 2 === 0 ? 'single' : 'pool';
+    const other: ThreadMode = this.best === 'pool' ? 'single' : 'pool';
+    return k % PROBE_EVERY === 0 ? other : this.best;
+  }
+
+  /** Records how long a run of `mode` took (ms, the program only); the first call is the cold run and is ignored. */
+  record(mode: ThreadMode, ms: number): void {
+    this.runs++;
+    if (!this.adaptive || this.runs === 1) return;
+    const w = this.samples[mode];
+    w.push(ms);
+    if (w.length > WINDOW) w.shift();
+    const p = median(this.samples.pool);
+    const s = median(this.samples.single);
+    if (p !== undefined && s !== undefined) this.best = s < p ? 'single' : 'pool';
+  }
+
+  report(): ThreadChoiceReport {
+    const poolMs = median(this.samples.pool);
+    const singleMs = median(this.samples.single);
+    return { mode: this.next(), runs: this.runs, ...(poolMs !== undefined ? { poolMs } : {}), ...(singleMs !== undefined ? { singleMs } : {}) };
+  }
+}

@@ -1,0 +1,53 @@
+/** The pool-or-single-thread choice of the threaded WASM executor (src/backends/wasm/thread_choice.ts). */
+import { describe, expect, it } from 'vitest';
+import { ThreadChoice, type ThreadMode } from '../../../src/backends/wasm/thread_choice.js';
+
+/** Drives `n` runs whose duration per mode comes from `ms`; returns the modes used, in order. */
+function drive(c: ThreadChoice, n: number, ms: (mode: ThreadMode, run: number) => number): ThreadMode[] {
+  const modes: ThreadMode[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = c.next();
+    modes.push(m);
+    c.record(m, ms(m, i));
+  }
+  return modes;
+}
+
+describe('ThreadChoice', () => {
+  it('cold run on the pool, then 3 runs of each mode alternating, then the faster one', () => {
+    const c = new ThreadChoice(true);
+    const modes = drive(c, 12, (m) => (m === 'pool' ? 3 : 2));
+    expect(modes.slice(0, 7)).toEqual(['pool', 'single', 'pool', 'single', 'pool', 'single', 'pool']);
+    expect(modes.slice(7)).toEqual(['single', 'single', 'single', 'single', 'single']);
+    expect(c.report()).toMatchObject({ mode: 'single', poolMs: 3, singleMs: 2, runs: 12 });
+  });
+
+  it('keeps the pool when it is faster, and re-measures the other mode once every 24 runs', () => {
+    const c = new ThreadChoice(true);
+    const modes = drive(c, 80, (m) => (m === 'pool' ? 1 : 2));
+    const late = modes.slice(7);
+    expect(late.filter((m) => m === 'single').length).toBe(3); // runs 25, 49, 73
+    expect(c.report().mode).toBe('pool');
+  });
+
+  it('follows a change of load: the single thread becomes faster later, and the re-measurements notice', () => {
+    const c = new ThreadChoice(true);
+    drive(c, 30, (m) => (m === 'pool' ? 1 : 2));
+    expect(c.report().mode).toBe('pool');
+    // now the pool stalls (a busy machine): its runs take 5 ms, single 2 ms
+    drive(c, 200, (m) => (m === 'pool' ? 5 : 2));
+    expect(c.report().mode).toBe('single');
+  });
+
+  it('a slow model (pool median > 15 ms) never tries the single thread after exploring', () => {
+    const c = new ThreadChoice(true);
+    const modes = drive(c, 60, (m) => (m === 'pool' ? 40 : 70));
+    expect(modes.slice(7).every((m) => m === 'pool')).toBe(true);
+  });
+
+  it('not adaptive: always the pool, nothing measured', () => {
+    const c = new ThreadChoice(false);
+    expect(drive(c, 20, () => 1).every((m) => m === 'pool')).toBe(true);
+    expect(c.report()).toEqual({ mode: 'pool', runs: 20 });
+  });
+});
