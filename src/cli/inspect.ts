@@ -9,6 +9,8 @@ import type { CliIo } from './io.js';
 import { loadModel } from './model.js';
 import { modelStats } from '../graph/model_stats.js';
 import { convertPipeline } from './pipeline.js';
+import { UsageError } from './errors.js';
+import { int8Line, quantizeWeightsInt8, storedInt8Summary, type Int8Summary } from '../graph/passes/quantize_int8.js';
 
 export const inspectSpec: CommandSpec = {
   name: 'inspect',
@@ -16,14 +18,18 @@ export const inspectSpec: CommandSpec = {
   summary:
     'Show the layers of a .tessera or .onnx model with output shapes, parameter and MAC counts, and its metadata. Binary (XNOR-Net / BWN) ' +
     'layers are listed with the weight bytes they save; for an ONNX model, what `tessera convert` would make binary.',
-  usage: 'tessera inspect MODEL',
-  flags: {},
+  usage: 'tessera inspect MODEL [--int8 [--check]]',
+  flags: {
+    int8: { type: 'boolean', help: 'what `tessera convert --int8` would store as int8 and the bytes it saves' },
+    check: { type: 'boolean', help: 'with --int8: per-layer relative error of the dequantised weights' },
+  },
 };
 
 export async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, inspectSpec);
   if (boolFlag(args, 'help')) return io.out(helpText(inspectSpec)), 0;
   const path = requireOnePositional(args, 'inspect', 'model file');
+  if (boolFlag(args, 'check') && !boolFlag(args, 'int8')) throw new UsageError(`inspect --check: only with --int8`);
   const model = loadModel(path, 'inspect: model');
   const { graph } = model;
   const shapes = inferShapes(graph);
@@ -47,6 +53,15 @@ export async function inspectCommand(argv: string[], io: CliIo): Promise<number>
   if (model.format === 'onnx') {
     io.out('');
     for (const line of binarizePreview(graph)) io.out(line);
+  }
+  const stored = storedInt8Summary(graph);
+  if (stored.layers.length > 0) {
+    io.out('');
+    io.out(`int8 weights: ${int8Line(stored)}`);
+  }
+  if (boolFlag(args, 'int8')) {
+    io.out('');
+    for (const line of int8Preview(graph, model.format === 'onnx', boolFlag(args, 'check'))) io.out(line);
   }
 
   const m = graph.metadata;
@@ -87,4 +102,35 @@ function binarizePreview(graph: Graph): string[] {
     return [`after tessera convert (optimize + binarize): not available (${describeError(e)})`];
   }
   return [`after tessera convert (optimize + binarize): ${converted.nodes.length} layers`, ...formatBinarySummary(summary)];
+}
+
+/**
+ * What `tessera convert --int8` stores as int8 (for an ONNX model: after optimize + binarize) and, with `check`, the
+ * per-layer error of the dequantised weights against the f32 ones (for an int8 file those are already dequantised,
+ * so the figures are those of re-quantising: about 0).
+ */
+function int8Preview(graph: Graph, convert: boolean, check: boolean): string[] {
+  let summary: Int8Summary;
+  try {
+    summary = quantizeWeightsInt8(convert ? convertPipeline(graph, { optimize: true, binarize: true }) : graph).summary;
+  } catch (e) {
+    if (!isTypedError(e)) throw e;
+    return [`tessera convert --int8: not available (${describeError(e)})`];
+  }
+  const lines = [`tessera convert --int8: ${int8Line(summary)}`];
+  if (!check || summary.layers.length === 0) return lines;
+  const rows = summary.layers.map((l) => [
+    l.op,
+    l.node,
+    shapeText(l.shape),
+    l.axis === undefined ? 'tensor' : `axis ${l.axis}`,
+    l.relError.toExponential(2),
+    l.maxError.toExponential(2),
+    thousands(l.f32Bytes),
+    thousands(l.int8Bytes),
+  ]);
+  lines.push('', ...table(['op', 'name', 'weight', 'scales', 'rel L2 err', 'max err', 'f32 bytes', 'int8 bytes'], rows, [false, false, false, false, true, true, true, true]));
+  const worst = summary.layers.reduce((a, b) => (b.relError > a.relError ? b : a));
+  lines.push(`worst layer: ${worst.node} (rel L2 ${worst.relError.toExponential(2)}); max err is max|dequantised - f32| / max|f32| per tensor`);
+  return lines;
 }

@@ -5,8 +5,15 @@
 /** 8-byte file signature: ASCII `TESSERA` followed by a NUL byte. */
 export const MAGIC = new Uint8Array([0x54, 0x45, 0x53, 0x53, 0x45, 0x52, 0x41, 0x00]);
 
-/** The only container version this code writes and reads. Any layout or header-schema change bumps it. */
+/**
+ * The container version this code writes for a file without int8 tensors. Any layout or header-schema change bumps
+ * the version; the reader accepts every version from 1 to MAX_FORMAT_VERSION.
+ */
 export const FORMAT_VERSION = 1;
+
+/** Version 2 adds `storage: "int8"` (+ `scaleAxis`); written only for files that hold int8 tensors. */
+export const INT8_FORMAT_VERSION = 2;
+export const MAX_FORMAT_VERSION = 2;
 
 /** Fixed prelude: magic (8) + version u32 (4) + header length u32 (4) + header SHA-256 (32). */
 export const OFFSET_VERSION = 8;

@@ -7,7 +7,8 @@
  * reader would refuse.
  */
 import type { DType, GraphMetadata } from '../graph/ir.js';
-import { ALIGNMENT, MAX_RANK, MAX_TENSOR_ELEMENTS } from './constants.js';
+import { ALIGNMENT, INT8_FORMAT_VERSION, MAX_RANK, MAX_TENSOR_ELEMENTS } from './constants.js';
+import { int8StoredBytes } from '../graph/quant_int8.js';
 import { isDType, storedByteLength, STORED_DTYPES } from './dtypes.js';
 import { FormatError } from './errors.js';
 import { LIMITS } from '../load/limits.js';
@@ -19,8 +20,13 @@ export interface TensorEntry {
   name: string;
   /** Logical dtype (what the reader hands back). */
   dtype: DType;
-  /** Present when the payload holds a different encoding: 'f16' bits for an f32 tensor (written with fp16). */
-  storage?: 'f16';
+  /**
+   * Present when the payload holds a different encoding of an f32 tensor: 'f16' bits (written with fp16), or
+   * 'int8' values + f32 scales (format version 2; docs/format.md).
+   */
+  storage?: 'f16' | 'int8';
+  /** int8 only: the axis with one scale per index (the output channels); absent = one scale for the tensor. */
+  scaleAxis?: number;
   shape: number[];
   /** Relative to the payload start; a multiple of 256. */
   byteOffset: number;
@@ -199,27 +205,37 @@ function checkJsonDepth(v: unknown, path: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
 
-function validateTensorEntry(v: unknown, path: string, payloadByteLength: number): TensorEntry {
+function validateTensorEntry(v: unknown, path: string, payloadByteLength: number, formatVersion: number): TensorEntry {
   const o = expectObject(v, path);
-  expectKeys(o, ['name', 'dtype', 'shape', 'byteOffset', 'byteLength'], ['storage'], path);
+  expectKeys(o, ['name', 'dtype', 'shape', 'byteOffset', 'byteLength'], ['storage', 'scaleAxis'], path);
   const name = expectString(o.name, `${path}.name`, true);
   const dtype = expectDType(o.dtype, `${path}.dtype`);
-  let storedAs = dtype;
   const entry: TensorEntry = { name, dtype, shape: [], byteOffset: 0, byteLength: 0 };
   if (o.storage !== undefined) {
-    if (o.storage !== 'f16') throw new FormatError(`expected "f16", got ${preview(o.storage)}`, `${path}.storage`);
-    if (dtype !== 'f32') throw new FormatError(`storage "f16" is only allowed for dtype f32, not ${dtype}`, `${path}.storage`);
-    entry.storage = 'f16';
-    storedAs = 'f16';
+    const allowed = formatVersion >= INT8_FORMAT_VERSION ? ['f16', 'int8'] : ['f16'];
+    if (!allowed.includes(o.storage as string))
+      throw new FormatError(`expected ${allowed.map((s) => `"${s}"`).join(' or ')} (format version ${formatVersion}), got ${preview(o.storage)}`, `${path}.storage`);
+    if (dtype !== 'f32') throw new FormatError(`storage "${o.storage as string}" is only allowed for dtype f32, not ${dtype}`, `${path}.storage`);
+    entry.storage = o.storage as 'f16' | 'int8';
   }
   const [shape, count] = expectTensorShape(o.shape, `${path}.shape`);
   entry.shape = shape;
+  if (o.scaleAxis !== undefined) {
+    if (entry.storage !== 'int8') throw new FormatError(`scaleAxis is only allowed with storage "int8" ('${name}')`, `${path}.scaleAxis`);
+    if (shape.length === 0) throw new FormatError(`scaleAxis on a scalar int8 tensor '${name}'`, `${path}.scaleAxis`);
+    entry.scaleAxis = expectInteger(o.scaleAxis, `${path}.scaleAxis`, 0, shape.length - 1);
+  }
   entry.byteOffset = expectInteger(o.byteOffset, `${path}.byteOffset`, 0);
   entry.byteLength = expectInteger(o.byteLength, `${path}.byteLength`, 0);
-  const expected = storedByteLength(storedAs, count);
+  // int8: values padded to whole u32 words, then one f32 scale per index of scaleAxis (or one); computed from the
+  // checked shape only, so the reader never sizes anything from an unchecked field.
+  const scales = entry.scaleAxis === undefined ? 1 : shape[entry.scaleAxis]!;
+  const expected = entry.storage === 'int8' ? int8StoredBytes(count, scales) : storedByteLength(entry.storage ?? dtype, count);
   if (entry.byteLength !== expected)
     throw new FormatError(
-      `byteLength ${entry.byteLength} does not match ${storedAs} x ${count} elements = ${expected} bytes`,
+      entry.storage === 'int8'
+        ? `byteLength ${entry.byteLength} of int8 tensor '${name}' does not match ${count} int8 values (padded to ${4 * Math.ceil(count / 4)} bytes) + ${scales} f32 scale${scales === 1 ? '' : 's'} = ${expected} bytes`
+        : `byteLength ${entry.byteLength} does not match ${entry.storage ?? dtype} x ${count} elements = ${expected} bytes`,
       `${path}.byteLength`,
     );
   if (entry.byteOffset % ALIGNMENT !== 0)
@@ -427,7 +443,7 @@ export function validateHeader(v: unknown): TesseraHeader {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new FormatError('expected 64 lowercase hex digits', 'header.payload.sha256');
 
   const tensors = expectArray(root.tensors, 'header.tensors').map((t, i) =>
-    validateTensorEntry(t, `header.tensors[${i}]`, payloadByteLength),
+    validateTensorEntry(t, `header.tensors[${i}]`, payloadByteLength, formatVersion),
   );
   checkNoOverlap(tensors);
 

@@ -4,12 +4,13 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { dequantizeInt8 } from '../graph/quant_int8.js';
 import { f16ToF32, type AttrValue, type Attrs, type Graph, type Node, type Tensor } from '../graph/ir.js';
 import {
   alignUp,
   DEFAULT_MAX_FILE_BYTES,
-  FORMAT_VERSION,
   HOST_IS_LITTLE_ENDIAN,
+  MAX_FORMAT_VERSION,
   MAGIC,
   MAX_HEADER_BYTES,
   OFFSET_HEADER_HASH,
@@ -87,8 +88,8 @@ function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(OFFSET_VERSION, true);
-  if (version !== FORMAT_VERSION)
-    throw new FormatError(`unsupported format version ${version} (this reader supports version ${FORMAT_VERSION})`, `byte ${OFFSET_VERSION}`);
+  if (version < 1 || version > MAX_FORMAT_VERSION)
+    throw new FormatError(`unsupported format version ${version} (this reader supports versions 1 to ${MAX_FORMAT_VERSION})`, `byte ${OFFSET_VERSION}`);
 
   const headerByteLength = view.getUint32(OFFSET_HEADER_LENGTH, true);
   if (headerByteLength === 0) throw new FormatError('header length is 0', `byte ${OFFSET_HEADER_LENGTH}`);
@@ -142,9 +143,29 @@ function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo 
   return { formatVersion: version, headerByteLength, payloadOffset, fileByteLength: bytes.length, header };
 }
 
-function readTensor(bytes: Uint8Array, payloadOffset: number, entry: TensorEntry, keepF16 = false): Tensor {
+/**
+ * An int8 tensor: the values (sizes checked by the validator against the shape), zero padding to a u32 word, the
+ * scales. A scale that is negative or not finite, or a non-zero padding byte, is a malformed scale table.
+ */
+function readInt8Tensor(raw: Uint8Array, entry: TensorEntry, where: string): Tensor {
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const scaleStart = 4 * Math.ceil(count / 4);
+  const what = `int8 tensor '${entry.name}'`;
+  for (let i = count; i < scaleStart; i++)
+    if (raw[i] !== 0) throw new FormatError(`${what}: padding byte ${i} after the values is 0x${raw[i]!.toString(16)}, expected 0`, where);
+  const values = new Int8Array(raw.slice(0, count).buffer);
+  const scales = new Float32Array(raw.slice(scaleStart).buffer);
+  scales.forEach((s, k) => {
+    if (!(Number.isFinite(s) && s >= 0)) throw new FormatError(`${what}: scale ${k} is ${s}; scales must be finite and >= 0`, where);
+  });
+  const quant = entry.scaleAxis === undefined ? { values, scales } : { values, scales, axis: entry.scaleAxis };
+  return { dtype: 'f32', shape: [...entry.shape], data: dequantizeInt8(quant, entry.shape), quant };
+}
+
+function readTensor(bytes: Uint8Array, payloadOffset: number, entry: TensorEntry, keepF16 = false, where = 'header.tensors'): Tensor {
   const start = payloadOffset + entry.byteOffset;
   const raw = bytes.subarray(start, start + entry.byteLength);
+  if (entry.storage === 'int8') return readInt8Tensor(raw, entry, where);
   if (entry.storage === 'f16' && keepF16 && entry.dtype === 'f32') return { dtype: 'f16', shape: [...entry.shape], data: typedArrayFromBytes('f16', raw) };
   if (entry.storage === 'f16') {
     const half = typedArrayFromBytes('f16', raw) as Uint16Array;
@@ -173,7 +194,7 @@ function decodeAttr(attr: AttrEntry, tensors: Map<string, Tensor>): AttrValue {
 function buildGraph(bytes: Uint8Array, info: TesseraHeaderInfo, keepF16 = false): Graph {
   const { header, payloadOffset } = info;
   const tensors = new Map<string, Tensor>();
-  for (const entry of header.tensors) tensors.set(entry.name, readTensor(bytes, payloadOffset, entry, keepF16));
+  header.tensors.forEach((entry, i) => tensors.set(entry.name, readTensor(bytes, payloadOffset, entry, keepF16, `header.tensors[${i}]`)));
 
   const initializers = new Map<string, Tensor>();
   for (const name of header.graph.initializers) initializers.set(name, tensors.get(name)!);

@@ -6,7 +6,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { f32ToF16, sizeOf, type AttrValue, type Graph, type Node, type Tensor, type ValueInfo } from '../graph/ir.js';
-import { alignUp, FORMAT_VERSION, HOST_IS_LITTLE_ENDIAN, MAX_HEADER_BYTES } from './constants.js';
+import { alignUp, FORMAT_VERSION, HOST_IS_LITTLE_ENDIAN, INT8_FORMAT_VERSION, MAX_HEADER_BYTES } from './constants.js';
+import { quantMatches } from '../graph/quant_int8.js';
 import { assembleTessera } from './framing.js';
 import { assertLittleEndianHost, bytesOf, dataLength, describeTensor, hasExpectedArrayType, isDType } from './dtypes.js';
 import { FormatError } from './errors.js';
@@ -33,6 +34,17 @@ interface PendingTensor {
   name: string;
   tensor: Tensor;
   toF16: boolean;
+  /** Stored as int8 + scales: the tensor carries a `quant` that reproduces its data exactly. */
+  toInt8?: boolean;
+}
+
+/** int8 payload bytes: the values, zeros to a whole u32 word, the f32 scales (docs/format.md). */
+function int8Bytes(t: Tensor & { quant: NonNullable<Tensor['quant']> }): Uint8Array {
+  const scaleStart = 4 * Math.ceil(t.quant.values.length / 4);
+  const out = new Uint8Array(scaleStart + 4 * t.quant.scales.length);
+  out.set(new Uint8Array(t.quant.values.buffer, t.quant.values.byteOffset, t.quant.values.length), 0);
+  out.set(bytesOf(t.quant.scales), scaleStart);
+  return out;
 }
 
 function isTensorAttr(v: AttrValue): v is Tensor {
@@ -118,7 +130,9 @@ function write(graph: Graph, options: WriteOptions): Uint8Array {
   const pending: PendingTensor[] = [];
   for (const [name, t] of graph.initializers) {
     checkTensor(t, `graph.initializers['${name}']`);
-    pending.push({ name, tensor: t, toF16: f16Names.has(name) });
+    // A `quant` that no longer matches the data (a rewrite changed the weight) is ignored: the tensor stays f32.
+    const toInt8 = t.quant !== undefined && quantMatches(t);
+    pending.push({ name, tensor: t, toF16: !toInt8 && f16Names.has(name), toInt8 });
   }
 
   // Attribute tensors get table names of their own, kept distinct from initializer names.
@@ -144,10 +158,14 @@ function write(graph: Graph, options: WriteOptions): Uint8Array {
   const chunks: Uint8Array[] = [];
   let cursor = 0;
   for (const p of pending) {
-    const bytes = p.toF16 ? f16Bytes(p.tensor.data as Float32Array) : bytesOf(p.tensor.data);
+    const bytes = p.toInt8 ? int8Bytes(p.tensor as Tensor & { quant: NonNullable<Tensor['quant']> }) : p.toF16 ? f16Bytes(p.tensor.data as Float32Array) : bytesOf(p.tensor.data);
     const byteOffset = alignUp(cursor);
     const entry: TensorEntry = { name: p.name, dtype: p.tensor.dtype, shape: [...p.tensor.shape], byteOffset, byteLength: bytes.length };
     if (p.toF16) entry.storage = 'f16';
+    if (p.toInt8) {
+      entry.storage = 'int8';
+      if (p.tensor.quant!.axis !== undefined) entry.scaleAxis = p.tensor.quant!.axis;
+    }
     tensors.push(entry);
     chunks.push(bytes);
     cursor = byteOffset + bytes.length;
@@ -155,8 +173,10 @@ function write(graph: Graph, options: WriteOptions): Uint8Array {
   const payload = new Uint8Array(cursor);
   tensors.forEach((t, i) => payload.set(chunks[i]!, t.byteOffset));
 
+  // Version 1 stays the format of every file without int8 tensors, so older readers keep reading those.
+  const version = pending.some((p) => p.toInt8) ? INT8_FORMAT_VERSION : FORMAT_VERSION;
   const header: TesseraHeader = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: version,
     payload: { byteLength: payload.length, sha256: bytesToHex(sha256(payload)) },
     tensors,
     graph: {
@@ -174,5 +194,5 @@ function write(graph: Graph, options: WriteOptions): Uint8Array {
   const headerBytes = new TextEncoder().encode(json);
   if (headerBytes.length > MAX_HEADER_BYTES)
     throw new FormatError(`header is ${headerBytes.length} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
-  return assembleTessera(headerBytes, payload);
+  return assembleTessera(headerBytes, payload, version);
 }

@@ -24,6 +24,22 @@ export interface Tensor {
   dtype: DType;
   shape: Shape;
   data: TypedArray;
+  /**
+   * Only on an f32 weight that is stored as int8 (docs/format.md, `storage: "int8"`; src/graph/quant_int8.ts):
+   * `data` holds exactly its dequantised values, so every backend may ignore this. Backends that read int8
+   * directly (WebGPU accessors) use it after checking that it still matches `data` and `shape`.
+   */
+  quant?: Int8Quant;
+}
+
+/**
+ * Symmetric int8 weights: element i is `values[i] * scales[c]` (rounded to f32), where c is i's index along `axis`
+ * (one scale per output channel), or c = 0 when `axis` is undefined (one scale for the whole tensor).
+ */
+export interface Int8Quant {
+  values: Int8Array;
+  scales: Float32Array;
+  axis?: number;
 }
 
 /** Static description of a value flowing through the graph. A dim of -1 is unknown (dynamic batch). */

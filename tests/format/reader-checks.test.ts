@@ -32,7 +32,7 @@ describe('.tessera reader checks', () => {
     const magic = original.slice();
     magic[3] = 0x58;
     expect(readError(magic)).toMatch(/^byte 3: bad magic/);
-    expect(readError(withHeader(() => {}, 2))).toMatch(/^byte 8: unsupported format version 2 \(this reader supports version 1\)/);
+    expect(readError(withHeader(() => {}, 3))).toMatch(/^byte 8: unsupported format version 3 \(this reader supports versions 1 to 2\)/);
     const version0 = withHeader((h) => (h.formatVersion = 0), 1);
     expect(readError(version0)).toContain('header.formatVersion');
 

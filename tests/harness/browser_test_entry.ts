@@ -9,6 +9,7 @@ import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
 import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
 import { f32ToF16, sizeOf } from '../../src/graph/ir.js';
 import { randomF32 } from './rng.js';
+import { dequantizeInt8, quantizeInt8 } from '../../src/graph/quant_int8.js';
 
 export interface CaseInput {
   shape: number[];
@@ -22,9 +23,11 @@ export interface CaseInput {
    * Initializers only: store as f16 (values rounded to half precision; the CPU reference decodes the same halves), or
    * as i64 holding `values` (e.g. Gather's indices).
    */
-  dtype?: 'f32' | 'f16' | 'i64';
+  dtype?: 'f32' | 'f16' | 'i64' | 'int8';
   /** The i64 initializer's values. */
   values?: number[];
+  /** int8 initializers (graph cases): the scale axis; absent = one scale for the tensor. */
+  int8Axis?: number;
 }
 
 export interface NodeCase {
@@ -120,6 +123,7 @@ export interface GraphCase {
   /** Executor options (memory plan / views / f16 weight storage on by default). */
   views?: boolean;
   f16Weights?: boolean;
+  int8Weights?: boolean;
 }
 
 export interface GraphCaseResult extends CaseResult {
@@ -142,16 +146,20 @@ async function runGraphCase(c: GraphCase): Promise<GraphCaseResult> {
     ops: {},
     views: {},
     elided: 0,
-    memory: { activationBytes: 0, plannedActivationBytes: null, lowerBoundBytes: null, weightBytes: 0, f16WeightBytes: 0 },
+    memory: { activationBytes: 0, plannedActivationBytes: null, lowerBoundBytes: null, weightBytes: 0, f16WeightBytes: 0, int8WeightBytes: 0 },
   };
   const graph: Graph = { inputs: [], outputs: [], nodes: c.nodes, initializers: new Map(), metadata: {} };
   const feeds: Record<string, Tensor> = {};
   c.inputs.forEach((inp, i) => {
     const values = randomF32(sizeOf(inp.shape), c.seed * 131 + i, inp.lo ?? -1, inp.hi ?? 1);
+    // int8: the CPU reference computes with the dequantised values, WebGPU reads the int8 + scales.
+    const quant = inp.dtype === 'int8' && inp.kind === 'const' ? quantizeInt8(values, inp.shape, inp.int8Axis) : undefined;
     const t: Tensor =
       inp.dtype === 'f16' && inp.kind === 'const'
         ? { dtype: 'f16', shape: inp.shape, data: Uint16Array.from(values, f32ToF16) }
-        : { dtype: 'f32', shape: inp.shape, data: values };
+        : quant
+          ? { dtype: 'f32', shape: inp.shape, data: dequantizeInt8(quant, inp.shape), quant }
+          : { dtype: 'f32', shape: inp.shape, data: values };
     if (inp.kind === 'const') graph.initializers.set(inp.name, t);
     else {
       graph.inputs.push({ name: inp.name, dtype: 'f32', shape: inp.shape });
@@ -168,7 +176,7 @@ async function runGraphCase(c: GraphCase): Promise<GraphCaseResult> {
   graph.outputs = c.outputs.map((name) => ({ name, dtype: 'f32', shape: [...expected[name]!.shape] }));
   try {
     const gpu = await sharedGpu();
-    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true });
+    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true, int8Weights: c.int8Weights ?? true });
     const out = await ex.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data as Float32Array])));
     ex.release();
     let rel = 0;

@@ -31,6 +31,8 @@ export interface BackendResult {
   /** Median run time after the first run (or the first run when only one), ms. */
   latencyMs?: number;
   firstRunMs?: number;
+  /** run() calls made (the first is compared). */
+  runs?: number;
   device?: string;
   /** The backend the session actually used (an 'auto' fallback would show here). */
   backend?: string;
@@ -79,6 +81,7 @@ async function runBackend(bytes: Uint8Array, backend: BackendName, c: ReturnType
     }
     result.relL2 = relativeL2(first!, c.expected);
     result.firstRunMs = times[0];
+    result.runs = times.length;
     result.latencyMs = median(times.length > 1 ? times.slice(1) : times);
   } catch (e) {
     result.error = describe(e);

@@ -29,7 +29,7 @@ import { writeSweepDocs } from './torchvision_sweep_docs.js';
 const PY = '/usr/bin/python3'; // Debian's python: the only one with torch/torchvision/onnx
 const TOLERANCE = 1e-4;
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-/** Child output not worth echoing: torch's export warnings (and the source lines they quote), Dawn's XDG notice. */
+/** Child output not worth echoing: torch's export warnings (and the source lines they quote), Dawn's XDG notice, npm's config warnings. */
 const NOISE = /warnings?\.warn|UserWarning|TracerWarning|XDG_RUNTIME_DIR|^npm warn|^\s+(assert |return _VF)/;
 
 interface Options {
@@ -110,10 +110,20 @@ interface Spawned {
   timedOut: boolean;
 }
 
+/** Process groups of the children now running: detached, they would outlive a Ctrl-C of the sweep. */
+const running = new Set<number>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const pid of running) process.kill(-pid, 'SIGKILL');
+    process.exit(130);
+  });
+}
+
 /** Runs a command; lines are echoed with a prefix when `echo` (progress) and kept for parsing. */
 function run(cmd: string, args: string[], options: { timeoutS?: number; echo?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Spawned> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout kills npx's and tsx's node children too, not just the launcher.
+    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -124,8 +134,10 @@ function run(cmd: string, args: string[], options: { timeoutS?: number; echo?: s
     };
     child.stdout.on('data', (c: Buffer) => echo(c, (s) => (stdout += s)));
     child.stderr.on('data', (c: Buffer) => echo(c, (s) => (stderr += s)));
-    const timer = options.timeoutS ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), options.timeoutS * 1000) : undefined;
+    running.add(child.pid!);
+    const timer = options.timeoutS ? setTimeout(() => ((timedOut = true), process.kill(-child.pid!, 'SIGKILL')), options.timeoutS * 1000) : undefined;
     child.on('close', (code, signal) => {
+      running.delete(child.pid!);
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });

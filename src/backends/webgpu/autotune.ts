@@ -16,7 +16,7 @@ import { inferShapes } from '../../graph/infer.js';
 import { sha256Hex } from '../../cache/sha256.js';
 import type { TuningCache } from '../../cache/tuning_cache.js';
 import { CONV_VARIANTS, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
-import type { GpuContext } from './device.js';
+import { isSoftwareAdapter, type GpuContext } from './device.js';
 import { WebGPUExecutor } from './executor.js';
 import { subsampleStridedPointwise } from './lower.js';
 import { SHADER_SOURCES } from './shader_sources.js';
@@ -274,7 +274,7 @@ export async function autotuneGraph(
   };
   try {
     const g = lowered(graph);
-    const layers = collectTunableLayers(g, inferShapes(g, inputShapes));
+    const layers = collectTunableLayers(g, inferShapes(g, inputShapes), gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription));
     report.layers = layers.length;
     if (!layers.length) return done();
     const key = await tuningKey(gpu, graph, inputShapes);

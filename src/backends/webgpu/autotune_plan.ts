@@ -4,7 +4,7 @@
  * The GPU side (building proxy graphs, timing them with profile()) is autotune.ts.
  */
 import type { Graph, Node, ValueInfo } from '../../graph/ir.js';
-import { CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
+import { CONV_VARIANTS, REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
 import { convMacs } from './conv_common.js';
 import { parseConv } from './conv.js';
 
@@ -50,8 +50,10 @@ const isConv = (n: Node) => n.op === 'Conv' || n.op === 'FusedConv';
  * thread, no reuse): measured here it ran 6-15x slower than the implicit GEMMs on every ResNet layer, and timing it
  * took about a third of the whole tuning time (ResNet-18: 1.8 s of 6.3 s).
  */
-export function tunedCandidates(s: ConvShape): ConvVariant[] {
-  const valid = convVariantsFor(s);
+export function tunedCandidates(s: ConvShape, softwareAdapter = false): ConvVariant[] {
+  // On a software adapter the real-GPU variants (workgroup memory, 4x4 tiles) lose on every layer measured (docs/
+  // webgpu.md: 0.16-0.32 GFLOP/s against 0.30-0.40 for conv2d_gemm): timing them would only spend the budget.
+  const valid = convVariantsFor(s).filter((v) => !softwareAdapter || !(REAL_GPU_CONV_VARIANTS as readonly string[]).includes(v));
   const rule = defaultConvVariant(s);
   return valid.length > 1 ? valid.filter((v) => v !== 'conv2d_direct' || v === rule) : valid;
 }
@@ -68,7 +70,7 @@ export function defaultBudgetMs(macs: number): number {
  * Distinct 2-D conv signatures of `graph` (already lowered as the executor will see it) that have more than one
  * valid variant, biggest total MACs first. Nodes whose shapes cannot be parsed are skipped (the executor reports them).
  */
-export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo>): TunableLayer[] {
+export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo>, softwareAdapter = false): TunableLayer[] {
   const byKey = new Map<string, TunableLayer>();
   for (const node of graph.nodes) {
     if (!isConv(node)) continue;
@@ -83,7 +85,7 @@ export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo
     } catch {
       continue;
     }
-    const candidates = tunedCandidates(shape);
+    const candidates = tunedCandidates(shape, softwareAdapter);
     if (candidates.length < 2) continue;
     const key = convSignature(shape);
     const macs = convMacs(shape);

@@ -1,19 +1,23 @@
-/** ChannelLayerNorm (src/graph/ops/channel_layer_norm.ts): one thread per (image, position), `shaders/channel_layer_norm.wgsl`. */
-import { attrFloat, sizeOf } from '../../graph/ir.js';
+/**
+ * ChannelLayerNorm (src/graph/ops/channel_layer_norm.ts): one thread per (image, position),
+ * `shaders/channel_layer_norm.wgsl`. The same program normalises short LayerNormalization rows (layer_norm.ts): a row
+ * is then one "position" whose channels are contiguous.
+ */
+import { attrFloat, sizeOf, type Node } from '../../graph/ir.js';
 import { channelLayerNormGeometry } from '../../graph/ops/channel_layer_norm.js';
-import type { Kernel } from './program.js';
+import type { Kernel, KernelContext, KernelPlan } from './program.js';
 import { WG, inputShape } from './kernel_util.js';
 
-export const channelLayerNormKernel: Kernel = (ctx) => {
-  const { node } = ctx;
-  const { n, c, positions } = channelLayerNormGeometry(inputShape(ctx, 0));
+/** LayerNorm over `c` values `positions` apart, for `images` × `positions` threads; X, Scale, [B] are node inputs 0..2. */
+export function channelNormPlan(ctx: KernelContext, name: string, images: number, c: number, positions: number): KernelPlan {
+  const node: Node = ctx.node;
   const hasBias = (node.inputs[2] ?? '') !== '';
   const names = hasBias ? ['x', 'scale', 'bias'] : ['x', 'scale'];
-  const total = n * positions;
+  const total = images * positions;
   return {
     programs: [
       {
-        name: hasBias ? 'channel_layer_norm_bias' : 'channel_layer_norm',
+        name: hasBias ? `${name}_bias` : name,
         shader: 'channel_layer_norm',
         accessors: true,
         defines: { WG, HAS_BIAS: hasBias ? 1 : 0 },
@@ -31,4 +35,9 @@ export const channelLayerNormKernel: Kernel = (ctx) => {
       },
     ],
   };
+}
+
+export const channelLayerNormKernel: Kernel = (ctx) => {
+  const { n, c, positions } = channelLayerNormGeometry(inputShape(ctx, 0));
+  return channelNormPlan(ctx, 'channel_layer_norm', n, c, positions);
 };

@@ -1,10 +1,11 @@
 /**
- * The WGSL of the register-tiled implicit-GEMM convs, generated from one set of snippets (no copies per variant):
- * thread decode, accumulators, the K loop (generic taps or a 3-wide window), the epilogue loop and store4. A shader is
- * a parameter set (`ConvGemmShader`) plus what is truly its own (its window origin lines). Bindings are touched only
- * through the generated accessors (x_at, w_at4, y_set...; ProgramSpec.accessors in program.ts).
+ * The WGSL of the implicit-GEMM convs, generated from one set of snippets (no copies per variant): thread decode,
+ * accumulators, the K loop (generic taps or a 3-wide window), the epilogue loop and store4. A register-tiled shader is
+ * a parameter set (`ConvGemmShader`) plus what is truly its own (its window origin lines); the workgroup-memory
+ * conv2d_wgm (convWgmWgsl) shares store4 and the shell. Bindings are touched only through the generated accessors
+ * (x_at, w_at4, y_set...; ProgramSpec.accessors in program.ts).
  *
- * Design shared by every shader here (conv_gemm.ts / conv3d_gemm.ts build the programs):
+ * Design shared by the register-tiled shaders (conv_gemm.ts / conv3d_gemm.ts build the programs):
  *  - M = output positions, N = output channels, K = C_in/group x taps; the im2col matrix is never built: each thread
  *    reads its input rows directly (clamped index + select / 0-1 mask at the borders).
  *  - Register tile per thread: PX output columns of one output row (8, or 4 when PX8 == 0) x OCB output channels

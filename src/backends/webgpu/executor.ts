@@ -13,6 +13,7 @@
 import { GraphError, f16ToF32, f32ToF16, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu_constants.js';
+import { channelGeometry, findInt8Layout, quantMatches, type Int8Layout } from '../../graph/quant_int8.js';
 import { WebGPUDeviceError, isSoftwareAdapter, type GpuContext } from './device.js';
 import {
   WebGPUKernelError,
@@ -80,6 +81,11 @@ export interface ExecutorOptions {
   views?: boolean;
   /** Keep f16 weights as f16 on the GPU, for kernels that read through accessors (default true). */
   f16Weights?: boolean;
+  /**
+   * Keep int8 weights (tensors with a `quant`, from a .tessera written with --int8) as int8 + scales on the GPU, for
+   * kernels that read them through accessors; derived constants (repacked weights) stay f32 (default true).
+   */
+  int8Weights?: boolean;
   /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
   subsamplePointwise?: boolean;
   /** Per-session conv variant choice (e.g. an autotuned table, see autotune.ts); the rule decides where it says nothing. */
@@ -96,8 +102,10 @@ interface Slot {
   buffer: GPUBuffer;
   offset: number;
   size: number;
-  /** Bytes per element as stored (2 for f16 constants). */
+  /** Bytes per element as stored (2 for f16 constants, 1 for int8). */
   elementBytes: number;
+  /** int8 constants: scale table geometry (the scales follow the values in the same buffer). */
+  int8?: { scaleByte: number; inner: number; channels: number; panel: number; block: number };
 }
 
 const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
@@ -264,7 +272,7 @@ export class WebGPUExecutor {
     const root = new Map<string, string>();
     const rootOf = (name: string): string => root.get(name) ?? name;
     /** Derived constants (repacked weights...), with their f16 bits when the node's weights were f16. */
-    const derived = new Map<string, { data: Float32Array; halves?: Uint16Array; source: string }>();
+    const derived = new Map<string, { data: Float32Array; halves?: Uint16Array; source: string; weight?: string }>();
     let planAllowed = true;
     const useF16 = options.f16Weights !== false;
     for (const node of graph.nodes) {
@@ -283,7 +291,9 @@ export class WebGPUExecutor {
         if (derived.has(c.name)) continue;
         // Errors about a derived constant (repacked weights) name the initializer it came from.
         const source = node.inputs.find((i) => graph.initializers.has(i)) ?? node.name;
-        derived.set(c.name, { data: c.data, halves: halfWeights ? exactHalves(c.data) : undefined, source });
+        // `weight`: an int8 initializer of the node, whose values a repacked constant may still be (findInt8Layout).
+        const weight = node.inputs.find((i) => graph.initializers.get(i)?.quant !== undefined);
+        derived.set(c.name, { data: c.data, halves: halfWeights ? exactHalves(c.data) : undefined, source, weight });
       }
       for (const a of plan.aliases ?? []) root.set(node.outputs[a.output]!, rootOf(node.inputs[a.input]!));
       // The planner extends live ranges through reshape-like views only; other aliases need the unplanned path.
@@ -324,6 +334,7 @@ export class WebGPUExecutor {
     const slots = new Map<string, Slot>();
     let constantBytes = 0;
     let f16ConstantBytes = 0;
+    let int8ConstantBytes = 0;
     let activationBytes = 0;
     const checkBinding = (tensor: string, bytes: number) => {
       if (bytes > gpu.maxStorageBufferBindingSize)
@@ -350,6 +361,38 @@ export class WebGPUExecutor {
       return slot;
     };
     const canBeHalf = (r: string) => useF16 && (derived.get(r)?.halves !== undefined || graph.initializers.get(r)?.dtype === 'f16');
+    // int8 only where the values and scales reproduce the f32 data exactly (checked once per tensor): an initializer
+    // whose `quant` still matches it, or a repacked constant that is a layout of such a weight's values.
+    const int8Layouts = new Map<string, Int8Layout | undefined>();
+    const int8Of = (r: string): Int8Layout | undefined => {
+      if (options.int8Weights === false) return undefined;
+      if (int8Layouts.has(r)) return int8Layouts.get(r);
+      let layout: Int8Layout | undefined;
+      const d = derived.get(r);
+      const w = graph.initializers.get(d ? (d.weight ?? '') : r);
+      if (w?.quant && quantMatches(w))
+        layout = d ? findInt8Layout(d.data, w.quant, w.shape) : { values: w.quant.values, scales: w.quant.scales, ...channelGeometry(w.shape, w.quant.axis), panel: 0, block: 1 };
+      int8Layouts.set(r, layout);
+      return layout;
+    };
+    /** int8 values (padded to a u32 word) then the f32 scales: the .tessera int8 layout, uploaded as is. */
+    const int8Slot = (r: string, q: Int8Layout): Slot => {
+      let slot = slots.get(`q:${r}`);
+      if (slot) return slot;
+      const scaleByte = 4 * Math.ceil(q.values.length / 4);
+      const size = Math.max(16, align(scaleByte + 4 * q.scales.length, 16));
+      checkBinding(derived.get(r)?.source ?? r, size);
+      const buffer = tracker.createBuffer({ size, usage: storageUsage, mappedAtCreation: true });
+      const range = buffer.getMappedRange();
+      new Int8Array(range).set(q.values);
+      new Float32Array(range, scaleByte, q.scales.length).set(q.scales);
+      buffer.unmap();
+      owned.push(buffer);
+      constantBytes += size;
+      int8ConstantBytes += size;
+      slots.set(`q:${r}`, (slot = { buffer, offset: 0, size, elementBytes: 1, int8: { scaleByte, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block } }));
+      return slot;
+    };
     if (memoryPlan) {
       const arenas = memoryPlan.buffers.map((b) => {
         const size = align(b.bytes + 16, 16);
@@ -360,10 +403,12 @@ export class WebGPUExecutor {
       });
       for (const [name, p] of memoryPlan.tensors) slots.set(`a:${name}`, { buffer: arenas[p.buffer]!, offset: p.offset, size: Math.max(4, align(p.bytes, 4)), elementBytes: 4 });
     }
-    /** Storage of a tensor; constants as f16 when `half` and available. */
-    const slotOf = (name: string, half = false): Slot => {
+    /** Storage of a tensor; constants as int8 or f16 when `compact` (an accessor read) and available. */
+    const slotOf = (name: string, compact = false): Slot => {
       const r = rootOf(name);
-      if (isConstant(r)) return constantSlot(r, half && canBeHalf(r));
+      const q = compact && isConstant(r) ? int8Of(r) : undefined;
+      if (q) return int8Slot(r, q);
+      if (isConstant(r)) return constantSlot(r, compact && canBeHalf(r));
       let slot = slots.get(`a:${name}`) ?? slots.get(`a:${r}`);
       if (!slot) {
         const size = Math.max(16, align(sizeOf(shapeOf(r)) * 4, 16));
@@ -411,9 +456,15 @@ export class WebGPUExecutor {
         slotOf: bound.map((b) => buffers.indexOf(b.slot.buffer)),
         slots: ranges.map((r) => {
           const half = r.members.some((m) => m.slot.elementBytes === 2);
+          if (r.members.some((m) => m.slot.int8)) return { writable: false, element: 'i8x4' as const }; // its own buffer, read only
           return { writable: r.members.some((m) => m.out), element: half ? (gpu.features.f16 ? ('f16' as const) : ('f16x2' as const)) : ('f32' as const) };
         }),
         offsets: bound.map((b) => (b.slot.offset - ranges[buffers.indexOf(b.slot.buffer)]!.offset) / b.slot.elementBytes),
+        int8: bound.map((b) => {
+          const q = b.slot.int8;
+          const start = ranges[buffers.indexOf(b.slot.buffer)]!.offset;
+          return q && { scaleWord: (b.slot.offset - start + q.scaleByte) / 4, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block };
+        }),
       };
       const program = buildProgram(spec, { layout });
       return { node, program, ranges: ranges.map(({ buffer, offset, size }) => ({ buffer, offset, size })) };
@@ -501,6 +552,7 @@ export class WebGPUExecutor {
       lowerBoundBytes: memoryPlan?.lowerBoundBytes ?? null,
       weightBytes: constantBytes,
       f16WeightBytes: f16ConstantBytes,
+      int8WeightBytes: int8ConstantBytes,
     };
     gpu.checkHealthy();
     return exec;
@@ -510,7 +562,7 @@ export class WebGPUExecutor {
    * GPU memory of this executor (bytes): activation buffers, the plan's peak and lower bound, weight buffers
    * (initializers and repacked constants) and how many of those bytes are f16.
    */
-  memory = { activationBytes: 0, plannedActivationBytes: null as number | null, lowerBoundBytes: null as number | null, weightBytes: 0, f16WeightBytes: 0 };
+  memory = { activationBytes: 0, plannedActivationBytes: null as number | null, lowerBoundBytes: null as number | null, weightBytes: 0, f16WeightBytes: 0, int8WeightBytes: 0 };
 
   /** Input shapes this executor was built for. */
   get inputShapes(): Record<string, Shape> {

@@ -145,8 +145,24 @@ export interface ProgramSpec {
   accessors?: boolean;
 }
 
-/** How a binding slot stores its elements: f32, f16 (`shader-f16`), or two halves per u32 (`unpack2x16float`). */
-export type StorageElement = 'f32' | 'f16' | 'f16x2';
+/**
+ * How a binding slot stores its elements: f32, f16 (`shader-f16`), two halves per u32 (`unpack2x16float`), or int8
+ * weights packed four per u32 followed by their f32 scale table (`i8x4`, see Int8Binding).
+ */
+export type StorageElement = 'f32' | 'f16' | 'f16x2' | 'i8x4';
+
+/**
+ * Where an int8 tensor's scales are and how element i finds its own: scale word `scaleWord + (i / inner) % channels`
+ * of the same binding, as f32 bits (the .tessera int8 layout uploaded as is). All three travel as uniforms.
+ */
+export interface Int8Binding {
+  scaleWord: number;
+  inner: number;
+  channels: number;
+  /** Panel layouts (repacked matmul B): `+ panel * (i / block)` added to the channel; 0 = none (not generated). */
+  panel?: number;
+  block?: number;
+}
 
 export interface BindingSlot {
   writable: boolean;
@@ -160,6 +176,8 @@ export interface BindingLayout {
   slots: BindingSlot[];
   /** Per input, then per output: element offset of the tensor's element 0 from the start of its slot's binding. */
   offsets: number[];
+  /** Per input, then per output: the scale table of a tensor in an `i8x4` slot (undefined elsewhere). */
+  int8?: (Int8Binding | undefined)[];
 }
 
 export interface Program extends ProgramSpec {
@@ -309,7 +327,14 @@ export function defaultLayout(spec: ProgramSpec): BindingLayout {
   };
 }
 
-const SCALAR_TYPE: Record<StorageElement, [string, string]> = { f32: ['f32', 'vec4<f32>'], f16: ['f16', 'vec4<f16>'], f16x2: ['u32', 'vec2<u32>'] };
+const SCALAR_TYPE: Record<StorageElement, [string, string]> = { f32: ['f32', 'vec4<f32>'], f16: ['f16', 'vec4<f16>'], f16x2: ['u32', 'vec2<u32>'], i8x4: ['u32', 'u32'] };
+
+/**
+ * Sign-extended byte `k` (a u32 expression 0..3, or a literal) of u32 word `w`, as f32. Shifts, not unpack4xI8: that
+ * needs WGSL's packed_4x8_integer_dot_product language feature, which not every implementation exposes.
+ */
+const i8Byte = (w: string, k: string) => `f32(bitcast<i32>(${w} << (24u - 8u * ${k})) >> 24u)`;
+
 
 /** Binding declarations and accessor functions of an accessor program. */
 function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string[]; key: string; f16: boolean } {
@@ -325,7 +350,9 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
     if (inSlot.length === 0) throw new WebGPUKernelError(`program ${spec.name}: binding slot ${k} is empty`);
     if (slot.writable && slot.element !== 'f32') throw new WebGPUKernelError(`program ${spec.name}: writable bindings must be f32`);
     if (inSlot.some(({ m }) => m.out) && !slot.writable) throw new WebGPUKernelError(`program ${spec.name}: output bound read-only`);
-    const aligned = inSlot.every(({ m, j }) => m.vec4 && layout.offsets[j]! % 4 === 0);
+    if (slot.element === 'i8x4' && inSlot.some(({ j }) => !layout.int8?.[j])) throw new WebGPUKernelError(`program ${spec.name}: int8 binding without its scale table`);
+    // An i8x4 slot is a plain array<u32> (four values per word already).
+    const aligned = slot.element !== 'i8x4' && inSlot.every(({ m, j }) => m.vec4 && layout.offsets[j]! % 4 === 0);
     return slot.writable ? aligned && inSlot.some(({ m }) => m.out) : aligned;
   });
   layout.slots.forEach((slot, k) => {
@@ -340,13 +367,19 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
     const el = layout.slots[k]!.element;
     const vec = vecSlot[k]!;
     let at: string;
-    if (el === 'f32') at = vec ? `let e = ${off} + i; return ${b}[e >> 2u][e & 3u];` : `return ${b}[${off} + i];`;
+    const q = el === 'i8x4' ? `${m.name}_scale` : '';
+    const panel = layout.int8?.[j]?.panel ? ` + u.qp_${m.name} * (i / u.qb_${m.name})` : '';
+    if (q) lines.push(`fn ${q}(i: u32) -> f32 { return bitcast<f32>(${b}[u.qs_${m.name} + (i / u.qi_${m.name}) % u.qc_${m.name}${panel}]); }`);
+    if (q) at = `let e = ${off} + i; return ${i8Byte(`${b}[e >> 2u]`, '(e & 3u)')} * ${q}(i);`;
+    else if (el === 'f32') at = vec ? `let e = ${off} + i; return ${b}[e >> 2u][e & 3u];` : `return ${b}[${off} + i];`;
     else if (el === 'f16') at = vec ? `let e = ${off} + i; return f32(${b}[e >> 2u][e & 3u]);` : `return f32(${b}[${off} + i]);`;
     else at = vec ? `let e = ${off} + i; return unpack2x16float(${b}[e >> 2u][(e >> 1u) & 1u])[e & 1u];` : `let e = ${off} + i; return unpack2x16float(${b}[e >> 1u])[e & 1u];`;
     lines.push(`fn ${m.name}_at(i: u32) -> f32 { ${at} }`);
     if (!m.out) {
       let at4: string;
-      if (!vec) at4 = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
+      if (q && layout.offsets[j]! % 4 === 0)
+        at4 = `let w = ${b}[(${off} >> 2u) + i]; let e = 4u * i; return vec4<f32>(${[0, 1, 2, 3].map((k) => `${i8Byte('w', `${k}u`)} * ${q}(e + ${k}u)`).join(', ')});`;
+      else if (!vec) at4 = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
       else if (el === 'f32') at4 = `return ${b}[(${off} >> 2u) + i];`;
       else if (el === 'f16') at4 = `return vec4<f32>(${b}[(${off} >> 2u) + i]);`;
       else at4 = `let p = ${b}[(${off} >> 2u) + i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
@@ -390,6 +423,11 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
     layout = options.layout ?? defaultLayout(spec);
     const names = [...spec.inputs, ...spec.outputs].map((b) => b.wgsl);
     uniformFields = [...spec.uniforms, ...names.map((n, j) => ({ name: `off_${n}`, type: 'u32' as const, value: layout!.offsets[j]! }))];
+    names.forEach((n, j) => {
+      const q = layout!.int8?.[j];
+      if (q) uniformFields.push({ name: `qs_${n}`, type: 'u32', value: q.scaleWord }, { name: `qi_${n}`, type: 'u32', value: q.inner }, { name: `qc_${n}`, type: 'u32', value: q.channels });
+      if (q?.panel) uniformFields.push({ name: `qp_${n}`, type: 'u32', value: q.panel }, { name: `qb_${n}`, type: 'u32', value: q.block ?? 1 });
+    });
     const code = accessorCode(spec, layout);
     bindings = code.lines;
     bindingKey = `${spec.inputs.map((i) => `${i.wgsl}${i.vec4 ? ':v4' : ''}`).join(',')}|${spec.outputs.map((o) => `${o.wgsl}${o.vec4 ? ':v4' : ''}`).join(',')}|${code.key}`;

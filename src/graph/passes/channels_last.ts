@@ -18,7 +18,7 @@
  * same f64 dot products as the Gemm (same operand order), and elementwise ops commute with the permutation.
  */
 import { attrFloat, attrInt, attrInts, sizeOf, tensorToNumbers, type Graph, type Node, type Tensor } from '../ir.js';
-import { NameGenerator, cloneGraph, withoutNodes } from './graph_utils.js';
+import { NameGenerator, cloneGraph, replaceMatches } from './graph_utils.js';
 import { indexGraph, type GraphIndex } from './patterns.js';
 
 const UNARY = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Neg', 'Abs', 'Exp', 'Sqrt', 'Erf', 'Gelu', 'Softplus', 'Elu', 'Selu']);
@@ -164,8 +164,7 @@ export function channelsLastToNchw(input: Graph): Graph {
     // at the closing Transpose's position: every input (x, constants) exists there
     placed.set(island.close, island.rewritten);
   }
-  graph.nodes = graph.nodes.flatMap((n) => placed.get(n) ?? [n]);
-  withoutNodes(graph, new Set([...dead].filter((n) => !placed.has(n))));
+  replaceMatches(graph, dead, placed);
   return graph;
 }
 

@@ -16,7 +16,7 @@
  * a Div by c becomes a Mul by 1/c and folded constant biases are summed before they are added: 1-ulp level).
  */
 import { sizeOf, stridesOf, tensorToNumbers, type Graph, type Node, type Tensor } from '../ir.js';
-import { NameGenerator, cloneGraph, withoutNodes } from './graph_utils.js';
+import { NameGenerator, cloneGraph, replaceMatches } from './graph_utils.js';
 import { indexGraph, privateProducer, scalarOperand, type GraphIndex } from './patterns.js';
 
 /** Largest constant bias (elements) the pass materialises when it folds Swin's reshaped mask into the bias. */
@@ -179,7 +179,6 @@ export function fuseAttention(input: Graph): Graph {
       attrs: { scale: m.scale, k_layout: m.kLayout },
     });
   }
-  graph.nodes = graph.nodes.map((n) => replaced.get(n) ?? n);
-  withoutNodes(graph, new Set([...dead].filter((n) => !replaced.has(n))));
+  replaceMatches(graph, dead, replaced);
   return graph;
 }

@@ -17,7 +17,7 @@
  * tree-reduced per row) instead of the ReduceMean kernel's, within the usual float tolerance.
  */
 import { attrInt, attrInts, sizeOf, type Graph, type Node } from '../ir.js';
-import { NameGenerator, cloneGraph, withoutNodes } from './graph_utils.js';
+import { NameGenerator, cloneGraph, replaceMatches } from './graph_utils.js';
 import { indexGraph, privateProducer, scalarOperand, type GraphIndex } from './patterns.js';
 
 /** The first reduced axis when `reduce` is a keepdims ReduceMean over the trailing dims of its input. */
@@ -123,7 +123,6 @@ export function fuseLayerNorm(input: Graph): Graph {
       attrs: { axis: m.axis, epsilon: m.epsilon },
     });
   }
-  graph.nodes = graph.nodes.map((n) => replaced.get(n) ?? n);
-  withoutNodes(graph, new Set([...dead].filter((n) => !replaced.has(n))));
+  replaceMatches(graph, dead, replaced);
   return graph;
 }

@@ -135,3 +135,11 @@ export function perChannelValues(
 export function withoutNodes(graph: Graph, dead: Set<Node>): void {
   graph.nodes = graph.nodes.filter((n) => !dead.has(n));
 }
+
+/**
+ * Apply the matches of a pattern pass: each node of `placed` is replaced by its new node(s), at its position (the
+ * last node of its match, where every input of the replacement exists); the other `dead` nodes are removed.
+ */
+export function replaceMatches(graph: Graph, dead: Set<Node>, placed: Map<Node, Node | Node[]>): void {
+  graph.nodes = graph.nodes.flatMap((n) => placed.get(n) ?? (dead.has(n) ? [] : [n]));
+}

@@ -2,7 +2,8 @@
  * Graph optimisation pipeline. Every pass is a pure `(graph) => graph` that never mutates its input.
  *
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
- *   1. removeIdentity        Identity / Dropout
+ *   1. removeIdentity        Identity / Dropout / Pads of 0
+ *      gatherToSlice         Gather of one constant index -> Slice (+ Reshape): a view in the memory plan, not a copy
  *      cancelTransposes      Transpose pairs that undo each other (also across elementwise ops) removed, others merged
  *      fuseGelu              x · (1 + Erf(x/√2)) · ½ and the tanh form -> Gelu (before matMulToGemm, which then carries
  *                            it into the Gemm's 2-D view, where fuseEpilogue folds it)
@@ -35,6 +36,7 @@ import { fuseGelu } from './fuse_gelu.js';
 import { fuseHardActivations } from './fuse_hard_activations.js';
 import { fuseLayerNorm } from './fuse_layer_norm.js';
 import { fuseAttention } from './fuse_attention.js';
+import { gatherToSlice } from './gather_slice.js';
 import { channelsLastToNchw } from './channels_last.js';
 import { fuseResizeAdd } from './fuse_resize_add.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
@@ -51,6 +53,7 @@ export { fuseGelu } from './fuse_gelu.js';
 export { fuseHardActivations } from './fuse_hard_activations.js';
 export { fuseLayerNorm } from './fuse_layer_norm.js';
 export { fuseAttention } from './fuse_attention.js';
+export { gatherToSlice } from './gather_slice.js';
 export { channelsLastToNchw } from './channels_last.js';
 export { fuseResizeAdd } from './fuse_resize_add.js';
 export { removeIdentityOps } from './remove_identity.js';
@@ -58,6 +61,8 @@ export { matMulToGemm } from './matmul_to_gemm.js';
 
 export interface OptimizeOptions {
   removeIdentity?: boolean;
+  /** Gather of one constant index (qkv[0], x[:, 0]) -> Slice + Reshape (views instead of copies). */
+  gatherToSlice?: boolean;
   /** Transpose pairs that cancel (NHWC converters' layout flips) go; consecutive ones merge into one. */
   cancelTransposes?: boolean;
   /** GELU written out (Erf or Tanh form, as exported below opset 20) -> Gelu. */
@@ -93,6 +98,7 @@ export interface OptimizeOptions {
 
 export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   removeIdentity: false,
+  gatherToSlice: false,
   cancelTransposes: false,
   fuseGelu: false,
   matMulToGemm: false,
@@ -123,6 +129,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
     options.onPass?.(name, before, g);
   };
   if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
+  if (on('gatherToSlice')) run('gatherToSlice', gatherToSlice);
   if (on('cancelTransposes')) run('cancelTransposes', cancelTransposes);
   if (on('fuseGelu')) run('fuseGelu', fuseGelu);
   if (on('matMulToGemm')) run('matMulToGemm', matMulToGemm);

@@ -1,5 +1,6 @@
 /**
- * Pass: remove Identity and Dropout (inference-time identities).
+ * Pass: remove Identity and Dropout (inference-time identities), and Pads that pad nothing (all pads 0: Swin pads
+ * every window partition by (window − size % window) % window, which is 0 at 224²; each was a full copy).
  *
  * Consumers are rewired to the node's input. When the node's output is a graph output, its name must survive, so
  * the producer of the input is renamed to produce the output name instead — possible only when the input is an
@@ -11,8 +12,14 @@ import { cloneGraph, graphOutputNames, producersOf, replaceUses, usesOf } from '
 
 const IDENTITY_OPS = new Set(['Identity', 'Dropout']);
 
+/** Pad with every pad 0 (any mode): its output is its input. */
+function isEmptyPad(node: Node): boolean {
+  const pads = node.attrs['pads'];
+  return node.op === 'Pad' && Array.isArray(pads) && pads.length > 0 && pads.every((p) => p === 0);
+}
+
 function isRemovableIdentity(node: Node, graph: Graph): boolean {
-  if (!IDENTITY_OPS.has(node.op)) return false;
+  if (!IDENTITY_OPS.has(node.op) && !isEmptyPad(node)) return false;
   const extraOutputsUsed = node.outputs.slice(1).some((o) => o !== '' && graph.nodes.some((n) => n.inputs.includes(o)));
   return !extraOutputsUsed && node.inputs[0] !== undefined && node.inputs[0] !== '' && node.outputs[0] !== undefined && node.outputs[0] !== '';
 }

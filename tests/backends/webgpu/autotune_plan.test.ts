@@ -15,11 +15,12 @@ import {
   sanitizeTable,
   tableChooser,
   tuneLayers,
+  tunedCandidates,
   tuningKeyText,
   type AdapterSignature,
   type TunableLayer,
 } from '../../../src/backends/webgpu/autotune_plan.js';
-import { convVariantsFor, defaultConvVariant, type ConvShape } from '../../../src/backends/webgpu/conv_select.js';
+import { REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvShape } from '../../../src/backends/webgpu/conv_select.js';
 import { inferShapes } from '../../../src/graph/infer.js';
 import type { Graph } from '../../../src/graph/ir.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
@@ -224,5 +225,18 @@ describe('cache keys', () => {
   it('TESSERA_VERSION matches package.json', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(TESSERA_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('tunedCandidates on a software adapter', () => {
+  it('leaves the real-GPU variants out (they lose on every SwiftShader layer measured)', () => {
+    const s: ConvShape = { n: 1, cin: 64, ih: 56, iw: 56, cout: 64, oh: 56, ow: 56, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1], group: 1, constWeights: true };
+    const hw = tunedCandidates(s);
+    const sw = tunedCandidates(s, true);
+    for (const v of REAL_GPU_CONV_VARIANTS) {
+      expect(hw).toContain(v);
+      expect(sw).not.toContain(v);
+    }
+    expect(sw.length).toBeGreaterThan(1);
   });
 });

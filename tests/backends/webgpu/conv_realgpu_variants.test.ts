@@ -11,7 +11,8 @@ import { useConvPage } from './conv_page.js';
 import { failures, runCases, type NodeCase } from '../../harness/browser.js';
 import { mulberry32 } from '../../harness/rng.js';
 import { FAMILIES } from '../../harness/conv_cases.js';
-import { REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvShape } from '../../../src/backends/webgpu/conv_select.js';
+import { REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, selectConvVariant, type ConvShape } from '../../../src/backends/webgpu/conv_select.js';
+import { tunedCandidates } from '../../../src/backends/webgpu/autotune_plan.js';
 
 const CASES_PER_FAMILY = 200;
 const TOL = 1e-5;
@@ -66,7 +67,11 @@ describe('real-GPU conv variants are listed, never the rule', () => {
     ['grouped 3x3 128@28 g32', shape(128, 128, 28, 3, 1, 32)],
     ['depthwise 3x3 32@112', shape(32, 32, 112, 3, 1, 32)],
   ])('%s', (_, s) => {
-    for (const v of REAL_GPU_CONV_VARIANTS) expect(convVariantsFor(s)).toContain(v);
+    for (const v of REAL_GPU_CONV_VARIANTS) {
+      expect(convVariantsFor(s)).toContain(v);
+      expect(tunedCandidates(s)).toContain(v); // the autotuner times them...
+      expect(selectConvVariant(s, () => v)).toBe(v); // ...and a tuned table's choice is honoured
+    }
     expect(REAL_GPU_CONV_VARIANTS).not.toContain(defaultConvVariant(s));
     // Runtime weights: only the variants that read OIHW as it is.
     expect(convVariantsFor({ ...s, constWeights: false }).some((v) => (REAL_GPU_CONV_VARIANTS as readonly string[]).includes(v))).toBe(false);
