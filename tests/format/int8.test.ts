@@ -69,7 +69,7 @@ describe('.tessera int8 storage', () => {
   it('a quant that no longer matches its data (a rewrite changed the weight) is written as f32', () => {
     const w = int8Graph.initializers.get('conv1.W')!;
     const changed = new Map(int8Graph.initializers);
-    changed.set('conv1.W', { ...w, data: w.data.map((v: number) => v * 2) as Float32Array });
+    changed.set('conv1.W', { ...w, data: (w.data as Float32Array).map((v) => v * 2) });
     const h = readTesseraHeader(writeTessera({ ...int8Graph, initializers: changed })).header;
     expect(h.tensors.find((t) => t.name === 'conv1.W')!.storage).toBeUndefined();
     expect(h.tensors.find((t) => t.name === 'conv2.W')!.storage).toBe('int8');

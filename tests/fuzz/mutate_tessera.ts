@@ -115,8 +115,9 @@ const tensorEntry: HeaderMutation = (rng, p) => {
       t.dtype = rng.pick(['f16', 'i64', 'i32', 'u8', 'bool', 'binary', 'f64', 'string']);
       return `dtype ${t.dtype}`;
     case 6:
-      t.storage = rng.pick(['f16', 'f32', 'f64']);
-      return `storage ${t.storage}`;
+      t.storage = rng.pick(['f16', 'f32', 'f64', 'int8']);
+      if (rng.chance(0.5)) t.scaleAxis = rng.pick([0, 1, 3, -1, 2 ** 32, 'x']);
+      return `storage ${t.storage}${t.scaleAxis !== undefined ? ` scaleAxis ${t.scaleAxis}` : ''}`;
     default: {
       // Make the shape, byteLength and payload all agree on a big tensor, so only the size limits can stop it.
       t.shape = [rng.pick([65_536, 2 ** 20, 2 ** 31]), rng.pick([65_536, 2 ** 20, 2 ** 31])];

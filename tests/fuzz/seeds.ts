@@ -1,12 +1,14 @@
 /**
  * Seed models of the fuzzer: real ONNX files (MNIST, ResNet-20, the op fixtures, the importer's edge-case fixtures)
- * and their `.tessera` conversions (f32 and fp16). The CI profile keeps the small ones so 5,000 cases fit in a minute.
+ * and their `.tessera` conversions (f32, fp16 and int8). The CI profile keeps the small ones so 5,000 cases fit in a minute.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTessera } from '../../src/format/index.js';
 import { importOnnx } from '../../src/import/onnx/index.js';
+import { convertPipeline } from '../../src/cli/pipeline.js';
+import { quantizeWeightsInt8 } from '../../src/graph/passes/quantize_int8.js';
 
 export type FuzzProfile = 'ci' | 'full';
 
@@ -49,6 +51,14 @@ export function loadSeeds(profile: FuzzProfile): FuzzSeed[] {
     }
     seeds.push({ name: `${name}.tessera`, format: 'tessera', bytes: writeTessera(graph) });
     seeds.push({ name: `${name}.fp16.tessera`, format: 'tessera', bytes: writeTessera(graph, { fp16: true }) });
+    // int8 weights (format version 2) where the model has any weight convert --int8 would quantise.
+    let int8: ReturnType<typeof quantizeWeightsInt8> | undefined;
+    try {
+      int8 = quantizeWeightsInt8(convertPipeline(graph, { optimize: true, binarize: true }));
+    } catch {
+      int8 = undefined; // graphs the passes refuse stay without an int8 seed
+    }
+    if (int8?.summary.layers.length) seeds.push({ name: `${name}.int8.tessera`, format: 'tessera', bytes: writeTessera(int8.graph) });
   }
   return seeds;
 }

@@ -105,7 +105,7 @@ interface Slot {
   /** Bytes per element as stored (2 for f16 constants, 1 for int8). */
   elementBytes: number;
   /** int8 constants: scale table geometry (the scales follow the values in the same buffer). */
-  int8?: { scaleByte: number; inner: number; channels: number; panel: number; block: number };
+  int8?: { scaleByte: number; inner: number; channels: number; panel: number; block: number; count: number };
 }
 
 const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
@@ -390,7 +390,7 @@ export class WebGPUExecutor {
       owned.push(buffer);
       constantBytes += size;
       int8ConstantBytes += size;
-      slots.set(`q:${r}`, (slot = { buffer, offset: 0, size, elementBytes: 1, int8: { scaleByte, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block } }));
+      slots.set(`q:${r}`, (slot = { buffer, offset: 0, size, elementBytes: 1, int8: { scaleByte, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block, count: q.values.length } }));
       return slot;
     };
     if (memoryPlan) {
@@ -463,7 +463,7 @@ export class WebGPUExecutor {
         int8: bound.map((b) => {
           const q = b.slot.int8;
           const start = ranges[buffers.indexOf(b.slot.buffer)]!.offset;
-          return q && { scaleWord: (b.slot.offset - start + q.scaleByte) / 4, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block };
+          return q && { scaleWord: (b.slot.offset - start + q.scaleByte) / 4, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block, count: q.count };
         }),
       };
       const program = buildProgram(spec, { layout });
@@ -560,7 +560,7 @@ export class WebGPUExecutor {
 
   /**
    * GPU memory of this executor (bytes): activation buffers, the plan's peak and lower bound, weight buffers
-   * (initializers and repacked constants) and how many of those bytes are f16.
+   * (initializers and repacked constants) and how many of those bytes are f16 and int8 (values + scale tables).
    */
   memory = { activationBytes: 0, plannedActivationBytes: null as number | null, lowerBoundBytes: null as number | null, weightBytes: 0, f16WeightBytes: 0, int8WeightBytes: 0 };
 

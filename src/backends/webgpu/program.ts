@@ -162,6 +162,19 @@ export interface Int8Binding {
   /** Panel layouts (repacked matmul B): `+ panel * (i / block)` added to the channel; 0 = none (not generated). */
   panel?: number;
   block?: number;
+  /** Number of values; lets the generated code drop the `% channels` when the channel axis is outermost. */
+  count?: number;
+}
+
+/**
+ * The channel expression an int8 accessor needs (divisions cost, on SwiftShader most of all): `outer` i / inner
+ * (channel axis first: conv weights), `inner` i % channels (channel axis last), `general`, `panel`. `outer4`: outer
+ * with inner % 4 == 0, so the four values of one u32 word share a scale. Part of the WGSL, hence of the cache key.
+ */
+function int8Mode(q: Int8Binding): 'outer' | 'outer4' | 'inner' | 'general' | 'panel' {
+  if (q.panel) return 'panel';
+  if (q.count !== undefined && q.inner * q.channels >= q.count) return q.inner % 4 === 0 ? 'outer4' : 'outer';
+  return q.inner === 1 ? 'inner' : 'general';
 }
 
 export interface BindingSlot {
@@ -368,8 +381,17 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
     const vec = vecSlot[k]!;
     let at: string;
     const q = el === 'i8x4' ? `${m.name}_scale` : '';
-    const panel = layout.int8?.[j]?.panel ? ` + u.qp_${m.name} * (i / u.qb_${m.name})` : '';
-    if (q) lines.push(`fn ${q}(i: u32) -> f32 { return bitcast<f32>(${b}[u.qs_${m.name} + (i / u.qi_${m.name}) % u.qc_${m.name}${panel}]); }`);
+    const mode = q ? int8Mode(layout.int8![j]!) : undefined;
+    if (mode) keys.push(`q${j}${mode}`);
+    const channel = {
+      // min(): a read of the zero padding after the last value (i >= count) must not index past the table.
+      outer: `min(i / u.qi_${m.name}, u.qc_${m.name} - 1u)`,
+      outer4: `min(i / u.qi_${m.name}, u.qc_${m.name} - 1u)`,
+      inner: `i % u.qc_${m.name}`,
+      general: `(i / u.qi_${m.name}) % u.qc_${m.name}`,
+      panel: `(i / u.qi_${m.name}) % u.qc_${m.name} + u.qp_${m.name} * (i / u.qb_${m.name})`,
+    };
+    if (q) lines.push(`fn ${q}(i: u32) -> f32 { return bitcast<f32>(${b}[u.qs_${m.name} + ${channel[mode!]}]); }`);
     if (q) at = `let e = ${off} + i; return ${i8Byte(`${b}[e >> 2u]`, '(e & 3u)')} * ${q}(i);`;
     else if (el === 'f32') at = vec ? `let e = ${off} + i; return ${b}[e >> 2u][e & 3u];` : `return ${b}[${off} + i];`;
     else if (el === 'f16') at = vec ? `let e = ${off} + i; return f32(${b}[e >> 2u][e & 3u]);` : `return f32(${b}[${off} + i]);`;
@@ -377,7 +399,9 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
     lines.push(`fn ${m.name}_at(i: u32) -> f32 { ${at} }`);
     if (!m.out) {
       let at4: string;
-      if (q && layout.offsets[j]! % 4 === 0)
+      if (q && layout.offsets[j]! % 4 === 0 && mode === 'outer4')
+        at4 = `let w = ${b}[(${off} >> 2u) + i]; return vec4<f32>(${[0, 1, 2, 3].map((k) => i8Byte('w', `${k}u`)).join(', ')}) * ${q}(4u * i);`;
+      else if (q && layout.offsets[j]! % 4 === 0)
         at4 = `let w = ${b}[(${off} >> 2u) + i]; let e = 4u * i; return vec4<f32>(${[0, 1, 2, 3].map((k) => `${i8Byte('w', `${k}u`)} * ${q}(e + ${k}u)`).join(', ')});`;
       else if (!vec) at4 = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
       else if (el === 'f32') at4 = `return ${b}[(${off} >> 2u) + i];`;

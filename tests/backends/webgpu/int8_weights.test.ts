@@ -45,6 +45,17 @@ describe('accessor code for int8 storage (no GPU)', () => {
     expect(p.cacheKey).not.toBe(buildProgram(spec, { layout: { ...layout, slots: [layout.slots[0]!, { writable: false, element: 'f32' }], int8: undefined } }).cacheKey);
   });
 
+  it('channel expression by layout: outermost axis without the modulo (one scale per word when inner % 4 == 0), last axis without the division', () => {
+    const withQ = (q: NonNullable<BindingLayout['int8']>[number]) => buildProgram(spec, { layout: { ...layout, int8: [undefined, q, undefined] } });
+    const outer = withQ({ scaleWord: 7, inner: 9, channels: 3, count: 27 });
+    expect(outer.wgsl).toContain('b1_[u.qs_w + min(i / u.qi_w, u.qc_w - 1u)]');
+    const outer4 = withQ({ scaleWord: 6, inner: 8, channels: 3, count: 24 });
+    expect(outer4.wgsl).toMatch(/fn w_at4\(i: u32\) -> vec4<f32> \{ let w = b1_\[\(u\.off_w >> 2u\) \+ i\]; return vec4<f32>\(.*\) \* w_scale\(4u \* i\); \}/);
+    const inner = withQ({ scaleWord: 7, inner: 1, channels: 3, count: 27 });
+    expect(inner.wgsl).toContain('b1_[u.qs_w + i % u.qc_w]');
+    expect(new Set([outer, outer4, inner].map((p) => p.cacheKey)).size).toBe(3);
+  });
+
   it('an int8 slot without its scale table is refused', () => {
     expect(() => buildProgram(spec, { layout: { ...layout, int8: undefined } })).toThrow(/scale table/);
   });

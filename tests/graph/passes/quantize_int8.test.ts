@@ -47,7 +47,7 @@ describe('quantizeInt8 / dequantizeInt8', () => {
     const quant = quantizeInt8(data, [6, 4], 0)!;
     const t: Tensor = { dtype: 'f32', shape: [6, 4], data: dequantizeInt8(quant, [6, 4]), quant };
     expect(quantMatches(t)).toBe(true);
-    expect(quantMatches({ ...t, data: t.data.map((v: number, i: number) => (i === 5 ? v + 1e-3 : v)) as Float32Array })).toBe(false);
+    expect(quantMatches({ ...t, data: (t.data as Float32Array).map((v, i) => (i === 5 ? v + 1e-3 : v)) })).toBe(false);
     expect(quantMatches({ ...t, shape: [4, 6] })).toBe(false); // axis 0 now has 4 channels, the table 6
     expect(quantMatches({ ...t, shape: [6, 4, 1] })).toBe(true); // same geometry
     expect(quantMatches({ ...t, quant: { ...quant, axis: 1 } })).toBe(false);
