@@ -7,7 +7,7 @@
  * (bench: median 2.5 ms on 2 threads vs 1.95 ms on 1), while on a quiet or larger machine they are faster (1.3 ms).
  * Neither a fixed rule nor the model size decides it, so the executor measures: after the first (cold) run it
  * alternates the two modes a few times, then runs the faster one and re-measures the other now and then, so a change
- * of load is noticed. Runs slower than `POOL_ALWAYS_MS` on the pool never try the single thread: there the
+ * of load is noticed (exploring stops early when one mode is clearly slower). Runs slower than `POOL_ALWAYS_MS` on the pool never try the single thread: there the
  * per-node meeting costs are noise and the pool wins by the thread count.
  */
 export type ThreadMode = 'pool' | 'single';
@@ -18,6 +18,8 @@ const EXPLORE_PER_MODE = 3;
 const WINDOW = 5;
 /** After exploring, one run of the other mode every this many runs. */
 const PROBE_EVERY = 24;
+/** How many times slower every run of one mode must be to end exploring early. */
+const CLEAR_WIN = 1.5;
 /** A pool run this slow (median) means threads pay whatever the node count: stop measuring the single thread. */
 const POOL_ALWAYS_MS = 15;
 
@@ -50,9 +52,19 @@ export class ThreadChoice {
     const poolMs = median(this.samples.pool);
     if (poolMs !== undefined && poolMs > POOL_ALWAYS_MS && this.samples.pool.length >= EXPLORE_PER_MODE) return 'pool';
     const k = this.runs - 1;
-    if (k < 2 * EXPLORE_PER_MODE) return k % 2 === 0 ? 'single' : 'pool';
+    if (k < 2 * EXPLORE_PER_MODE && !this.clearWinner()) return k % 2 === 0 ? 'single' : 'pool';
     const other: ThreadMode = this.best === 'pool' ? 'single' : 'pool';
     return k % PROBE_EVERY === 0 ? other : this.best;
+  }
+
+  /**
+   * Exploring ends early once one mode's every run is CLEAR_WIN times slower than the other's slowest: SqueezeNet's
+   * single-thread runs took 2× its pool runs, and three of them in the first twenty runs moved the bench's median.
+   */
+  private clearWinner(): boolean {
+    const { pool, single } = this.samples;
+    if (!pool.length || !single.length) return false;
+    return Math.min(...single) > CLEAR_WIN * Math.max(...pool) || Math.min(...pool) > CLEAR_WIN * Math.max(...single);
   }
 
   /** Records how long a run of `mode` took (ms, the program only); the first call is the cold run and is ignored. */

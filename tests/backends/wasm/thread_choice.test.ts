@@ -39,6 +39,14 @@ describe('ThreadChoice', () => {
     expect(c.report().mode).toBe('single');
   });
 
+  it('stops exploring after one run of each mode when one is clearly (1.5x) slower', () => {
+    const c = new ThreadChoice(true);
+    const modes = drive(c, 10, (m) => (m === 'pool' ? 10 : 21));
+    expect(modes.slice(0, 3)).toEqual(['pool', 'single', 'pool']);
+    expect(modes.slice(3).every((m) => m === 'pool')).toBe(true);
+    expect(c.report()).toMatchObject({ mode: 'pool', singleMs: 21 });
+  });
+
   it('a slow model (pool median > 15 ms) never tries the single thread after exploring', () => {
     const c = new ThreadChoice(true);
     const modes = drive(c, 60, (m) => (m === 'pool' ? 40 : 70));
