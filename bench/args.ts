@@ -32,6 +32,11 @@ export interface BenchArgs {
   profile: boolean;
   /** Tessera: after the default job, a session with `autotune: true` (first-load tuning) and a second, cached one. */
   tune: boolean;
+  /**
+   * Tessera: after the default job, the f32 and `--int8` .tessera files of the model (converted here), timed side by
+   * side: default int8Weights and int8Weights: true (bench/int8_job.ts).
+   */
+  int8: boolean;
   /** Kill a job (one runtime on one model) after this many seconds. */
   jobTimeoutSeconds: number;
   verbose: boolean;
@@ -51,6 +56,9 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
   --no-profile       skip Tessera's session.profile() pass
   --tune             Tessera: also create a session with autotune: true (first-load tuning, fresh in-memory
                      cache), time its steady runs, then create it again (table from the cache: no tuning)
+  --int8             Tessera: also time the model's f32 and --int8 .tessera files in the same job, runs interleaved:
+                     int8 with the default int8Weights (dequantised at load on a software adapter) and with
+                     int8Weights: true (in registers); prints int8 / f32 median ratios
   --job-timeout S    abandon a job after S seconds (default 600)
   --verbose          forward the page's console`;
 
@@ -78,6 +86,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     outDir: DEFAULT_OUT.chromium,
     profile: true,
     tune: false,
+    int8: false,
     jobTimeoutSeconds: 600,
     verbose: false,
     help: false,
@@ -130,6 +139,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--tune':
         args.tune = true;
         break;
+      case '--int8':
+        args.int8 = true;
+        break;
       case '--verbose':
         args.verbose = true;
         break;
@@ -141,6 +153,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         throw new BenchArgsError(`unknown argument '${a}'\n${USAGE}`);
     }
   }
+  if (args.int8 && !args.runtimes.includes('tessera')) throw new BenchArgsError("--int8 times Tessera on WebGPU: --runtimes must include 'tessera'");
   if (args.host === 'node') {
     if (!outGiven) args.outDir = DEFAULT_OUT.node;
     if (!runtimesGiven) args.runtimes = [...NODE_RUNTIMES];

@@ -57,6 +57,8 @@ export interface RuntimeFigures {
   phasesMs?: Record<string, number>;
   /** Model fetch in the page (outside cold start). */
   fetchMs?: number;
+  /** Tessera on WebGPU: GPU dispatches per run (session.dispatches(); per-dispatch cost dominates small CNNs on GPUs). */
+  dispatches?: number;
   /** WASM runtimes: threads the runtime ran with; Tessera-WASM also whether it used relaxed SIMD. */
   threads?: number;
   /** Tessera-WASM with threads: what its measured choice settled on (the pool, or the calling thread alone). */
@@ -118,6 +120,7 @@ export function markdownTable(rows: readonly ModelRow[]): string {
     'ORT-web WASM median',
     'onnxruntime-node median',
     'rel L2 vs PyTorch (T / ORT-webgpu / TF.js / WASM)',
+    'Tessera dispatches',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -126,7 +129,8 @@ export function markdownTable(rows: readonly ModelRow[]): string {
       `| ${r.model}${r.gmacs !== undefined ? ` (${r.gmacs.toFixed(3)})` : ''} | ${cell(t, 'cold')} / ${cell(t, 'median')} | ` +
         `${cell(r.ortWebgpu, 'cold')} / ${cell(r.ortWebgpu, 'median')} | ${cell(r.tfjsWebgpu, 'cold')} / ${cell(r.tfjsWebgpu, 'median')} | ` +
         `${ratioCell(r, 'median')} | ${ratioCell(r, 'cold')} | ${cell(r.ortWasm, 'median')} | ${cell(r.ortNode, 'median')} | ` +
-        `${fmtErr(ok(t)?.relL2)} / ${fmtErr(ok(r.ortWebgpu)?.relL2)} / ${fmtErr(ok(r.tfjsWebgpu)?.relL2)} / ${fmtErr(ok(r.ortWasm)?.relL2)} |`,
+        `${fmtErr(ok(t)?.relL2)} / ${fmtErr(ok(r.ortWebgpu)?.relL2)} / ${fmtErr(ok(r.tfjsWebgpu)?.relL2)} / ${fmtErr(ok(r.ortWasm)?.relL2)} | ` +
+        `${ok(t)?.dispatches ?? '–'} |`,
     );
   }
   const failures = rows.flatMap((r) =>

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MODEL_DIR = join(REPO_ROOT, 'zoo-out', 'bench');
-export const PYTHON = '/usr/bin/python3';
+/** Python with torch for exports; TESSERA_PYTHON overrides (the GPU machines' python3 is elsewhere). */
+export const PYTHON = process.env['TESSERA_PYTHON'] || '/usr/bin/python3';
 
 export interface BenchModel {
   name: string;

@@ -41,7 +41,9 @@ export async function runNodeChild<T>(req: NodeJobRequest, opts: { env: NodeJS.P
   writeFileSync(specPath, JSON.stringify(req));
   const t0 = performance.now();
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', JOB_ENTRY, specPath, resultPath], { cwd: REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // TESSERA_NODE_JOB: a bundled node_job.mjs (the GPU report's pack, tools/gpu_report_pack.ts: no tsx there).
+    const job = process.env['TESSERA_NODE_JOB'] ? [process.env['TESSERA_NODE_JOB']] : ['--import', 'tsx', JOB_ENTRY];
+    const child = spawn(process.execPath, [...job, specPath, resultPath], { cwd: REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

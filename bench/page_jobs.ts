@@ -10,6 +10,7 @@ import type { JobProfile, JobResult, JobSpec, ProfileSummaryRow, TuneResult } fr
 import { memoryTuningCache } from '../src/cache/tuning_cache.js';
 import { fullDevice, median, mergeProfileRuns, timedRuns } from './page_util.js';
 import { installGpuProbe, tesseraPhases } from './gpu_probe.js';
+import { measureInt8 } from './int8_job.js';
 
 /** Minimal structural view of the onnxruntime-web API we use (the module is imported at run time from /ort/). */
 interface OrtTensor {
@@ -75,6 +76,7 @@ export async function runTessera(spec: JobSpec, model: Uint8Array, input: Float3
   r.firstRunMs = t2 - t1;
   r.coldMs = t2 - t0;
   r.phasesMs['first run'] = r.firstRunMs;
+  r.dispatches = session.dispatches()?.length;
   const afterFirst = session.gpuStats();
   r.runsMs = await timedRuns(spec, async () => {
     out = Object.values(await session.run(feeds))[0]!;
@@ -103,6 +105,13 @@ export async function runTessera(spec: JobSpec, model: Uint8Array, input: Float3
       r.tune = await measureTuning(spec, model, feedsFor);
     } catch (e) {
       r.notes!.push(`tuning run failed: ${(e as Error).name}: ${(e as Error).message}`);
+    }
+  }
+  if (spec.int8) {
+    try {
+      r.int8 = await measureInt8(spec, input);
+    } catch (e) {
+      r.notes!.push(`int8 run failed: ${(e as Error).name}: ${(e as Error).message}`);
     }
   }
   r.ok = true;

@@ -32,6 +32,18 @@ export interface JobSpec {
   profile?: boolean;
   /** Tessera: also measure autotuning (see TuneResult). */
   tune?: boolean;
+  /** Tessera with `--int8`: the model as f32 and `--int8` .tessera files (bench/int8_job.ts). */
+  int8?: { f32Url: string; int8Url: string };
+}
+
+/** Tessera with `--int8` (bench/int8_job.ts): steady medians of three sessions whose runs were interleaved. */
+export interface Int8Result {
+  fileBytes: { f32: number; int8: number };
+  /** f32 .tessera; int8 .tessera with the default int8Weights; int8 .tessera with int8Weights: true. */
+  medianMs: { f32: number; int8: number; int8InRegister: number };
+  reps: number;
+  /** Output of each int8 session against the f32 session's. */
+  relL2: { int8: number; int8InRegister: number };
 }
 
 /** Tessera with `--tune`, in the same page after the default job (pipelines of the rule's kernels already compiled). */
@@ -97,10 +109,14 @@ export interface JobResult {
   outputShape?: number[];
   output?: number[];
   profile?: JobProfile;
+  /** Tessera on WebGPU: dispatches per run (session.dispatches()). */
+  dispatches?: number;
   /** Tessera only: GPU objects created (pipelines, buffers) and how many appeared after the first run. */
   gpuObjects?: { pipelines: number; buffers: number; createdAfterFirstRun: number };
   /** Tessera with --tune. */
   tune?: TuneResult;
+  /** Tessera with --int8. */
+  int8?: Int8Result;
   /** WASM runtimes: threads actually used, SIMD flavour, and what the page was (the figures' conditions). */
   wasm?: { threads: number; simd?: boolean; relaxedSimd?: boolean; crossOriginIsolated?: boolean; threadsNote?: string; fallbackNodes?: string[]; threadChoice?: { mode: 'pool' | 'single'; poolMs?: number; singleMs?: number; runs: number } };
   notes?: string[];

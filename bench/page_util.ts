@@ -2,6 +2,14 @@
 import type { JobSpec } from './page_types.js';
 
 export async function fetchBytes(url: string): Promise<Uint8Array> {
+  // In Node (the roofline of tools/gpu_report.ts runs the page code on Dawn), fetch() has no file: URLs.
+  if (url.startsWith('file:') && typeof process !== 'undefined' && process.versions?.node) {
+    const fs = 'node:fs/promises'; // variables keep the page bundle free of Node modules
+    const u = 'node:url';
+    const { readFile } = (await import(/* @vite-ignore */ fs)) as typeof import('node:fs/promises');
+    const { fileURLToPath } = (await import(/* @vite-ignore */ u)) as typeof import('node:url');
+    return new Uint8Array(await readFile(fileURLToPath(url)));
+  }
   const res = await fetch(url);
   if (!res.ok) throw new Error(`fetch ${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());

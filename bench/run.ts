@@ -33,6 +33,7 @@ import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js'
 import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
 import { runNodeChild, setUpNodeHost, type NodeHostSetup } from './node_host.js';
 import { adapterLabel } from './node_gpu.js';
+import { INT8_TABLE_HEAD, int8Files, int8Line, type Int8Files } from './int8_files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE_ENTRY = join(here, 'page.ts');
@@ -68,6 +69,8 @@ interface Loaded {
   gmacs?: number;
   /** The TF.js program and weights (lowered once per model, only when that runtime runs), or why it failed. */
   tfjs?: { lowered?: LoweredModel; error?: string; ms?: number };
+  /** --int8: the model as f32 and --int8 .tessera files (bench/int8_files.ts). */
+  int8?: Int8Files;
 }
 
 function loadModel(name: string): Loaded {
@@ -128,6 +131,7 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
       tfjsWasmPath: runtime === 'tfjs-wasm' ? '/tfjs-wasm/' : undefined,
       profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
       tune: runtime === 'tessera' && args.tune,
+      int8: runtime === 'tessera' && m.int8 ? { f32Url: session.serveBytes(m.int8.f32), int8Url: session.serveBytes(m.int8.int8) } : undefined,
     };
     const run = session.page.evaluate((s) => (globalThis as unknown as { tesseraBench: { runJob(s: JobSpec): Promise<JobResult> } }).tesseraBench.runJob(s), spec);
     return await withTimeout(run, args.jobTimeoutSeconds, `${runtime} on ${name}`);
@@ -143,18 +147,25 @@ interface NodeModelFiles {
   input: string;
   tfjsProgram?: string;
   tfjsWeights?: string;
+  int8F32?: string;
+  int8Int8?: string;
 }
 
 function writeNodeModelFiles(m: Loaded, dir: string, name: string): NodeModelFiles {
   const input = join(dir, `${name}.input.f32`);
   writeFileSync(input, new Uint8Array(m.input.buffer, m.input.byteOffset, m.input.byteLength));
+  const int8: Pick<NodeModelFiles, 'int8F32' | 'int8Int8'> = m.int8 ? { int8F32: join(dir, `${name}.f32.tessera`), int8Int8: join(dir, `${name}.int8.tessera`) } : {};
+  if (m.int8) {
+    writeFileSync(int8.int8F32!, m.int8.f32);
+    writeFileSync(int8.int8Int8!, m.int8.int8);
+  }
   const lowered = m.tfjs?.lowered;
-  if (!lowered) return { input };
+  if (!lowered) return { input, ...int8 };
   const tfjsProgram = join(dir, `${name}.tfjs.json`);
   const tfjsWeights = join(dir, `${name}.tfjs.bin`);
   writeFileSync(tfjsProgram, JSON.stringify(lowered.program));
   writeFileSync(tfjsWeights, new Uint8Array(lowered.weights.buffer, lowered.weights.byteOffset, lowered.weights.byteLength));
-  return { input, tfjsProgram, tfjsWeights };
+  return { input, tfjsProgram, tfjsWeights, ...int8 };
 }
 
 /** One runtime on one model in a fresh Node process on Dawn (bench/node_job.ts). */
@@ -177,10 +188,13 @@ async function nodeHostJob(runtime: RuntimeName, m: Loaded, files: NodeModelFile
     wasmThreads: runtime === 'ort-webgpu' ? 1 : undefined,
     profile: (runtime === 'tessera' || runtime === 'tfjs-webgpu') && args.profile,
     tune: runtime === 'tessera' && args.tune,
+    int8: runtime === 'tessera' && files.int8F32 ? { f32Url: url(files.int8F32), int8Url: url(files.int8Int8!) } : undefined,
   };
   const out = await runNodeChild<JobResult>(
     { kind: 'job', spec },
-    { env: host.env, timeoutSeconds: args.jobTimeoutSeconds, onStderr: args.verbose ? (t) => log(`  [job] ${t.trimEnd()}`) : undefined },
+    // A tuning cache of its own per job (Node's default is a file under ~/.cache, which would outlive the job): every
+    // job loads as a first visit does, as each Chromium job does with its fresh profile.
+    { env: { ...host.env, TESSERA_CACHE_DIR: join(files.input, '..', `cache-${runtime}-${Date.now()}`) }, timeoutSeconds: args.jobTimeoutSeconds, onStderr: args.verbose ? (t) => log(`  [job] ${t.trimEnd()}`) : undefined },
   );
   return out.result ?? { runtime, ok: false, error: out.error ?? 'no result' };
 }
@@ -221,6 +235,7 @@ function figures(r: JobResult | undefined, expected: Float32Array): RuntimeFigur
     relL2: r.output ? relL2(r.output, expected) : undefined,
     phasesMs: r.phasesMs,
     fetchMs: r.fetchMs,
+    ...(r.dispatches !== undefined ? { dispatches: r.dispatches } : {}),
     ...(r.wasm ? { threads: r.wasm.threads, relaxedSimd: r.wasm.relaxedSimd, ...(r.wasm.threadChoice ? { threadMode: r.wasm.threadChoice.mode } : {}) } : {}),
   };
 }
@@ -256,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
   const rows: ModelRow[] = [];
   const profiles: string[] = [];
   const tuneLines: string[] = [];
+  const int8Lines: string[] = [];
   const loads: number[] = [];
   const browserRuntimes = BROWSER_RUNTIMES.filter((r) => args.runtimes.includes(r));
   const nodeHost = args.host === 'node';
@@ -293,6 +309,15 @@ async function main(argv: string[]): Promise<number> {
       m.tfjs.ms = performance.now() - t;
       log(`  tfjs program: ${m.tfjs.lowered ? `${m.tfjs.lowered.program.steps.length} steps, ${(m.tfjs.lowered.weights.byteLength / 2 ** 20).toFixed(1)} MiB weights` : m.tfjs.error} (lowered in ${m.tfjs.ms.toFixed(0)} ms, offline)`);
     }
+    if (args.int8 && browserRuntimes.includes('tessera')) {
+      const t = performance.now();
+      try {
+        m.int8 = int8Files(m.model);
+        log(`  int8 files: ${m.int8.int8.length} / ${m.int8.f32.length} bytes (converted in ${(performance.now() - t).toFixed(0)} ms, offline)`);
+      } catch (e) {
+        log(`  int8 files: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
     const results: JobResult[] = [];
     const nodeFiles = jobDir ? writeNodeModelFiles(m, jobDir, name) : undefined;
     for (const runtime of browserRuntimes) {
@@ -304,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
       results.push(r);
       if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
       if (r.tune) tuneLines.push(tuneLine(name, r));
+      if (r.int8) int8Lines.push(int8Line(name, r));
       log(`  ${describe(r, m.expected)}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
     }
     if (nodeFiles) for (const f of Object.values(nodeFiles)) rmSync(f, { force: true }); // big models' tfjs weights
@@ -387,6 +413,9 @@ async function main(argv: string[]): Promise<number> {
     '![Tessera / min(ORT-web WebGPU, TF.js WebGPU)](latest.svg)',
     '',
     ...(tuneLines.length ? ['Tessera autotuning (--tune; same page after the default job, so the rule\'s pipelines were already compiled): first create with `autotune: true` and an empty cache, its steady median, then a second create from the cache:', '', '| model | default median | tuned median | tuned / default | first create (tuning) | layers tuned / changed | measurements | second create: source, tuning, measurements |', '|---|---|---|---|---|---|---|---|', ...tuneLines, ''] : []),
+    ...(int8Lines.length
+      ? ['Tessera int8 weights (--int8; same job after the default one): the model converted like `tessera convert` to an f32 and an `--int8` .tessera, three sessions whose steady runs are interleaved (one of each per round); default int8Weights = dequantised at load on a software adapter, in registers on hardware; rel L2 of each int8 output vs the f32 session\'s:', '', ...INT8_TABLE_HEAD, ...int8Lines, '']
+      : []),
     ...(profiles.length ? ["Tessera's GPU time by kernel (session.profile(), timestamp queries; per dispatch the median of 3 profiles):", '', ...profiles, ''] : []),
   ];
   const wasmSection = [
@@ -410,6 +439,7 @@ async function main(argv: string[]): Promise<number> {
   if (table) console.log(table);
   if (wasmMd) console.log(`\n${wasmMd}`);
   if (tesseraSplit) console.log(`\nTessera cold start split:\n${tesseraSplit}`);
+  if (int8Lines.length) console.log(`\nTessera int8 / f32 (same job, interleaved runs):\n${[...INT8_TABLE_HEAD, ...int8Lines].join('\n')}`);
   log(`wrote ${join(outDir, 'latest.md')}${gpuRun ? ', latest.svg' : ''} and ${args.models.length} JSON file(s) in ${minutes} min`);
   // Fails when a Tessera job (WebGPU or WASM) that was asked for failed.
   const tesseraOk = (f?: RuntimeFigures) => !f || f.ok;

@@ -9,7 +9,8 @@
  *                 ?autotune=on|cached|off (conv kernel autotuning, default on: the first visit measures the kernels
  *                 on this GPU and stores the table in IndexedDB, later visits load it; docs/autotune.md)
  */
-import { loadCached, type DownloadProgress } from '../src/cache/index.js';
+import { loadCached, streamCached, type DownloadProgress } from '../src/cache/index.js';
+import type { LoadProgress } from '../src/runtime/session.js';
 import { preprocessImage, type ImageInput } from '../src/image/index.js';
 import { batchToTensor, inputGeometry, normalizationFor } from '../src/io/preprocess.js';
 import { preprocessingMetadata } from '../src/image/index.js';
@@ -131,6 +132,45 @@ function showDownload(p: DownloadProgress | null): void {
   ui.downloadText.textContent = p.total ? `${formatBytes(p.loaded)} / ${formatBytes(p.total)}` : formatBytes(p.loaded);
 }
 
+/** The three load figures of a streamed model: bytes received, tensors complete, pipelines compiled (docs/loading.md). */
+function showLoadProgress(p: LoadProgress): void {
+  ui.download.hidden = false;
+  ui.downloadBar.max = p.bytes.total ?? Math.max(p.bytes.loaded, 1);
+  ui.downloadBar.value = p.bytes.loaded;
+  const bytes = p.bytes.total ? `${formatBytes(p.bytes.loaded)} / ${formatBytes(p.bytes.total)}` : formatBytes(p.bytes.loaded);
+  const pipelines = p.pipelines.total ? ` · pipelines ${p.pipelines.done} / ${p.pipelines.total}` : '';
+  ui.downloadText.textContent = `${bytes} · tensors ${p.tensors.done} / ${p.tensors.total}${pipelines}`;
+}
+
+/** Whether this browser can hand a ReadableStream to the worker (transferable streams), so it can stream the model. */
+function canTransferStreams(): boolean {
+  try {
+    const s = new ReadableStream();
+    structuredClone(s, { transfer: [s as unknown as Transferable] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Streams a manifest model into the worker: the worker's Session compiles pipelines from the header while the weights
+ * arrive, and the cache stores the file as it streams by.
+ */
+async function streamModel(entry: ModelEntry, url: string): Promise<void> {
+  const result = await streamCached(url, { expectedSha256: entry.sha256, store: USE_CACHE ? undefined : null });
+  const size = result.total === null ? '' : ` ${formatBytes(result.total)}`;
+  const from =
+    result.source === 'cache'
+      ? `Loaded from this browser’s cache (${size.trim()}, SHA-256 verified)`
+      : `Downloaded${size} (streamed: compiled while downloading)${USE_CACHE ? ' and stored in the browser cache' : ''}`;
+  // Notes from reading the cache now; those of storing the download once it is stored.
+  const early = result.notes.length;
+  result.notes.forEach((note) => showNotice('cache', 'info', `Model cache: ${note}.`));
+  void result.stored.then(() => result.notes.slice(early).forEach((note) => showNotice('cache', 'info', `Model cache: ${note}.`)));
+  await openModel(result.stream, entry, entry.title, from, result.source, 'classify', result.total ?? 0);
+}
+
 async function fetchModel(entry: ModelEntry | undefined, url: string): Promise<{ bytes: Uint8Array; from: string; source: 'cache' | 'network' }> {
   const result = await loadCached(url, {
     expectedSha256: entry?.sha256,
@@ -146,15 +186,30 @@ async function fetchModel(entry: ModelEntry | undefined, url: string): Promise<{
   return { bytes: result.bytes, from, source: result.source };
 }
 
-async function openModel(bytes: Uint8Array, entry: ModelEntry | undefined, label: string, fromText: string, source: string, task: Loaded['task'] = 'classify'): Promise<void> {
+async function openModel(
+  bytes: Uint8Array | ReadableStream<Uint8Array>,
+  entry: ModelEntry | undefined,
+  label: string,
+  fromText: string,
+  source: string,
+  task: Loaded['task'] = 'classify',
+  fileBytes = bytes instanceof Uint8Array ? bytes.length : 0,
+): Promise<void> {
   const token = ++loadToken;
-  const fileBytes = bytes.length;
   ui.modelStatus.textContent = `${fromText}. Preparing ${label}…`;
   const previous = loaded;
   loaded = undefined;
   await previous?.session.release().catch(() => undefined);
   // Autotuning: measured on the first visit with this GPU (part of the load time), loaded from IndexedDB afterwards.
-  const session = await WorkerSession.create(getWorker(), bytes, { backend: BACKEND, numThreads: NUM_THREADS, optimize: true, transfer: true, autotune: AUTOTUNE });
+  const streamed = bytes instanceof ReadableStream;
+  const session = await WorkerSession.create(getWorker(), bytes, {
+    backend: BACKEND,
+    numThreads: NUM_THREADS,
+    optimize: true,
+    transfer: true,
+    autotune: AUTOTUNE,
+    ...(streamed ? { onProgress: showLoadProgress } : {}),
+  }).finally(() => streamed && showDownload(null));
   if (token !== loadToken) {
     void session.release();
     return;
@@ -181,8 +236,11 @@ async function loadEntry(entry: ModelEntry): Promise<void> {
   ui.modelStatus.dataset['source'] = '';
   ui.modelStatus.textContent = `Loading ${entry.title}…`;
   try {
-    const { bytes, from, source } = await fetchModel(entry, modelUrl(entry));
-    await openModel(bytes, entry, entry.title, from, source);
+    if (canTransferStreams()) await streamModel(entry, modelUrl(entry));
+    else {
+      const { bytes, from, source } = await fetchModel(entry, modelUrl(entry));
+      await openModel(bytes, entry, entry.title, from, source);
+    }
   } catch (e) {
     failLoad(e, entry.title, () => void loadEntry(entry));
   }
@@ -265,6 +323,13 @@ function showBackend(session: WorkerSession): void {
   document.body.dataset['backend'] = session.backend;
 }
 
+/** e.g. 'int8 storage: 288.8 KiB, 53 % of the f16 file (549.9 KiB)' for an int8 offer. */
+function weightsFact(entry: ModelEntry): string {
+  const base = entry.int8Of ? manifest.find((e) => e.id === entry.int8Of) : undefined;
+  if (!base) return `${entry.weights} storage`;
+  return `${entry.weights} storage: ${formatBytes(entry.bytes)}, ${Math.round((100 * entry.bytes) / base.bytes)} % of the ${base.weights} file (${formatBytes(base.bytes)})`;
+}
+
 function renderFacts(m: Loaded): void {
   const f = m.session.facts;
   const prov = m.session.metadata.provenance ?? {};
@@ -273,7 +338,7 @@ function renderFacts(m: Loaded): void {
     ['Parameters', formatCount(f.params)],
     ['MACs / image', f.macs === null || m.task === 'segment' ? 'depends on the input size' : `${formatSi(f.macs)}MAC`],
     ['File size', formatBytes(m.fileBytes)],
-    ['Weights', m.entry ? `${m.entry.weights} storage` : m.session.format],
+    ['Weights', m.entry ? weightsFact(m.entry) : m.session.format],
     ['Binary layers', String(f.binaryLayers)],
     ['Layers', `${f.nodes} (${Object.entries(f.ops).map(([op, n]) => `${op}×${n}`).join(', ')})`],
     ['Kernels', describeTuning(m.session.tuning, m.session.backend)],

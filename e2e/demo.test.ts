@@ -57,6 +57,9 @@ describe('demo page', () => {
     const page = await open(`?model=${MODEL}&backend=webgpu`);
     expect(await modelLoaded(page)).toBe('network');
     expect(await page.locator('#model-status').innerText()).toMatch(/Downloaded .* stored in the browser cache/);
+    // The streamed load's three figures, as last shown (the bar hides once the model is ready): all complete.
+    const figures = await page.evaluate(() => document.querySelector('#download-text')!.textContent);
+    expect(figures).toMatch(/^([\d.]+ (?:B|KiB|MiB)) \/ \1 · tensors (\d+) \/ \2 · pipelines (\d+) \/ \3$/);
     const top5 = await classifySample(page, 0);
     expect(samples.samples[0]!.className).toBe('cat');
     expect(top5[0]).toBe('cat');
@@ -205,6 +208,21 @@ describe('demo page', () => {
     const top5 = await page.$$eval('#top5 li', (lis) => lis.map((li) => (li as HTMLElement).dataset['label']!));
     expect(top5[0]).toBe('1');
     await page.screenshot({ path: `${ARTIFACTS}demo-mnist.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('offers ResNet-20 with int8 weights: a smaller file, the same answer', async () => {
+    const manifest = JSON.parse(readFileSync(`${REPO}models/index.json`, 'utf8')) as { models: { id: string; bytes: number }[] };
+    const f32 = manifest.models.find((m) => m.id === MODEL)!;
+    const int8 = manifest.models.find((m) => m.id === `${MODEL}-int8`)!;
+    expect(int8.bytes).toBeLessThan(0.6 * f32.bytes);
+    const page = await open(`?model=${MODEL}-int8&backend=webgpu`);
+    expect(await modelLoaded(page)).toBe('network');
+    expect(await page.locator(`#model-select option[value="${MODEL}-int8"]`).textContent()).toMatch(/^ResNet-20 \(CIFAR-10\), int8 weights · [\d.]+ KiB$/);
+    const pct = Math.round((100 * int8.bytes) / f32.bytes);
+    expect(await page.locator('#facts dd[data-fact="Weights"]').innerText()).toMatch(new RegExp(`^int8 storage: [\\d.]+ KiB, ${pct} % of the f16 file \\([\\d.]+ KiB\\)$`));
+    expect(await page.locator('#facts dd[data-fact="Parameters"]').innerText()).toBe('269,034');
+    expect((await classifySample(page, 0))[0]).toBe('cat');
     await page.close();
   });
 

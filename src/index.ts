@@ -10,5 +10,6 @@ export { WebGPUExecutor, type DispatchInfo } from './backends/webgpu/executor.js
 export { WebGPUKernelError, WebGPULimitError } from './backends/webgpu/program.js';
 export { webgpuSupports } from './backends/webgpu/kernels.js';
 export { memoryTuningCache, indexedDbTuningCache, fileTuningCache, type TuningCache } from './cache/tuning_cache.js';
+export { loadCached, streamCached, type LoadCachedOptions, type StreamCachedResult } from './cache/model_cache.js';
 export { GraphError } from './graph/ir.js';
 export type { Graph, Node, Tensor, ValueInfo, DType, Shape, GraphMetadata } from './graph/ir.js';

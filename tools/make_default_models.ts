@@ -13,6 +13,7 @@
  *   - e2e/expected_accuracy.json   PyTorch's correct count on the first 200 CIFAR-10 test images (when ResNet-20 is
  *                                  rebuilt; asserted by the e2e test)
  *   - models/LICENSE-*             the checkpoints' license texts
+ *   - models/*-int8.tessera        the int8 offers and their index.json entries (tools/make_int8_models.ts)
  * Needs: /usr/bin/python3 with torch + onnx, ../shared/data/{pretrained,cifar10,mnist}.
  *
  * --fp32 stores every model's float weights as float32. ResNet-20/56 in the repository were converted before
@@ -211,6 +212,8 @@ try {
     console.log(`${spec.id}: PyTorch ${full.correct}/${full.total}${entry['tesseraAccuracy'] ? `, Tessera ${JSON.stringify(entry['tesseraAccuracy'])}` : ''}`);
   }
   writeFileSync('models/index.json', JSON.stringify({ models: entries }, null, 1) + '\n');
+  // The int8 offers (models/*-int8.tessera and their entries) follow the rebuilt files.
+  execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'tools/make_int8_models.ts'], { stdio: 'inherit' });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -10,6 +10,8 @@ import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
 import { convGemmSwitches } from '../../src/backends/webgpu/conv_gemm.js';
 import { elementwiseSwitches } from '../../src/backends/webgpu/elementwise.js';
 import { setConvVariantOverride, convVariantsFor, type ConvShape, type ConvVariant } from '../../src/backends/webgpu/conv_select.js';
+import { setMatmulVariantOverride, type MatmulVariant } from '../../src/backends/webgpu/matmul_select.js';
+import { setReductionVariantOverride, type ReductionVariant } from '../../src/backends/webgpu/reduce_select.js';
 import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
 import { sizeOf } from '../../src/graph/ir.js';
 import { randomF32 } from '../../tests/harness/rng.js';
@@ -55,6 +57,9 @@ const api = {
     const gpu = await sharedGpu();
     const { graph, feeds } = buildGraph(job);
     const prev = setConvVariantOverride(job.variant ? () => job.variant as ConvVariant : undefined);
+    // The same name forces a Gemm / MatMul or reduction variant (bench/kernels/variants.ts); invalid ones are ignored.
+    const prevMatmul = setMatmulVariantOverride(job.variant ? () => job.variant as MatmulVariant : undefined);
+    const prevReduce = setReductionVariantOverride(job.variant ? () => job.variant as ReductionVariant : undefined);
     convGemmSwitches.stride2Window = !job.noStride2Window;
     elementwiseSwitches.vec4 = !job.scalarElementwise;
     let ex: WebGPUExecutor;
@@ -62,6 +67,8 @@ const api = {
       ex = await WebGPUExecutor.create(gpu, graph);
     } finally {
       setConvVariantOverride(prev);
+      setMatmulVariantOverride(prevMatmul);
+      setReductionVariantOverride(prevReduce);
       convGemmSwitches.stride2Window = true;
       elementwiseSwitches.vec4 = true;
     }

@@ -8,7 +8,10 @@ export interface ModelEntry {
   dataset: 'cifar10' | 'mnist';
   bytes: number;
   sha256: string;
-  weights: 'f16' | 'f32';
+  /** Float weight storage; 'int8' = conv / Gemm weights int8 with per-channel scales (docs/format.md). */
+  weights: 'f16' | 'f32' | 'int8';
+  /** An int8 offer: the id of the model it was converted from (tools/make_int8_models.ts). */
+  int8Of?: string;
   /** Top-1 test accuracy (%) published with the checkpoint. */
   publishedAccuracy?: number;
   pytorchAccuracy?: { correct: number; total: number };

@@ -17,7 +17,16 @@ export interface FetchProgressOptions {
   fetch?: typeof fetch;
 }
 
-export async function fetchWithProgress(url: string, options: FetchProgressOptions = {}): Promise<Uint8Array> {
+/** The body's byte count from Content-Length, or null when absent or not the streamed size (a compressed body). */
+export function bodyLength(res: Response): number | null {
+  const header = res.headers.get('content-length');
+  // A compressed body streams more bytes than Content-Length says; only trust it when no encoding is applied.
+  const encoded = !!res.headers.get('content-encoding') && res.headers.get('content-encoding') !== 'identity';
+  return header !== null && !encoded && Number.isFinite(Number(header)) ? Number(header) : null;
+}
+
+/** fetch() with its failures as DownloadError (network error, HTTP status); AbortError passes through. */
+export async function fetchOk(url: string, options: Pick<FetchProgressOptions, 'signal' | 'fetch'> = {}): Promise<Response> {
   const doFetch = options.fetch ?? globalThis.fetch;
   let res: Response;
   try {
@@ -27,10 +36,12 @@ export async function fetchWithProgress(url: string, options: FetchProgressOptio
     throw new DownloadError(`network error (${(e as Error).message})`, url, undefined, { cause: e });
   }
   if (!res.ok) throw new DownloadError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, url, res.status);
-  const header = res.headers.get('content-length');
-  // A compressed body streams more bytes than Content-Length says; only trust it when no encoding is applied.
-  const encoded = !!res.headers.get('content-encoding') && res.headers.get('content-encoding') !== 'identity';
-  const total = header !== null && !encoded && Number.isFinite(Number(header)) ? Number(header) : null;
+  return res;
+}
+
+export async function fetchWithProgress(url: string, options: FetchProgressOptions = {}): Promise<Uint8Array> {
+  const res = await fetchOk(url, options);
+  const total = bodyLength(res);
   const report = options.onProgress ?? (() => undefined);
   report({ loaded: 0, total });
   if (!res.body) {
@@ -54,11 +65,17 @@ export async function fetchWithProgress(url: string, options: FetchProgressOptio
     throw new DownloadError(`connection lost after ${loaded} bytes (${(e as Error).message})`, url, res.status, { cause: e });
   }
   if (total !== null && loaded !== total) throw new DownloadError(`received ${loaded} of ${total} bytes`, url, res.status);
-  const bytes = new Uint8Array(loaded);
+  return concatBytes(chunks, loaded);
+}
+
+/** The chunks of a stream as one array of `length` bytes (the single chunk itself when there is only one). */
+export function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]!.length === length) return chunks[0]!;
+  const out = new Uint8Array(length);
   let at = 0;
   for (const c of chunks) {
-    bytes.set(c, at);
+    out.set(c, at);
     at += c.length;
   }
-  return bytes;
+  return out;
 }

@@ -1,9 +1,9 @@
 /** Model download with progress and a persistent, hash-checked cache (IndexedDB via idb-keyval). */
 export { DownloadError, IntegrityError } from './errors.js';
-export { fetchWithProgress, type DownloadProgress, type FetchProgressOptions } from './fetch_progress.js';
+export { fetchWithProgress, fetchOk, bodyLength, type DownloadProgress, type FetchProgressOptions } from './fetch_progress.js';
 export { sha256Hex } from './sha256.js';
 export { indexedDbStore, memoryStore, hasIndexedDb, DEFAULT_DB_NAME, DEFAULT_STORE_NAME, type KeyValueStore } from './store.js';
-export { loadCached, listCached, clearCache, type LoadCachedOptions, type LoadCachedResult, type CacheIndexEntry } from './model_cache.js';
+export { loadCached, streamCached, listCached, clearCache, type LoadCachedOptions, type LoadCachedResult, type StreamCachedResult, type CacheIndexEntry } from './model_cache.js';
 export {
   memoryTuningCache,
   indexedDbTuningCache,

@@ -7,10 +7,12 @@
  * A load looks the URL up; when the caller knows the content hash it expects (e.g. from a model manifest) an entry
  * with another hash is stale and downloaded again. Cached bytes are re-hashed on every load: a corrupted entry
  * fails its SHA-256 check, is deleted and downloaded again. Cache failures (no IndexedDB, quota) never fail a load;
- * they are reported in `notes`.
+ * they are reported in `notes`. `streamCached` hands the bytes out as a stream (for Session.create's streaming load)
+ * and stores them as they stream by.
  */
+import { isTessera, readTesseraHeader } from '../format/reader.js';
 import { IntegrityError } from './errors.js';
-import { fetchWithProgress, type DownloadProgress } from './fetch_progress.js';
+import { bodyLength, concatBytes, fetchOk, fetchWithProgress, type DownloadProgress } from './fetch_progress.js';
 import { sha256Hex } from './sha256.js';
 import { hasIndexedDb, indexedDbStore, type KeyValueStore } from './store.js';
 
@@ -101,18 +103,115 @@ export async function loadCached(url: string, options: LoadCachedOptions = {}): 
   const bytes = await fetchWithProgress(url, { onProgress: options.onProgress, signal: options.signal, fetch: options.fetch });
   const hash = await sha256Hex(bytes);
   if (options.expectedSha256 !== undefined && hash !== options.expectedSha256) throw new IntegrityError(url, options.expectedSha256, hash);
+  if (store) await storeBytes(store, url, bytes, hash, notes);
+  return { bytes, sha256: hash, source: 'network', notes };
+}
+
+async function storeBytes(store: KeyValueStore, url: string, bytes: Uint8Array, hash: string, notes: string[]): Promise<void> {
+  try {
+    // Store a tight copy: structured clone of a view would persist its whole underlying buffer.
+    const tight = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    await store.set(blobKey(hash), tight);
+    const entry: CacheIndexEntry = { url, sha256: hash, byteLength: bytes.length, storedAt: Date.now() };
+    await store.set(urlKey(url), entry);
+  } catch (e) {
+    notes.push(`the model could not be cached (${(e as Error).message})`);
+  }
+}
+
+export interface StreamCachedResult {
+  /** The model's bytes as a stream, for Session.create (which then compiles while the bytes arrive). */
+  stream: ReadableStream<Uint8Array>;
+  source: 'cache' | 'network';
+  /** Expected byte count (the cached copy's, or Content-Length), null when unknown. */
+  total: number | null;
+  notes: string[];
+  /**
+   * Settles once a downloaded copy is stored (or found unusable: an `expectedSha256` mismatch, a quota error; see
+   * notes). Never rejects. Immediately settled for a cache hit.
+   */
+  stored: Promise<void>;
+}
+
+/**
+ * loadCached as a stream: a valid cached copy (checked as loadCached does), or the network body, which is copied
+ * into the cache as it streams by: the chunks are kept while the reader (Session.create) consumes them, and stored
+ * when the download ends with the expected hash. A cache hit is one chunk.
+ */
+export async function streamCached(url: string, options: LoadCachedOptions = {}): Promise<StreamCachedResult> {
+  const store = options.store === undefined ? defaultStore() : options.store;
+  const notes: string[] = [];
   if (store) {
     try {
-      // Store a tight copy: structured clone of a view would persist its whole underlying buffer.
-      const tight = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      await store.set(blobKey(hash), tight);
-      const entry: CacheIndexEntry = { url, sha256: hash, byteLength: bytes.length, storedAt: Date.now() };
-      await store.set(urlKey(url), entry);
+      const hit = await fromCache(store, url, options.expectedSha256, notes);
+      if (hit) {
+        const stream = new ReadableStream<Uint8Array>({
+          start: (c) => {
+            c.enqueue(hit.bytes);
+            c.close();
+          },
+        });
+        options.onProgress?.({ loaded: hit.bytes.length, total: hit.bytes.length });
+        return { stream, source: 'cache', total: hit.bytes.length, notes, stored: Promise.resolve() };
+      }
     } catch (e) {
-      notes.push(`the model could not be cached (${(e as Error).message})`);
+      notes.push(`the model cache could not be read (${(e as Error).message})`);
     }
   }
-  return { bytes, sha256: hash, source: 'network', notes };
+  const res = await fetchOk(url, options);
+  const total = bodyLength(res);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let finish!: () => void;
+  const stored = new Promise<void>((resolve) => (finish = resolve));
+  const keep = async () => {
+    if (!store) return;
+    if (total !== null && loaded !== total) return void notes.push(`received ${loaded} of ${total} bytes; not cached`);
+    const bytes = concatBytes(chunks.splice(0), loaded);
+    // The reader may still reject these bytes after the stream ended (a .tessera payload hash): never cache those.
+    if (isTessera(bytes)) {
+      try {
+        readTesseraHeader(bytes);
+      } catch (e) {
+        return void notes.push(`the download is not a valid .tessera file (${(e as Error).message}); not cached`);
+      }
+    }
+    const hash = await sha256Hex(bytes);
+    if (options.expectedSha256 !== undefined && hash !== options.expectedSha256)
+      notes.push(`the download's SHA-256 ${hash.slice(0, 12)}… is not the expected ${options.expectedSha256.slice(0, 12)}…; not cached`);
+    else await storeBytes(store, url, bytes, hash, notes);
+  };
+  const body = (res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })).getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await body.read();
+      } catch (e) {
+        finish(); // a failed download stores nothing
+        controller.error(e);
+        return;
+      }
+      if (r.done) {
+        controller.close();
+        // Not awaited: the reader has the end of the stream now, the cache write happens beside it.
+        void keep()
+          .catch((e: unknown) => void notes.push(`the model could not be cached (${(e as Error).message})`))
+          .finally(finish);
+        return;
+      }
+      if (store) chunks.push(r.value);
+      loaded += r.value.length;
+      options.onProgress?.({ loaded, total });
+      controller.enqueue(r.value);
+    },
+    cancel(reason) {
+      chunks.length = 0; // the reader gave up (e.g. a FormatError): nothing to store
+      finish();
+      return body.cancel(reason);
+    },
+  });
+  return { stream, source: 'network', total, notes, stored };
 }
 
 /** Cached URLs with their hashes and sizes. */

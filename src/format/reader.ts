@@ -53,7 +53,7 @@ export function isTessera(bytes: Uint8Array): boolean {
 }
 
 /** Run `fn`, turning any stray exception (RangeError, TypeError, stack overflow...) into a FormatError. */
-function guarded<T>(what: string, fn: () => T): T {
+export function guarded<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -76,12 +76,43 @@ export function readTessera(bytes: Uint8Array, options: ReadOptions = {}): Graph
 }
 
 function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo {
-  assertLittleEndianHost(HOST_IS_LITTLE_ENDIAN);
   if (!(bytes instanceof Uint8Array)) throw new FormatError('input must be a Uint8Array');
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (bytes.length > maxBytes) throw new FormatError(`file is ${bytes.length} bytes, more than the ${maxBytes}-byte limit (maxBytes)`);
   if (bytes.length < PRELUDE_BYTES)
     throw new FormatError(`file is ${bytes.length} bytes, shorter than the ${PRELUDE_BYTES}-byte prelude`, 'byte 0');
+  const prelude = checkPrelude(bytes);
+  if (prelude.payloadOffset > bytes.length)
+    throw new FormatError(
+      `header length ${prelude.headerByteLength} needs the file to be at least ${prelude.payloadOffset} bytes (header + padding), but it is ${bytes.length}`,
+      `byte ${OFFSET_HEADER_LENGTH}`,
+    );
+  const header = checkHeaderRegion(bytes, prelude);
+  const { payloadOffset } = prelude;
+  const expectedLength = payloadOffset + header.payload.byteLength;
+  if (bytes.length !== expectedLength)
+    throw new FormatError(
+      `file is ${bytes.length} bytes but the header describes ${expectedLength} (payload of ${header.payload.byteLength} bytes at offset ${payloadOffset})` +
+        (bytes.length < expectedLength ? ': truncated file' : ': trailing bytes'),
+      'header.payload.byteLength',
+    );
+  if (options.verifyHash ?? true) checkPayloadHash(header, bytesToHex(sha256(bytes.subarray(payloadOffset))), payloadOffset, bytes.length);
+  return { formatVersion: prelude.version, headerByteLength: prelude.headerByteLength, payloadOffset, fileByteLength: bytes.length, header };
+}
+
+/** The fixed prelude, framing only: where the header ends and the payload starts. */
+export interface TesseraPrelude {
+  version: number;
+  headerByteLength: number;
+  payloadOffset: number;
+}
+
+/**
+ * Checks the 48-byte prelude (magic, version, header length) of `bytes` (at least PRELUDE_BYTES long). Shared by the
+ * whole-file reader and the streaming reader (stream_reader.ts), which calls it as soon as 48 bytes arrived.
+ */
+export function checkPrelude(bytes: Uint8Array): TesseraPrelude {
+  assertLittleEndianHost(HOST_IS_LITTLE_ENDIAN);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i])
       throw new FormatError(`bad magic: byte ${i} is 0x${bytes[i]!.toString(16)}, expected 0x${MAGIC[i]!.toString(16)} ("TESSERA\\0")`, `byte ${i}`);
@@ -95,13 +126,16 @@ function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo 
   if (headerByteLength === 0) throw new FormatError('header length is 0', `byte ${OFFSET_HEADER_LENGTH}`);
   if (headerByteLength > MAX_HEADER_BYTES)
     throw new FormatError(`header length ${headerByteLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`, `byte ${OFFSET_HEADER_LENGTH}`);
-  const headerEnd = PRELUDE_BYTES + headerByteLength;
-  const payloadOffset = alignUp(headerEnd);
-  if (payloadOffset > bytes.length)
-    throw new FormatError(
-      `header length ${headerByteLength} needs the file to be at least ${payloadOffset} bytes (header + padding), but it is ${bytes.length}`,
-      `byte ${OFFSET_HEADER_LENGTH}`,
-    );
+  return { version, headerByteLength, payloadOffset: alignUp(PRELUDE_BYTES + headerByteLength) };
+}
+
+/**
+ * Checks the header region of `bytes` (at least `prelude.payloadOffset` long): zero padding, the header hash, UTF-8,
+ * JSON, the header schema (validateHeader) and its version. Everything but the payload's length and hash.
+ */
+export function checkHeaderRegion(bytes: Uint8Array, prelude: TesseraPrelude): TesseraHeader {
+  const { version, payloadOffset } = prelude;
+  const headerEnd = PRELUDE_BYTES + prelude.headerByteLength;
   for (let i = headerEnd; i < payloadOffset; i++) {
     if (bytes[i] !== 0) throw new FormatError(`padding byte is 0x${bytes[i]!.toString(16)}, expected 0`, `byte ${i}`);
   }
@@ -127,20 +161,13 @@ function readHeader(bytes: Uint8Array, options: ReadOptions): TesseraHeaderInfo 
   const header = validateHeader(json);
   if (header.formatVersion !== version)
     throw new FormatError(`formatVersion ${header.formatVersion} differs from the prelude's version ${version}`, 'header.formatVersion');
+  return header;
+}
 
-  const expectedLength = payloadOffset + header.payload.byteLength;
-  if (bytes.length !== expectedLength)
-    throw new FormatError(
-      `file is ${bytes.length} bytes but the header describes ${expectedLength} (payload of ${header.payload.byteLength} bytes at offset ${payloadOffset})` +
-        (bytes.length < expectedLength ? ': truncated file' : ': trailing bytes'),
-      'header.payload.byteLength',
-    );
-  if (options.verifyHash ?? true) {
-    const actual = bytesToHex(sha256(bytes.subarray(payloadOffset)));
-    if (actual !== header.payload.sha256)
-      throw new FormatError(`payload SHA-256 is ${actual}, header says ${header.payload.sha256} (corrupted payload)`, `bytes ${payloadOffset}..${bytes.length - 1}`);
-  }
-  return { formatVersion: version, headerByteLength, payloadOffset, fileByteLength: bytes.length, header };
+/** The payload's SHA-256 (hex, computed by the caller: at once or incrementally) against the header's. */
+export function checkPayloadHash(header: TesseraHeader, actual: string, payloadOffset: number, fileLength: number): void {
+  if (actual !== header.payload.sha256)
+    throw new FormatError(`payload SHA-256 is ${actual}, header says ${header.payload.sha256} (corrupted payload)`, `bytes ${payloadOffset}..${fileLength - 1}`);
 }
 
 /**
@@ -191,10 +218,27 @@ function decodeAttr(attr: AttrEntry, tensors: Map<string, Tensor>): AttrValue {
   }
 }
 
-function buildGraph(bytes: Uint8Array, info: TesseraHeaderInfo, keepF16 = false): Graph {
+/** How buildGraph gets each tensor table entry's Tensor (the streaming reader substitutes placeholders). */
+export type TensorSource = (entry: TensorEntry, index: number) => Tensor;
+
+/**
+ * The Graph of a checked header, its tensors from `tensorOf` (default: read from `bytes`, the whole file). Used by
+ * readTessera and by the streaming reader (stream_reader.ts: the verified file, or a skeleton with placeholders).
+ */
+export function graphFromHeader(bytes: Uint8Array, info: Pick<TesseraHeaderInfo, 'header' | 'payloadOffset'>, keepF16 = false, tensorOf?: TensorSource): Graph {
+  return guarded('building the graph of a .tessera file', () => buildGraph(bytes, info, keepF16, tensorOf));
+}
+
+/** One tensor of the table from `raw`, the bytes at its entry's byteOffset..+byteLength (checked as readTessera does). */
+export function tensorFromBytes(raw: Uint8Array, entry: TensorEntry, keepF16: boolean, where: string): Tensor {
+  return readTensor(raw, 0, { ...entry, byteOffset: 0 }, keepF16, where);
+}
+
+function buildGraph(bytes: Uint8Array, info: Pick<TesseraHeaderInfo, 'header' | 'payloadOffset'>, keepF16 = false, tensorOf?: TensorSource): Graph {
   const { header, payloadOffset } = info;
   const tensors = new Map<string, Tensor>();
-  header.tensors.forEach((entry, i) => tensors.set(entry.name, readTensor(bytes, payloadOffset, entry, keepF16, `header.tensors[${i}]`)));
+  const read: TensorSource = tensorOf ?? ((entry, i) => readTensor(bytes, payloadOffset, entry, keepF16, `header.tensors[${i}]`));
+  header.tensors.forEach((entry, i) => tensors.set(entry.name, read(entry, i)));
 
   const initializers = new Map<string, Tensor>();
   for (const name of header.graph.initializers) initializers.set(name, tensors.get(name)!);

@@ -175,8 +175,24 @@ export function stridesOf(shape: Shape): number[] {
 const f32buf = new Float32Array(1);
 const u32buf = new Uint32Array(f32buf.buffer);
 
+/**
+ * Every half's float value, built once (64K entries, 256 KB): f16 weights are widened per element when kernels repack
+ * them at load, and decodeHalf's arithmetic (two powers per value) was most of a ResNet-50 f16 executor build.
+ */
+let f16Table: Float32Array | undefined;
+
 /** IEEE half → float. */
 export function f16ToF32(h: number): number {
+  return (f16Table ??= halfTable())[h & 0xffff]!;
+}
+
+function halfTable(): Float32Array {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) t[h] = decodeHalf(h);
+  return t;
+}
+
+function decodeHalf(h: number): number {
   const s = (h & 0x8000) >> 15;
   const e = (h & 0x7c00) >> 10;
   const f = h & 0x03ff;

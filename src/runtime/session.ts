@@ -22,24 +22,28 @@ import { optimize, type OptimizeOptions } from '../graph/passes/index.js';
 import { packBinaryChains } from '../graph/passes/pack_binary_chains.js';
 import { binarize, type BinarizeOptions } from '../graph/passes/binarize.js';
 import { CpuExecutor, InputError } from '../backends/cpu/index.js';
-import { sharedGpu, WebGPUDeviceError, WebGPUUnavailableError, type GpuContext } from '../backends/webgpu/device.js';
+import { ADAPTER_CLASSES, adapterClassOf, sharedGpu, WebGPUDeviceError, WebGPUUnavailableError, type GpuContext } from '../backends/webgpu/device.js';
 import { inferShapes } from '../graph/infer.js';
 import { checkGraphLimits } from '../load/limits.js';
-import { SessionReleasedError, WebGPUExecutor, type ProfileOptions, type ProfileRow, type ProfileTiming } from '../backends/webgpu/executor.js';
+import { SessionReleasedError, WebGPUExecutor, type DispatchInfo, type ProfileOptions, type ProfileRow, type ProfileTiming } from '../backends/webgpu/executor.js';
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
+import { isStreamSource, openModelStream, ProgressReporter, readModelStream, type LoadProgress, type StreamSource } from './stream_load.js';
 import { WasmExecutor } from '../backends/wasm/executor.js';
 import { wasmFeatures, WasmUnavailableError } from '../backends/wasm/module.js';
 import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
+/** The autotuning options a session takes (the cache aside): see SessionOptions.autotune and docs/tuning.md. */
+type TuneOptions = Pick<AutotuneOptions, 'budgetMs' | 'margin' | 'policy' | 'adapterClass' | 'maxCandidates'>;
 import type { ConvVariantOverride } from '../backends/webgpu/conv_select.js';
 import { defaultTuningCache, type TuningCache } from '../cache/tuning_cache.js';
 import { checkInputShapesOption, createShapes, fitsDeclared, shapeText, signatureKey, unrunnableShapeError, type InputShapes } from './input_shapes.js';
 
 export { InputError } from '../backends/cpu/index.js';
+export type { LoadProgress, StreamSource } from './stream_load.js';
 export { WasmUnavailableError, wasmFeatures, type WasmFeatures } from '../backends/wasm/module.js';
 export { type TuningReport, type TuningSource } from '../backends/webgpu/autotune.js';
-export { SessionReleasedError, type ProfileRow, type ProfileOptions, type ProfileTiming } from '../backends/webgpu/executor.js';
+export { SessionReleasedError, type DispatchInfo, type ProfileRow, type ProfileOptions, type ProfileTiming } from '../backends/webgpu/executor.js';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
@@ -108,22 +112,45 @@ export interface SessionOptions {
    */
   attention?: 'fused' | 'unfused';
   /**
+   * WebGPU: keep the int8 weights of a `--int8` .tessera file as int8 on the GPU, dequantised in registers (true), or
+   * dequantise them once at load (false). Default: true on hardware adapters, false on software ones (measured
+   * faster there; docs/format.md). The CPU and WASM backends always dequantise at load.
+   */
+  int8Weights?: boolean;
+  /**
+   * WebGPU, opt-in: run the conv and matmul families in f16 arithmetic where the device has `shader-f16` (ignored
+   * elsewhere). Faster and lighter on GPUs with fast f16, less accurate (about 1e-3 relative). Default false: f32
+   * arithmetic, f16 only as weight storage (docs/webgpu.md, f16 variants).
+   */
+  f16Compute?: boolean;
+  /**
    * What run() does after the WebGPU device is lost. 'recover' (default): acquire a new device, rebuild pipelines and
    * buffers, run again (also retries a run that was in flight). 'reject': reject with WebGPUDeviceError (kind 'lost').
    * A caller-provided `device` cannot be replaced: its loss always rejects.
    */
   onDeviceLost?: 'recover' | 'reject';
   /**
-   * WebGPU conv kernel autotuning (docs/autotune.md). Default 'cached': use the table stored for this model and
-   * adapter when there is one, never measure (a miss costs a hash and one cache read, ~ms; cold start is what the
-   * bench and most pages pay, and measuring costs pipeline compiles: seconds here). `true` or an object: on a miss,
-   * measure the biggest conv layers within `budgetMs` and store the table. `cache` picks the store (default IndexedDB
+   * WebGPU conv kernel autotuning (docs/autotune.md, policy: docs/tuning.md). Default: on a hardware adapter `true`
+   * with the hardware policy (the vendor family's seed and at most 3 more candidates per layer, outputs checked
+   * against the rule's, ~1.5 s once per model and adapter); on a software adapter 'cached': use the table stored for
+   * this model and adapter when there is one, never measure (a miss costs a hash and one cache read, ~ms). `true` or
+   * an object: on a miss, measure within `budgetMs` and store the table (`policy` 'hardware' forces the hardware
+   * policy, e.g. on SwiftShader in tests; `adapterClass` tunes as that vendor family). `cache` picks the store (default IndexedDB
    * in browsers, a file in Node; false: measure every time, store nothing). `false`: the fixed rule, no cache access.
    * Tables are per input-shape signature; measuring happens only for the executor built at create (known shapes, see
    * `inputShapes`), a signature first seen by a run only looks up its stored table. What happened: `session.tuning`.
    */
-  autotune?: boolean | 'cached' | (Pick<AutotuneOptions, 'budgetMs' | 'margin'> & { cache?: TuningCache | false });
+  autotune?: boolean | 'cached' | (TuneOptions & { cache?: TuningCache | false });
+  /**
+   * Load progress, called on every change: bytes received, tensors whose bytes arrived, WebGPU pipelines compiled
+   * (docs/loading.md). With a URL, Response or ReadableStream source and a `.tessera` file, pipelines compile while
+   * the payload streams.
+   */
+  onProgress?: (progress: LoadProgress) => void;
 }
+
+/** Thrown inside a streaming warm-up (Session.fromGraph) when the backend chosen is not WebGPU: nothing to warm. */
+class NotWebGPU extends Error {}
 
 /** An executor of one input-shape signature, with its in-flight count so LRU eviction never frees a busy one. */
 interface ExecutorEntry {
@@ -172,6 +199,10 @@ export class Session {
   private wasmOptions?: { numThreads: number; relaxedSimd: boolean; adaptiveThreads: boolean };
   private lastWasm?: WasmExecutor;
   private attentionLowering?: 'fused' | 'unfused';
+  private int8Weights?: boolean;
+  private f16Compute = false;
+  /** Pipeline compile progress of the executor built at create (SessionOptions.onProgress). */
+  private onPipelines?: (done: number, total: number) => void;
   private wasmInfo?: WasmExecutor['info'];
   private released = false;
   private recovering?: Promise<void>;
@@ -184,7 +215,7 @@ export class Session {
    */
   tuning: TuningReport = { source: 'off', ms: 0, layers: 0, layersTuned: 0, layersSkipped: 0, measurements: 0, choices: {}, changed: 0 };
   /** How executors are autotuned (undefined: off), applied to each signature as its executor is built. */
-  private tune?: { cache: TuningCache | false; measure: boolean; options: Pick<AutotuneOptions, 'budgetMs' | 'margin'> };
+  private tune?: { cache: TuningCache | false; measure: boolean; options: TuneOptions };
   /** The shapes known at create (see SessionOptions.inputShapes), or undefined when some input size is symbolic. */
   private createShapes?: InputShapes;
   /**
@@ -231,15 +262,48 @@ export class Session {
     return this.gpu ? `${this.gpu.source} (${this.gpu.adapterDescription})` : undefined;
   }
 
-  static async create(src: ModelSource | Graph, options: SessionOptions = {}): Promise<Session> {
-    let graph: Graph;
-    let format: Session['format'];
-    if (typeof src === 'object' && 'nodes' in src && 'initializers' in src) {
-      graph = src;
-      format = 'graph';
-    } else {
-      ({ graph, format } = graphFromBytes(await loadModelBytes(src as ModelSource)));
-    }
+  /**
+   * A session for a model: a URL (fetched and streamed; in Node a path is read from disk), a fetch Response, a
+   * ReadableStream of bytes, the bytes themselves (.tessera or .onnx), or a Graph. A streamed `.tessera` file builds
+   * its WebGPU pipelines from the header while the weights arrive (docs/loading.md).
+   */
+  static async create(src: ModelSource | StreamSource | Graph, options: SessionOptions = {}): Promise<Session> {
+    const progress = new ProgressReporter(options.onProgress);
+    if (typeof src === 'object' && src !== null && 'nodes' in src && 'initializers' in src) return Session.fromGraph(src, 'graph', options, { progress });
+    if (isStreamSource(src)) return Session.createStreamed(src, options, progress);
+    const bytes = await loadModelBytes(src as ModelSource);
+    progress.update('bytes', bytes.length, bytes.length);
+    const { graph, format } = graphFromBytes(bytes);
+    return Session.fromGraph(graph, format, options, { progress });
+  }
+
+  /**
+   * Streams the model. As soon as a `.tessera` header (and its few structural tensors) arrived, a throw-away session
+   * is built from the skeleton graph (placeholder weights): that compiles every WebGPU pipeline into the per-device
+   * cache while the payload streams. When the payload is complete and its hash checked, the real session is built
+   * from the verified graph, its pipelines cache hits (weights are uploaded then). Any failure frees the warm-up's GPU
+   * buffers before create rejects.
+   */
+  private static async createStreamed(src: StreamSource, options: SessionOptions, progress: ProgressReporter): Promise<Session> {
+    const { stream, total, what } = await openModelStream(src);
+    progress.update('bytes', 0, total);
+    let warm: Promise<Session | undefined> | undefined;
+    const warmUp = (skeleton: Graph) => {
+      if (options.backend === 'cpu' || options.backend === 'wasm') return; // they wait for the whole payload
+      // Best effort: a skeleton that fails to build says nothing about the file (its bytes are not verified yet).
+      warm = Session.fromGraph(skeleton, 'tessera', options, { progress, warmUp: true }).catch(() => undefined);
+    };
+    // Success or failure: the warm-up's executors are built once it settles (fromGraph awaits them); free them now.
+    const model = await readModelStream(stream, { total, what, progress, onSkeleton: warmUp }).finally(async () => (await warm)?.release());
+    const session = await Session.fromGraph(model.graph, model.format, options, { progress });
+    // Tuning measured during the warm-up (stored, then found in the cache by this build) happened in this load: say so.
+    const tuned = (await warm)?.tuning;
+    if (tuned?.source === 'measured' && tuned.key !== undefined && tuned.key === session.tuning.key) session.tuning = tuned;
+    return session;
+  }
+
+  /** The session for a graph (create's common path); `warmUp`: stop with NotWebGPU instead of a CPU/WASM session. */
+  private static async fromGraph(graph: Graph, format: Session['format'], options: SessionOptions, internal: { progress: ProgressReporter; warmUp?: boolean }): Promise<Session> {
     checkLimitsOf(graph);
     const opt = options.optimize ?? format === 'onnx';
     if (opt) graph = optimize(graph, typeof opt === 'object' ? opt : {});
@@ -255,6 +319,7 @@ export class Session {
     const given = options.inputShapes === undefined ? undefined : checkInputShapesOption(inputs, options.inputShapes);
     const known = createShapes(inputs, graph.metadata, given);
     const cpuSession = (reason?: string) => {
+      if (internal.warmUp) throw new NotWebGPU();
       const s = new Session(graph, 'cpu', undefined, reason, maxVariants, format);
       s.createShapes = known;
       // Explicit sizes the model cannot run at are the caller's error now, on every backend.
@@ -263,6 +328,7 @@ export class Session {
     };
     if (wanted === 'cpu') return cpuSession();
     const wasmSession = async (reason?: string) => {
+      if (internal.warmUp) throw new NotWebGPU();
       // .tessera files converted before a fusion pass existed still profit from it (an exact rewrite): the WASM
       // kernels fuse bias, residual and activation only when the graph says so.
       const g = options.optimize === undefined && format === 'tessera' ? optimize(graph) : graph;
@@ -314,10 +380,18 @@ export class Session {
     if (onLost !== 'recover' && onLost !== 'reject') throw new TypeError(`onDeviceLost must be 'recover' or 'reject', got ${String(onLost)}`);
     const session = new Session(graph, 'webgpu', gpu, undefined, maxVariants, format, options.memoryPlan ?? true, onLost);
     if (options.attention) session.attentionLowering = options.attention;
+    if (options.int8Weights !== undefined) session.int8Weights = options.int8Weights;
+    session.f16Compute = options.f16Compute === true;
     session.createShapes = known;
-    const tune = options.autotune ?? 'cached';
+    // Default: measure on hardware adapters (the hardware policy: seeded, <= 4 candidates, ~1.5 s once per model and
+    // adapter, docs/tuning.md); on software ones only look a stored table up (cold start is what they pay for).
+    const tune = options.autotune ?? (adapterClassOf(gpu) === 'software' ? 'cached' : true);
     if (!(typeof tune === 'boolean' || tune === 'cached' || (typeof tune === 'object' && tune !== null)))
       throw new TypeError(`autotune must be a boolean, 'cached' or an options object, got ${String(tune)}`);
+    if (typeof tune === 'object' && tune.policy !== undefined && !['auto', 'hardware', 'all'].includes(tune.policy))
+      throw new TypeError(`autotune.policy must be 'auto', 'hardware' or 'all', got ${String(tune.policy)}`);
+    if (typeof tune === 'object' && tune.adapterClass !== undefined && !ADAPTER_CLASSES.includes(tune.adapterClass))
+      throw new TypeError(`autotune.adapterClass must be one of ${ADAPTER_CLASSES.join(', ')}, got ${String(tune.adapterClass)}`);
     if (tune !== false) {
       const { cache: c, ...rest } = typeof tune === 'object' ? tune : {};
       const cache = c === undefined ? (defaultTuningCache() ?? false) : c;
@@ -328,7 +402,8 @@ export class Session {
     // sizes wait for the first run: no size is invented here.
     if (known) {
       try {
-        await session.executorFor(known, true).ready;
+        session.onPipelines = (done, total) => internal.progress.update('pipelines', done, total);
+        await session.executorFor(known, true).ready.finally(() => (session.onPipelines = undefined));
       } catch (e) {
         // A size read from the metadata's inputSize is a hint, not the model's contract: if the model cannot run at
         // it, create still succeeds and each run's size decides (the run gets the InputError). Explicit or static
@@ -394,7 +469,7 @@ export class Session {
     const build = async () => {
       const convVariant = await this.tuneFor(gpu, key, shapes, atCreate);
       const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
-      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant, ...(this.attentionLowering ? { attention: this.attentionLowering } : {}) });
+      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant, onPipelines: this.onPipelines, ...(this.attentionLowering ? { attention: this.attentionLowering } : {}), ...(this.int8Weights !== undefined ? { int8Weights: this.int8Weights } : {}), f16Compute: this.f16Compute });
     };
     created.ready = build().then(
       (ex) => {
@@ -640,6 +715,14 @@ export class Session {
   /** GPU object counters of this session's device (pipelines, bind groups, live buffers and bytes). */
   gpuStats(): ReturnType<GpuContext['tracker']['snapshot']> | undefined {
     return this.gpu?.tracker.snapshot();
+  }
+
+  /**
+   * The GPU dispatches one run makes, in order (node, op, kernel, shapes, MACs, workgroups), for the most recently
+   * used WebGPU executor; undefined before one is built or off WebGPU. Counting them needs no run or timing.
+   */
+  dispatches(): readonly DispatchInfo[] | undefined {
+    return [...this.executors.values()].filter((e) => e.executor).at(-1)?.executor!.dispatches;
   }
 
   /** GPU memory (bytes) of the most recently used WebGPU executor: activations, weights, and the plan's figures. */

@@ -20,10 +20,10 @@
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
 import { sizeOf } from '../graph/ir.js';
-import type { BackendInfo, BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
+import type { BackendInfo, BackendName, LoadProgress, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
-import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response, type ResultOf, type SerializedError, type WorkerSessionOptions } from './protocol.js';
+import { tensorBuffers, type CreateResult, type Endpoint, type Progress, type Request, type Response, type ResultOf, type SerializedError, type WorkerSessionOptions } from './protocol.js';
 
 export class WorkerSessionError extends Error {
   /** The class name of the error inside the worker. */
@@ -41,13 +41,14 @@ type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R,
 /** One request/response channel per endpoint, shared by every session on it. */
 class Channel {
   private nextId = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: LoadProgress) => void }>();
 
   constructor(readonly endpoint: Endpoint) {
     endpoint.addEventListener('message', (event: MessageEvent) => {
-      const res = event.data as Response;
+      const res = event.data as Response | Progress;
       const p = res && this.pending.get(res.id);
       if (!p) return;
+      if ('progress' in res) return void p.onProgress?.(res.progress);
       this.pending.delete(res.id);
       if (res.ok) p.resolve(res.result);
       else p.reject(new WorkerSessionError(res.error));
@@ -65,10 +66,10 @@ class Channel {
     (endpoint as { start?: () => void }).start?.(); // MessagePorts need start() with addEventListener
   }
 
-  call<K extends keyof ResultOf>(body: RequestBody & { type: K }, transfer: Transferable[] = []): Promise<ResultOf[K]> {
+  call<K extends keyof ResultOf>(body: RequestBody & { type: K }, transfer: Transferable[] = [], onProgress?: (p: LoadProgress) => void): Promise<ResultOf[K]> {
     const id = this.nextId++;
     return new Promise<ResultOf[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       this.endpoint.postMessage({ ...body, id }, transfer);
     });
   }
@@ -94,18 +95,26 @@ export class WorkerSession {
     private readonly info: CreateResult,
   ) {}
 
-  /** `source`: model bytes (copied unless `transfer`), or a URL the worker fetches itself. */
-  static async create(endpoint: Endpoint, source: Uint8Array | ArrayBuffer | string, options: WorkerSessionOptions & { transfer?: boolean } = {}): Promise<WorkerSession> {
+  /**
+   * `source`: model bytes (copied unless `transfer`), a URL the worker fetches itself, or a ReadableStream of the
+   * bytes (transferred; the worker streams it: docs/loading.md). `onProgress`: Session's load progress, relayed.
+   */
+  static async create(
+    endpoint: Endpoint,
+    source: Uint8Array | ArrayBuffer | string | ReadableStream<Uint8Array>,
+    options: WorkerSessionOptions & { transfer?: boolean; onProgress?: (p: LoadProgress) => void } = {},
+  ): Promise<WorkerSession> {
     const channel = channelFor(endpoint);
-    const { transfer, ...sessionOptions } = options;
-    let payload: ArrayBuffer | string;
-    if (typeof source === 'string') payload = source;
+    const { transfer, onProgress, ...rest } = options;
+    const sessionOptions = onProgress ? { ...rest, progress: true } : rest;
+    let payload: ArrayBuffer | string | ReadableStream<Uint8Array>;
+    if (typeof source === 'string' || source instanceof ReadableStream) payload = source;
     else {
       const view = source instanceof Uint8Array ? source : new Uint8Array(source);
       const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
       payload = transfer && whole ? (view.buffer as ArrayBuffer) : (view.slice().buffer as ArrayBuffer);
     }
-    const info = await channel.call({ type: 'create', source: payload, options: sessionOptions }, typeof payload === 'string' ? [] : [payload]);
+    const info = await channel.call({ type: 'create', source: payload, options: sessionOptions }, typeof payload === 'string' ? [] : [payload as unknown as Transferable], onProgress);
     return new WorkerSession(channel, info);
   }
 

@@ -4,11 +4,11 @@
  *   import { serveSessions } from 'tessera/worker';   // or point new Worker() at 'tessera/worker-script'
  *   serveSessions(self);
  */
-import { Session } from '../runtime/session.js';
+import { Session, type LoadProgress } from '../runtime/session.js';
 import type { Graph, Tensor } from '../graph/ir.js';
 import { profileLayers } from './layer_profile.js';
 import { modelFacts } from './model_facts.js';
-import { tensorBuffers, type CreateResult, type Endpoint, type Request, type Response } from './protocol.js';
+import { tensorBuffers, type CreateResult, type Endpoint, type Progress, type Request, type Response } from './protocol.js';
 
 /**
  * The session's graph with its inputs at the shapes the session knows at create (e.g. the `inputShapes` option or
@@ -34,8 +34,10 @@ export function serveSessions(scope: Endpoint): () => void {
     switch (req.type) {
       case 'create': {
         const t0 = performance.now();
-        const src = typeof req.source === 'string' ? req.source : new Uint8Array(req.source);
-        const session = await Session.create(src, req.options);
+        const src = req.source instanceof ArrayBuffer ? new Uint8Array(req.source) : req.source;
+        const { progress, ...options } = req.options;
+        const onProgress = progress ? (p: LoadProgress) => scope.postMessage({ id: req.id, progress: p } satisfies Progress) : undefined;
+        const session = await Session.create(src, { ...options, onProgress });
         const id = nextSession++;
         sessions.set(id, session);
         const result: CreateResult = {

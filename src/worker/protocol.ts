@@ -3,7 +3,8 @@
  * id; the worker answers each exactly once. Tensors travel as { dtype, shape, data } with their buffers transferred.
  */
 import type { GraphMetadata, Tensor, ValueInfo } from '../graph/ir.js';
-import type { BackendInfo, BackendName, ProfileResult, TuningReport } from '../runtime/session.js';
+import type { AdapterClass } from '../backends/webgpu/device.js';
+import type { BackendInfo, BackendName, LoadProgress, ProfileResult, TuningReport } from '../runtime/session.js';
 import type { LayerProfile } from './layer_profile.js';
 import type { ModelFacts } from './model_facts.js';
 
@@ -23,11 +24,12 @@ export interface WorkerSessionOptions {
    * worker's default cache (IndexedDB: same origin, so shared with the page); a cache object cannot cross the
    * boundary, only `cache: false` (measure, store nothing).
    */
-  autotune?: boolean | 'cached' | { budgetMs?: number; margin?: number; cache?: false };
+  autotune?: boolean | 'cached' | { budgetMs?: number; margin?: number; cache?: false; policy?: 'auto' | 'hardware' | 'all'; adapterClass?: AdapterClass; maxCandidates?: number };
 }
 
 export type Request =
-  | { id: number; type: 'create'; source: ArrayBuffer | string; options: WorkerSessionOptions }
+  // A ReadableStream source is transferred (browsers that can transfer streams); `progress`: send Progress messages.
+  | { id: number; type: 'create'; source: ArrayBuffer | string | ReadableStream<Uint8Array>; options: WorkerSessionOptions & { progress?: boolean } }
   | { id: number; type: 'run'; session: number; feeds: Record<string, Tensor> }
   | { id: number; type: 'profile'; session: number; feeds?: Record<string, Tensor> }
   | { id: number; type: 'layerProfile'; session: number; feeds?: Record<string, Tensor> }
@@ -66,6 +68,12 @@ export interface SerializedError {
 }
 
 export type Response = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** Sent by the worker while a create with `options.progress` loads, before its Response (SessionOptions.onProgress). */
+export interface Progress {
+  id: number;
+  progress: LoadProgress;
+}
 
 /** Minimal endpoint both a Worker and a worker's global scope (and a MessagePort) satisfy. */
 export interface Endpoint {

@@ -39,6 +39,17 @@ describe('bench arguments', () => {
     expect(parseBenchArgs(['--host', 'chromium']).outDir).toBe('bench/results');
   });
 
+  it('--int8: off by default, a flag, and only with the tessera runtime', () => {
+    expect(parseBenchArgs([]).int8).toBe(false);
+    const a = parseBenchArgs(['--int8', '--models', 'resnet20,mobilenet_v3_small', '--runtimes', 'tessera', '--reps', '5']);
+    expect(a.int8).toBe(true);
+    expect(a.runtimes).toEqual(['tessera']);
+    expect(a.models).toEqual(['resnet20', 'mobilenet_v3_small']);
+    expect(parseBenchArgs(['--host', 'node', '--int8']).int8).toBe(true);
+    expect(() => parseBenchArgs(['--int8', '--runtimes', 'ort-webgpu'])).toThrow(/--int8 .*'tessera'/);
+    expect(() => parseBenchArgs(['--int8', '--runtimes', 'wasm'])).toThrow(BenchArgsError);
+  });
+
   it('rejects bad input with BenchArgsError', () => {
     expect(() => parseBenchArgs(['--reps', '0'])).toThrow(BenchArgsError);
     expect(() => parseBenchArgs(['--reps'])).toThrow(/positive integer/);

@@ -38,7 +38,7 @@ describe('bench metrics', () => {
       {
         model: 'resnet20',
         gmacs: 0.041,
-        tessera: { ok: true, coldMs: 1000, medianMs: 100, relL2: 1e-7 },
+        tessera: { ok: true, coldMs: 1000, medianMs: 100, relL2: 1e-7, dispatches: 23 },
         ortWebgpu: { ok: true, coldMs: 10_000, medianMs: 400, relL2: 2e-7 },
         tfjsWebgpu: { ok: true, coldMs: 5000, medianMs: 800, relL2: 3e-7 },
         ortWasm: { ok: true, coldMs: 900, medianMs: 3.2 },
@@ -50,7 +50,7 @@ describe('bench metrics', () => {
     const r20 = lines.find((l) => l.startsWith('| resnet20'))!;
     // median: ORT (400) is faster than TF.js (800); cold: TF.js (5000) beats ORT (10000).
     expect(r20).toContain('| 0.25× (ORT) | 0.20× (TF.js) |');
-    expect(r20).toContain('1.0e-7 / 2.0e-7 / 3.0e-7 / –');
+    expect(r20).toContain('1.0e-7 / 2.0e-7 / 3.0e-7 / – | 23 |');
     const r18 = lines.find((l) => l.startsWith('| resnet18'))!;
     expect(r18).toContain('failed / failed');
     expect(r18).toContain('not run / not run | – | – |');

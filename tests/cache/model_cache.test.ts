@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { DownloadError, IntegrityError, fetchWithProgress, loadCached, memoryStore, sha256Hex, listCached, clearCache } from '../../src/cache/index.js';
+import { DownloadError, IntegrityError, fetchWithProgress, loadCached, memoryStore, sha256Hex, listCached, clearCache, streamCached } from '../../src/cache/index.js';
 import type { DownloadProgress } from '../../src/cache/index.js';
 
 /** Deterministic pseudo-random bytes (xorshift32). */
@@ -160,6 +160,56 @@ describe('loadCached', () => {
     const store = memoryStore();
     await loadCached('/m', { store, fetch: servingFetch(bytesOf(10, 10)) as typeof fetch });
     await clearCache(store);
+    expect(store.map.size).toBe(0);
+  });
+});
+
+describe('streamCached', () => {
+  const readAll = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
+
+  it('a miss streams the body and stores it when the reader has read it all; the next call is a one-chunk hit', async () => {
+    const body = bytesOf(25_000, 3);
+    const store = memoryStore();
+    const fetch = servingFetch(body, { chunk: 4096 }) as typeof globalThis.fetch & ReturnType<typeof servingFetch>;
+    const seen: DownloadProgress[] = [];
+    const miss = await streamCached('https://x/model.onnx', { store, fetch, onProgress: (p) => seen.push(p) });
+    expect(miss.source).toBe('network');
+    expect(miss.total).toBe(body.length);
+    expect(await readAll(miss.stream)).toEqual(body);
+    await miss.stored;
+    expect(miss.notes).toEqual([]);
+    expect(seen.at(-1)).toEqual({ loaded: body.length, total: body.length });
+    expect(await listCached(store)).toMatchObject([{ url: 'https://x/model.onnx', sha256: hex(body), byteLength: body.length }]);
+    const hit = await streamCached('https://x/model.onnx', { store, fetch });
+    expect(hit.source).toBe('cache');
+    expect(await readAll(hit.stream)).toEqual(body);
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('stores nothing when the reader cancels, the body is short, the hash is unexpected or a .tessera payload is corrupt', async () => {
+    const body = bytesOf(20_000, 4);
+    const store = memoryStore();
+    const cancelled = await streamCached('https://x/a', { store, fetch: servingFetch(body) as typeof fetch });
+    const reader = cancelled.stream.getReader();
+    await reader.read();
+    await reader.cancel(new Error('FormatError'));
+    await cancelled.stored;
+    const short = await streamCached('https://x/b', { store, fetch: servingFetch(body, { length: body.length + 10 }) as typeof fetch });
+    await readAll(short.stream);
+    await short.stored;
+    expect(short.notes.join()).toMatch(/received 20000 of 20010 bytes; not cached/);
+    const wrong = await streamCached('https://x/c', { store, fetch: servingFetch(body) as typeof fetch, expectedSha256: '0'.repeat(64) });
+    await readAll(wrong.stream);
+    await wrong.stored;
+    expect(wrong.notes.join()).toMatch(/not the expected/);
+    const { writeTessera } = await import('../../src/format/index.js');
+    const { syntheticCnn } = await import('../format/helpers.js');
+    const file = writeTessera(syntheticCnn(2));
+    file[file.length - 5]! ^= 0x40;
+    const corrupt = await streamCached('https://x/d.tessera', { store, fetch: servingFetch(file) as typeof fetch });
+    await readAll(corrupt.stream);
+    await corrupt.stored;
+    expect(corrupt.notes.join()).toMatch(/not a valid \.tessera file .*payload SHA-256/);
     expect(store.map.size).toBe(0);
   });
 });

@@ -38,7 +38,7 @@ export interface NodeCase {
   outputs?: number;
   seed: number;
   /** WebGPU executor options (e.g. attention: 'fused' to test the one-dispatch kernel on SwiftShader). */
-  executor?: { attention?: 'fused' | 'unfused' };
+  executor?: { attention?: 'fused' | 'unfused'; f16Compute?: boolean };
 }
 
 export interface CaseResult {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuExecutor } from '../../src/backends/cpu/index.js';
 import { readTessera, readTesseraHeader } from '../../src/format/index.js';
 import type { Graph, Tensor } from '../../src/graph/ir.js';
+import { relativeL2 } from '../../src/graph/quant_int8.js';
 import { loadMnist } from '../../src/io/datasets.js';
 import { readNpy } from '../../src/io/npy.js';
 import { batchToTensor, inputGeometry, normalizationFor } from '../../src/io/preprocess.js';
@@ -26,10 +27,13 @@ interface Entry {
   dataset: 'cifar10' | 'mnist';
   bytes: number;
   sha256: string;
-  weights: 'f16' | 'f32';
+  weights: 'f16' | 'f32' | 'int8';
   binaryLayers: number;
+  /** Absent on an int8 offer (its model's entry has them). */
   publishedAccuracy: number;
   pytorchAccuracy: { correct: number; total: number };
+  /** An int8 offer (tools/make_int8_models.ts): the id of the entry it was converted from. */
+  int8Of?: string;
   preprocessing: { inputSize: number[]; colorOrder: string; pixelScale: number; mean: number[]; std: number[] };
   source: string;
   license: string;
@@ -69,6 +73,7 @@ describe('models/index.json', () => {
 
     const header = readTesseraHeader(new Uint8Array(bytes)).header;
     expect(header.tensors.some((t) => t.storage === 'f16')).toBe(e.weights === 'f16');
+    expect(header.tensors.some((t) => t.storage === 'int8')).toBe(e.weights === 'int8');
     const g = load(e);
     expect(g.nodes.filter((n) => n.op.startsWith('Binary')).length).toBe(e.binaryLayers);
     expect([...g.initializers.values()].some((t) => t.dtype === 'binary')).toBe(e.binaryLayers > 0);
@@ -81,11 +86,30 @@ describe('models/index.json', () => {
       expect(p.inputSize).toEqual([3, 32, 32]);
     }
     // The published figure is what PyTorch measured on the full test set (both are exact for these checkpoints).
-    expect(e.pytorchAccuracy.total).toBe(10000);
-    expect((100 * e.pytorchAccuracy.correct) / e.pytorchAccuracy.total).toBeCloseTo(e.publishedAccuracy, 5);
+    const measured = e.int8Of ? entries.find((x) => x.id === e.int8Of)! : e;
+    expect(measured.pytorchAccuracy.total).toBe(10000);
+    expect((100 * measured.pytorchAccuracy.correct) / measured.pytorchAccuracy.total).toBeCloseTo(measured.publishedAccuracy, 5);
     const licenseFile = /\(models\/(LICENSE-[\w.-]+)\)/.exec(e.license)?.[1];
     expect(licenseFile).toBeDefined();
     expect(readFileSync(join(MODELS, licenseFile!), 'utf8')).toMatch(/Redistribution and use in source and binary forms/);
+  });
+
+  it('int8 offers: int8 weights of their model, about half its f16 file, same answer on the ResNet-20 fixture input', () => {
+    const offers = entries.filter((e) => e.int8Of !== undefined);
+    expect(offers.map((e) => e.id)).toEqual(['resnet20-cifar10-int8']);
+    for (const e of offers) {
+      expect(e.weights).toBe('int8');
+      const base = entries.find((x) => x.id === e.int8Of)!;
+      expect(entries.indexOf(e)).toBe(entries.indexOf(base) + 1); // listed right after its model
+      expect(e.bytes).toBeLessThan(0.6 * base.bytes);
+      const x = readNpy(new Uint8Array(readFileSync(join(ROOT, 'tests/fixtures/resnet20/input.npy')))) as Tensor;
+      const want = logits(load(base), x);
+      const got = logits(load(e), x);
+      expect(argmaxRows(got, 10)).toEqual(argmaxRows(want, 10));
+      const err = relativeL2(want, got);
+      expect(err).toBeLessThan(5e-2); // int8 rounding of every conv: ~1e-2, not 0
+      expect(err).toBeGreaterThan(1e-4);
+    }
   });
 
   it('the XNOR LeNet keeps conv2 and fc1 binary and reproduces PyTorch on the fixture images', () => {

@@ -83,7 +83,7 @@ describe('ResNet-20 int8 on WebGPU (Chromium)', () => {
     await session?.close();
   });
 
-  it('matches the CPU reference on the same int8 file to 1e-4, with int8 weights on the GPU', async () => {
+  it('matches the CPU reference on the same int8 file to 1e-4, with int8 weights on the GPU (forced: SwiftShader dequantises at load by default)', async () => {
     const { images } = cifarImages(200 - 16, 16);
     const batch = new Float32Array(16 * 3072);
     images.forEach((im, i) => batch.set(im, i * 3072));
@@ -91,7 +91,7 @@ describe('ResNet-20 int8 on WebGPU (Chromium)', () => {
     const r = await session.page.evaluate(
       async ({ url, x }) => {
         const t = (globalThis as Any).tessera;
-        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu', inputShapes: undefined });
+        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu', inputShapes: undefined, int8Weights: true });
         const y = Object.values(await s.run({ [s.inputs[0].name]: { dtype: 'f32', shape: [16, 3, 32, 32], data: new Float32Array(x) } }))[0] as Any;
         const mem = s.memory();
         s.release();
@@ -109,5 +109,33 @@ describe('ResNet-20 int8 on WebGPU (Chromium)', () => {
     console.log(`ResNet-20 int8 WebGPU vs CPU: rel L2 ${Math.sqrt(num / den).toExponential(2)}; GPU weight bytes ${r.mem.weightBytes}, int8 ${r.mem.int8WeightBytes}`);
     expect(Math.sqrt(num / den)).toBeLessThanOrEqual(1e-4);
     expect(r.mem.int8WeightBytes).toBeGreaterThan(0);
+  });
+
+  it('by default a software adapter dequantises int8 weights at load: no int8 bytes on the GPU, same logits', async () => {
+    const { images } = cifarImages(200 - 4, 4);
+    const batch = new Float32Array(4 * 3072);
+    images.forEach((im, i) => batch.set(im, i * 3072));
+    const want = logits(int8File, images);
+    const r = await session.page.evaluate(
+      async ({ url, x }) => {
+        const t = (globalThis as Any).tessera;
+        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu' });
+        const y = Object.values(await s.run({ [s.inputs[0].name]: { dtype: 'f32', shape: [4, 3, 32, 32], data: new Float32Array(x) } }))[0] as Any;
+        const mem = s.memory();
+        const adapter = s.deviceDescription as string;
+        s.release();
+        return { data: Array.from(y.data as Float32Array), mem, adapter };
+      },
+      { url: session.serveBytes(int8File), x: Array.from(batch) },
+    );
+    expect(r.adapter).toMatch(/swiftshader/i);
+    expect(r.mem.int8WeightBytes).toBe(0);
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < want.length; i++) {
+      num += (r.data[i]! - want[i]!) ** 2;
+      den += want[i]! ** 2;
+    }
+    expect(Math.sqrt(num / den)).toBeLessThanOrEqual(1e-4);
   });
 });

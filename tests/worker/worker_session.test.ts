@@ -56,6 +56,27 @@ describe('WorkerSession', () => {
     local.release();
   });
 
+  it('streams a ReadableStream source (transferred) and relays load progress', async () => {
+    let at = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at >= MODEL.length) return c.close();
+        c.enqueue(MODEL.slice(at, at + 50_000));
+        at += 50_000;
+      },
+    });
+    const seen: { bytes: { loaded: number; total: number | null }; tensors: { done: number; total: number } }[] = [];
+    const remote = await WorkerSession.create(page, stream, { backend: 'cpu', optimize: true, onProgress: (p) => seen.push(p) });
+    const local = await Session.create(MODEL, { backend: 'cpu', optimize: true });
+    const x = input(3);
+    expect(Array.from((await remote.run({ input: x })).logits!.data as Float32Array)).toEqual(Array.from((await local.run({ input: x })).logits!.data as Float32Array));
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.at(-1)!.bytes).toEqual({ loaded: MODEL.length, total: MODEL.length });
+    expect(seen.at(-1)!.tensors.done).toBe(seen.at(-1)!.tensors.total);
+    await remote.release();
+    local.release();
+  });
+
   it('profiles every layer on the CPU backend', async () => {
     const s = await WorkerSession.create(page, MODEL, { backend: 'cpu', optimize: true });
     const p = await s.layerProfile();

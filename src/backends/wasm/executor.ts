@@ -225,10 +225,13 @@ export class WasmExecutor {
         throw new ExecutionError(`tensor '${name}' has no address in the WASM memory`, name, 'wasm');
       };
       const bytes = new Uint8Array(memory.buffer);
+      // packings the kernel module does (Winograd) stage their raw weights in the arena and scratch, unused until the first run
+      const stage = { memory, stage: arena, stageBytes: total - arena, stageUsed: 0, exports };
       for (const [addr, w] of weightCopies) {
         if (ArrayBuffer.isView(w)) bytes.set(new Uint8Array(w.buffer, w.byteOffset, w.byteLength), addr);
-        else w.write(new Float32Array(memory.buffer, addr, w.byteLength / 4)); // fresh memory: zero-filled
+        else if (!w.writeIn?.(stage, addr)) w.write(new Float32Array(memory.buffer, addr, w.byteLength / 4)); // fresh memory: zero-filled
       }
+      bytes.fill(0, arena, arena + stage.stageUsed); // the arena starts zeroed, as without staging
       const i32 = new Int32Array(memory.buffer);
       let pAt = paramsAt;
       steps = [];

@@ -17,7 +17,7 @@ import { alignedScaleShape } from '../../graph/ops/channel_scale.js';
 import { readFusedBatchNorm } from '../../graph/ops/fused_batchnorm.js';
 import { normalizeSlice } from '../../graph/ops/shape_ops.js';
 import type { MemoryPlan, TensorPlacement } from '../../plan/types.js';
-import { packConvBias, packConvWeights, packGemm, packGemmBias, type PackedLater } from './pack.js';
+import { packConvBias, packConvWeights, packGemm, packGemmBias, packWinogradWeights, type PackedLater } from './pack.js';
 import { lowerBinary } from './lower_binary.js';
 import { lowerConv3d } from './lower_conv3d.js';
 import { lowerAttention, lowerChannelLayerNorm, lowerLayerNorm, lowerSoftmax } from './lower_transformer.js';
@@ -36,7 +36,7 @@ function packedOnce(ctx: LowerContext, w: Tensor, key: string, pack: () => Packe
 }
 
 /** Kernel ids: the enum in kernels/program.c. */
-export const KERNEL_IDS = { conv2d: 0, depthwise2d: 1, pool2d: 2, eltwise: 3, channel_affine: 4, gemm: 5, pad2d: 6, binarize: 7, bdots: 8, bbits: 9, layer_norm: 10, softmax: 11, attention: 12, copy6: 13 } as const;
+export const KERNEL_IDS = { conv2d: 0, depthwise2d: 1, pool2d: 2, eltwise: 3, channel_affine: 4, gemm: 5, pad2d: 6, binarize: 7, bdots: 8, bbits: 9, layer_norm: 10, softmax: 11, attention: 12, copy6: 13, winograd: 14 } as const;
 export type KernelName = keyof typeof KERNEL_IDS;
 
 /** Activation codes: the enum in kernels/common.h. */
@@ -163,7 +163,19 @@ function paddedPlane(H: number, W: number, OH: number, OW: number, KH: number, K
   return [Hp, Wp];
 }
 
-function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): KernelCall | KernelCall[] | undefined {
+/** ChannelScaleConv's input scale s read by the conv's column copy: its name and its strides over (n, c). */
+interface ConvInputScale {
+  name: string;
+  ns: number;
+  cs: number;
+  constant: boolean;
+}
+
+/**
+ * `scale`: only a 1×1 unpadded conv takes one (its column copy multiplies, and there are no padding zeros the scale
+ * could turn into NaN); any other geometry returns undefined.
+ */
+function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scale?: ConvInputScale): KernelCall | KernelCall[] | undefined {
   const [xName, wName, bName, rName] = node.inputs;
   const placed = planeStrides(ctx.plan.tensors.get(xName!));
   const x = placed && override ? { ...placed, ns: override.ns, cs: override.cs } : placed;
@@ -190,7 +202,8 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
   const G = p.group;
   const wdata = w.data as Float32Array;
   const common = [x.N, cin, x.H, x.W];
-  if (G === cin && cout === cin && cin > 1) {
+  if (scale && !(KH === 1 && KW === 1 && sh === 1 && sw === 1 && p.pads.every((v) => v === 0))) return undefined;
+  if (G === cin && cout === cin && cin > 1 && !scale) {
     // Depthwise: padded plane per thread (rows Hp, row length Wp).
     const [Hp, Wp] = paddedPlane(x.H, x.W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw);
     const b = new Float32Array(cin);
@@ -213,19 +226,24 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
   const P = OH * OW;
   const tiles = Math.ceil(cout / G / 4);
   const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
-  const packed = [packedOnce(ctx, w, `conv ${cout} ${G} ${K}`, () => packConvWeights(wdata, cout, G, K, true)), packConvBias(bias, cout, G)];
   const [peh, pew] = two ? [p.pads[2]!, p.pads[3]!] : [0, p.pads[1]!];
+  if (!scale && two && KH === 3 && KW === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && G === 1 && winogradPays(cin, cout, OH, OW)) {
+    const geom = { N: x.N, cin, H: x.H, W: x.W, ns: x.ns, cs: x.cs, cout, OH, OW, pads: [ph, pw, peh, pew] as const };
+    return lowerWinograd(node, ctx, geom, w, bias, inputAddr, y, rName ? { name: rName, ...r! } : undefined, e);
+  }
+  const packed = [packedOnce(ctx, w, `conv ${cout} ${G} ${K}`, () => packConvWeights(wdata, cout, G, K, true)), packConvBias(bias, cout, G)];
   const plain1x1 = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && peh === 0 && pew === 0;
   // A 1x1 conv reads its input rows in place only when few output channels share them: otherwise each pixel block
   // is copied into a contiguous panel first (K streams 8 floats at a time from rows a plane apart thrash the cache;
   // the copy costs 4 / C_out of the arithmetic).
-  const is1x1 = plain1x1 && cout / G <= 8;
+  const is1x1 = plain1x1 && cout / G <= 8 && !scale;
   const epi = epilogueFields(e);
   const fields = (a: Addresses, input: number, NB: number, chunks: number, mode: number, Hp = 0, Wp = 0, offs = 0) => [
     input, a.tensor(node.outputs[0]!), rName ? a.tensor(rName) : 0, a.weight(0), a.weight(1),
     ...common, cout, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw, G,
     x.ns, x.cs, y.ns, y.cs, r?.ns ?? 0, r?.cs ?? 0,
     ...epi, a.scratch, a.scratchStride, NB, chunks, mode, Hp, Wp, offs,
+    scale ? a.tensor(scale.name) : 0, scale?.ns ?? 0, scale?.cs ?? 0,
   ];
   if (sh === 1 && sw === 1 && !plain1x1) {
     // Stride 1: pad the input once (pad2d), then read every tap in place (MODE_PADDED, kernels/conv.c).
@@ -240,15 +258,7 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
     const chunks = rows >= want ? 1 : Math.min(tiles, Math.ceil(want / rows));
     // + one row and 8 floats: lanes past a row's end read into the next row (computed, never stored)
     const sharedBytes = (x.N * cin * Hp * Wp + Wp + 16) * 4;
-    const pad: KernelCall = {
-      node,
-      kernel: 'pad2d',
-      weights: [],
-      scratchBytes: 0,
-      sharedBytes,
-      constants: [],
-      encode: (a) => [inputAddr(a), a.shared, x.N, cin, x.H, x.W, x.ns, x.cs, Hp, Wp, ph, pw],
-    };
+    const pad = pad2dCall(node, inputAddr, x, Hp, Wp, ph, pw, sharedBytes);
     const conv: KernelCall = {
       node,
       kernel: 'conv2d',
@@ -268,15 +278,93 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride): Ker
   const NB = Math.ceil(Math.ceil(P / nblocks) / 8) * 8;
   const items = x.N * G * nblocks;
   const chunks = items >= want ? 1 : Math.min(tiles, Math.ceil(want / items));
-  const scratchBytes = K * (is1x1 ? 8 : Math.min(NB, Math.ceil(P / 8) * 8)) * 4;
+  // K panel rows plus the one row im2col gathers before spreading it over the panels (kernels/conv.c)
+  const scratchBytes = (K + 1) * (is1x1 ? 8 : Math.min(NB, Math.ceil(P / 8) * 8)) * 4;
   return {
     node,
     kernel: 'conv2d',
     weights: packed,
     scratchBytes,
-    constants: [],
+    constants: scale?.constant ? [scale.name] : [],
     encode: (a) => fields(a, inputAddr(a), NB, chunks, is1x1 ? 1 : 0),
   };
+}
+
+/** The zero-padded copy of a conv's input into the shared scratch (planes of Hp × Wp, the input at row top, column left). */
+function pad2dCall(
+  node: Node, inputAddr: (a: Addresses) => number, x: { N: number; C: number; H: number; W: number; ns: number; cs: number },
+  Hp: number, Wp: number, top: number, left: number, sharedBytes: number,
+): KernelCall {
+  return {
+    node,
+    kernel: 'pad2d',
+    weights: [],
+    scratchBytes: 0,
+    sharedBytes,
+    constants: [],
+    encode: (a) => [inputAddr(a), a.shared, x.N, x.C, x.H, x.W, x.ns, x.cs, Hp, Wp, top, left],
+  };
+}
+
+/**
+ * Whether a 3×3 stride-1 conv runs as Winograd F(2×2, 3×3) (kernels/winograd.c) rather than the direct padded-plane
+ * GEMM: 2.25× fewer multiplies, paid for by the input and output transforms (about 1/C_out and 1/C_in of the GEMM)
+ * and at load by U (16/9 the size of W, ~36 ns per filter). Measured per layer (docs/wasm.md) it won on every layer
+ * with ≥ 8 channels each side; left out: small planes with large filters (ResNet-18/50's 512 channels at 7×7: 6.4 →
+ * 5.0 ms a run on one thread, but ~9 ms of transform at load for each such layer), where a few runs only repay it.
+ */
+export function winogradPays(cin: number, cout: number, OH: number, OW: number): boolean {
+  if (cin < 8 || cout < 8 || OH < 2 || OW < 2) return false;
+  return OH * OW >= 100 || cin * cout < 128 * 128;
+}
+
+interface WinogradGeom {
+  N: number;
+  cin: number;
+  H: number;
+  W: number;
+  ns: number;
+  cs: number;
+  cout: number;
+  OH: number;
+  OW: number;
+  /** [top, left, bottom, right] */
+  pads: readonly [number, number, number, number];
+}
+
+/** Tiles per work item: the transformed input block V (16 × C_in × NB floats) within ~96 KB, 8..64 tiles. */
+const winogradBlock = (cin: number) => Math.max(8, Math.min(64, Math.floor(1536 / cin) & ~7));
+
+/** pad2d into the shared scratch, then the Winograd kernel (field order: the WG_* enum in kernels/winograd.c). */
+function lowerWinograd(
+  node: Node, ctx: LowerContext, g: WinogradGeom, w: Tensor, bias: Float32Array | undefined,
+  inputAddr: (a: Addresses) => number, y: { ns: number; cs: number }, res: { name: string; ns: number; cs: number } | undefined, e: Epilogue,
+): KernelCall[] {
+  const TH = Math.ceil(g.OH / 2), TW = Math.ceil(g.OW / 2);
+  // every tile's 4×4 patch inside, plus the 8 floats the stride-2 loads of a 4-tile group read past it
+  const Hp = 2 * TH + 2, Wp = 2 * TW + 4;
+  const NB = winogradBlock(g.cin);
+  const items = g.N * Math.ceil((TH * TW) / NB);
+  const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
+  const tiles = Math.ceil(g.cout / 4);
+  const chunks = items >= want ? 1 : Math.min(tiles, Math.ceil(want / items));
+  const sharedBytes = (g.N * g.cin * Hp * Wp + 16) * 4;
+  const pad = pad2dCall(node, inputAddr, { ...g, C: g.cin }, Hp, Wp, g.pads[0], g.pads[1], sharedBytes);
+  const wg: KernelCall = {
+    node,
+    kernel: 'winograd',
+    weights: [packedOnce(ctx, w, `winograd ${g.cout} ${g.cin}`, () => packWinogradWeights(w.data as Float32Array, g.cout, g.cin, true)), packConvBias(bias, g.cout, 1)],
+    scratchBytes: (16 * g.cin * NB + 16 * 4 * NB) * 4,
+    sharedBytes,
+    constants: [],
+    encode: (a) => [
+      a.shared, a.tensor(node.outputs[0]!), res ? a.tensor(res.name) : 0, a.weight(0), a.weight(1),
+      g.N, g.cin, g.cout, g.OH, g.OW, Hp, Wp, TH, TW,
+      y.ns, y.cs, res?.ns ?? 0, res?.cs ?? 0,
+      ...epilogueFields(e), a.scratch, a.scratchStride, NB, chunks,
+    ],
+  };
+  return [pad, wg];
 }
 
 function lowerGemm(node: Node, ctx: LowerContext): KernelCall | undefined {
@@ -505,6 +593,20 @@ function lowerConcat(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   return calls;
 }
 
+/** ChannelScale's S (a planned tensor or a constant, broadcast to [N, C, 1, ...]): its strides over n and c. */
+function channelScaleOperand(ctx: LowerContext, sName: string, xShape: Shape): ConvInputScale | undefined {
+  const st = ctx.plan.tensors.get(sName);
+  const sc = st ? undefined : ctx.constant(sName);
+  const sShape = st?.shape ?? sc?.shape;
+  if (!sShape || (st && st.dtype !== 'f32') || (sc && sc.dtype !== 'f32')) return undefined;
+  const al = alignedScaleShape(sShape, xShape.length);
+  if (!al) return undefined;
+  const sStr = st ? st.strides : stridesOf(sShape);
+  const off = xShape.length - sShape.length;
+  const strideAt = (dim: number) => (dim - off < 0 || al[dim] === 1 ? 0 : sStr[dim - off]!);
+  return { name: sName, ns: strideAt(0), cs: strideAt(1), constant: !!sc };
+}
+
 function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOverride): KernelCall | undefined {
   const x = flatPlanes(ctx.plan.tensors.get(node.inputs[0]!));
   const placedY = outOverride ? x : flatPlanes(ctx.plan.tensors.get(node.outputs[0]!));
@@ -514,15 +616,8 @@ function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOv
   const xShape = ctx.plan.tensors.get(node.inputs[0]!)!.shape;
   if (node.op === 'ChannelScale') {
     const [, sName, rName] = node.inputs;
-    const st = ctx.plan.tensors.get(sName!);
-    const sc = st ? undefined : ctx.constant(sName!);
-    const sShape = st?.shape ?? sc?.shape;
-    if (!sShape || (st && st.dtype !== 'f32') || (sc && sc.dtype !== 'f32')) return undefined;
-    const al = alignedScaleShape(sShape, xShape.length);
-    if (!al) return undefined;
-    const sStr = st ? st.strides : stridesOf(sShape);
-    const off = xShape.length - sShape.length;
-    const strideAt = (dim: number) => (dim - off < 0 || al[dim] === 1 ? 0 : sStr[dim - off]!);
+    const s = channelScaleOperand(ctx, sName!, xShape);
+    if (!s) return undefined;
     const r = rName ? flatPlanes(ctx.plan.tensors.get(rName)) : undefined;
     if (rName && !r) return undefined;
     const e = readEpilogue(node);
@@ -531,10 +626,10 @@ function lowerChannelAffine(node: Node, ctx: LowerContext, outOverride?: InputOv
       kernel: 'channel_affine',
       weights: [],
       scratchBytes: 0,
-      constants: sc ? [sName!] : [],
+      constants: s.constant ? [sName!] : [],
       encode: (a) => [
         a.tensor(node.inputs[0]!), a.tensor(sName!), rName ? a.tensor(rName) : 0, outAddr(a), x.N, x.C, x.H * x.W,
-        x.ns, x.cs, strideAt(0), strideAt(1), r?.ns ?? 0, r?.cs ?? 0, y.ns, y.cs, ...epilogueFields(e), 0, 0, 0,
+        x.ns, x.cs, s.ns, s.cs, r?.ns ?? 0, r?.cs ?? 0, y.ns, y.cs, ...epilogueFields(e), 0, 0, 0,
       ],
     };
   }
@@ -672,12 +767,19 @@ function lowerPad(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   return fill && copy && [fill, copy];
 }
 
-/** ChannelScaleConv: x * s[n, c] into the shared scratch (channel_affine), then the pointwise conv reads it. */
+/**
+ * ChannelScaleConv: a 1×1 conv whose column copy (im2col) applies s[n, c] as it copies (one call), else x * s[n, c]
+ * into the shared scratch (channel_affine) and the conv reads that (RegNet's SE blocks: the fused form saves a
+ * pass over the input, ~0.06 ms of 0.47 per 208-channel 14×14 block on one thread).
+ */
 function lowerChannelScaleConv(node: Node, ctx: LowerContext): KernelCall[] | undefined {
   const [xName, , , , sName] = node.inputs;
   const xt = ctx.plan.tensors.get(xName!);
   const x = planeStrides(xt);
   if (!x || !sName) return undefined;
+  const s = channelScaleOperand(ctx, sName, xt!.shape);
+  const fused = s && lowerConv({ ...node, op: 'FusedConv', inputs: node.inputs.slice(0, 4) }, ctx, undefined, s);
+  if (fused && !Array.isArray(fused)) return [{ ...fused, node }];
   const scaleNode: Node = { name: node.name, op: 'ChannelScale', inputs: [xName!, sName], outputs: node.outputs, attrs: {} };
   const dense = { ns: x.C * x.H * x.W, cs: x.H * x.W };
   const bytes = x.N * dense.ns * 4 + 64;

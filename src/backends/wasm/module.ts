@@ -85,6 +85,10 @@ export function kernelModule(threaded: boolean, relaxed: boolean): Promise<WebAs
 /** Exports of an instance of the kernel module. */
 export interface KernelExports {
   run(prog: number, count: number, tid: number, nthreads: number, ctl: number, epoch: number, mayWait: number): void;
+  /** Load-time Winograd weight transform (kernels/winograd.c). */
+  winograd_pack(w: number, u: number, cin: number, co0: number, n: number): void;
+  /** Load-time conv weight packing (kernels/conv.c). */
+  conv_pack(w: number, out: number, k: number, rows: number): void;
   __stack_pointer: WebAssembly.Global;
   __heap_base: WebAssembly.Global;
 }

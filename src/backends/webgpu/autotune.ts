@@ -7,18 +7,24 @@
  * width, fewer output rows; seeded random weights) built once per candidate with a WebGPUExecutor forced to it. GPU
  * time comes from profile() (timestamps when the device has them), summed over the proxy's dispatches (a lowered
  * variant may have several). The rule's choice is kept unless another is faster by a margin. Once the budget is
- * spent the remaining layers keep the rule. The table is stored in a TuningCache under a key made of the adapter,
+ * spent the remaining layers keep the rule (the hardware policy: their vendor seed). The table is stored in a TuningCache under a key made of the adapter,
  * Tessera's version, a hash of the kernel sources and a hash of the graph's structure, so the next session with the
  * same model on the same adapter does no measurement at all. Pure parts: autotune_plan.ts.
+ *
+ * Which candidates are timed is the policy's (tuning_policy.ts, docs/tuning.md): on hardware adapters the vendor
+ * family's seed and at most 3 more, within a first-load budget; every candidate's proxy output is compared with the
+ * rule's and a candidate that differs is rejected (a miscompiled or vendor-buggy variant can never win).
  */
 import { f32ToF16, type Graph, type Node, type Tensor } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { sha256Hex } from '../../cache/sha256.js';
 import type { TuningCache } from '../../cache/tuning_cache.js';
 import { CONV_VARIANTS, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
-import { isSoftwareAdapter, type GpuContext } from './device.js';
+import { adapterClassOf, type AdapterClass, type GpuContext } from './device.js';
+import { HARDWARE_BUDGET_MS, HARDWARE_MAX_CANDIDATES, hardwareCandidates, resolvePolicy, type TuningPolicy } from './tuning_policy.js';
 import { WebGPUExecutor } from './executor.js';
 import { subsampleStridedPointwise } from './lower.js';
+import { convMacs } from './conv_common.js';
 import { SHADER_SOURCES } from './shader_sources.js';
 import {
   collectTunableLayers,
@@ -27,6 +33,7 @@ import {
   proxyShape,
   sanitizeTable,
   tableChooser,
+  tunedCandidates,
   tuneLayers,
   tuningKeyText,
   type AdapterSignature,
@@ -43,6 +50,17 @@ export interface AutotuneOptions {
   margin?: number;
   /** MACs of a proxy (default 2e6: a few ms on SwiftShader); grown when a proxy runs too fast to time. */
   proxyMacs?: number;
+  /**
+   * Which candidates are timed (docs/tuning.md). 'auto' (default): 'hardware' on hardware adapters, 'all' on software
+   * ones. 'hardware': the vendor family's seed and preferences plus the rule, at most `maxCandidates` per layer, within
+   * `budgetMs` (default 1.5 s) as a bound on the whole tuning; unmeasured layers run their seed. 'all': every valid
+   * variant (except conv2d_direct), unmeasured layers keep the rule.
+   */
+  policy?: TuningPolicy;
+  /** Tune as if the adapter were of this class (tests force the hardware policy of a family on SwiftShader). */
+  adapterClass?: AdapterClass;
+  /** Hardware policy: candidates per layer, the rule included (default 4). */
+  maxCandidates?: number;
 }
 
 const DEFAULT_PROXY_MACS = 2e6;
@@ -52,6 +70,11 @@ const MIN_MEASURABLE_MS = 0.5;
 const REPEATS = 3;
 /** Candidates slower than the best by more than this after a run are not run again. */
 const CONTENDER_RATIO = 1.3;
+/**
+ * A candidate whose proxy output is further than this (relative L2) from the rule's is rejected. Correct variants
+ * differ by rounding only (Winograd vs the GEMMs: ~1e-6 on a layer); a broken one is off by O(1).
+ */
+const OUTPUT_CHECK_TOLERANCE = 1e-4;
 
 export type TuningSource = 'off' | 'none' | 'miss' | 'cache' | 'measured' | 'failed';
 
@@ -79,6 +102,13 @@ export interface TuningReport {
   changed: number;
   /** Cache key (hex), when one was computed. */
   key?: string;
+  /** The policy that chose the candidates ('hardware' or 'all'), and the adapter class it was resolved for. */
+  policy?: Exclude<TuningPolicy, 'auto'>;
+  adapterClass?: AdapterClass;
+  /** The tuning budget (ms) this run was given. */
+  budgetMs?: number;
+  /** Candidates whose proxy output differed from the rule's (or was not finite): left out, named `signature: variant`. */
+  rejected?: string[];
   /** Why the cache could not be read or written, or why tuning failed (tuning never fails a session). */
   error?: string;
 }
@@ -127,12 +157,12 @@ function lowered(graph: Graph): Graph {
 }
 
 /** Cache key (hex SHA-256) of `graph` at `inputShapes` on this adapter. */
-export async function tuningKey(gpu: GpuContext, graph: Graph, inputShapes: Record<string, number[]>): Promise<string> {
+export async function tuningKey(gpu: GpuContext, graph: Graph, inputShapes: Record<string, number[]>, policy?: string): Promise<string> {
   const g = lowered(graph);
   const values = inferShapes(g, inputShapes);
   const enc = new TextEncoder();
   const modelHash = await sha256Hex(enc.encode(modelSignature(g, values)));
-  return sha256Hex(enc.encode(tuningKeyText(adapterSignature(gpu), await kernelSourcesHash(), modelHash)));
+  return sha256Hex(enc.encode(tuningKeyText(adapterSignature(gpu), await kernelSourcesHash(), modelHash, undefined, policy)));
 }
 
 /** Seeded values in [-1, 1) (xorshift32), so proxies are reproducible. */
@@ -198,32 +228,84 @@ export function proxyGraph(source: Graph, layer: TunableLayer, p: ConvShape): { 
 }
 
 /** GPU ms of one run of `ex`: the sum over its dispatches (a lowered variant can have several). */
-async function profileOnce(ex: WebGPUExecutor, feeds: Record<string, Float32Array>): Promise<number> {
-  const { rows } = await ex.profile(feeds);
-  return rows.reduce((t, r) => t + (r.gpuMs ?? 0), 0);
+async function profileOnce(ex: WebGPUExecutor, feeds: Record<string, Float32Array>, perDispatchMs = 0): Promise<number> {
+  return (await profileWithOutput(ex, feeds, perDispatchMs)).ms;
 }
 
+/**
+ * profileOnce, also returning the proxy's output (checked against the rule's on the first run). `perDispatchMs` is
+ * added per dispatch: what a dispatch costs beyond its GPU time on hardware (see DISPATCH_COST_MS).
+ */
+async function profileWithOutput(ex: WebGPUExecutor, feeds: Record<string, Float32Array>, perDispatchMs = 0): Promise<{ ms: number; y: Float32Array | undefined }> {
+  const { rows, outputs } = await ex.profile(feeds);
+  const y = outputs['y']?.data;
+  return { ms: rows.reduce((t, r) => t + (r.gpuMs ?? 0), 0) + rows.length * perDispatchMs, y: y instanceof Float32Array ? y : undefined };
+}
+
+/** Relative L2 distance of `a` from `ref` (Infinity when a length differs or a value is not finite). */
+export function relativeL2(a: Float32Array, ref: Float32Array): number {
+  if (a.length !== ref.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - ref[i]!;
+    num += d * d;
+    den += ref[i]! * ref[i]!;
+  }
+  if (!Number.isFinite(num) || !Number.isFinite(den)) return Infinity;
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** Counts shared by one tuning run's measurements, and its per-dispatch cost at full layer size (ms). */
+interface MeasureCounter {
+  n: number;
+  rejected: string[];
+  dispatchMs: number;
+}
+
+/**
+ * What one dispatch costs on a hardware GPU beyond its kernel's timestamps (ms): 24-36 µs measured per dispatch on
+ * Vulkan, 32-71 µs on Metal (../shared/research/realgpu.md §1). The hardware policy charges it per dispatch, so a
+ * lowering into several dispatches (Winograd: 3, im2col: 2) must win by more than its extra launches.
+ */
+const DISPATCH_COST_MS = 0.03;
+
 /** Times every candidate of `layer` on proxy `p`: all compiled in parallel, then run one after another. */
-async function measureAt(gpu: GpuContext, source: Graph, layer: TunableLayer, p: ConvShape, counter: { n: number }): Promise<Partial<Record<ConvVariant, number>>> {
+async function measureAt(gpu: GpuContext, source: Graph, layer: TunableLayer, p: ConvShape, counter: MeasureCounter): Promise<Partial<Record<ConvVariant, number>>> {
   const { graph, inputs, shapes } = proxyGraph(source, layer, p);
+  // The proxy runs a fraction of the layer's MACs: its dispatch cost is scaled the same way.
+  const perDispatchMs = counter.dispatchMs * (convMacs(p) / Math.max(1, convMacs(layer.shape)));
   const built = await Promise.allSettled(layer.candidates.map((v) => WebGPUExecutor.create(gpu, graph, { inputShapes: shapes, convVariant: () => v })));
   const times: Partial<Record<ConvVariant, number>> = {};
   try {
     // One profiled run each; then the contenders (within CONTENDER_RATIO of the best) run again and keep their
     // minimum, so a disturbed first run cannot decide, while clear losers (conv2d_direct is often 10x slower) cost
     // one run only.
-    const live = built.map((b, i) => ({ v: layer.candidates[i]!, ex: b.status === 'fulfilled' ? b.value : undefined }));
+    // The rule runs first: its output is the reference every other candidate's first run is checked against.
+    const live = built
+      .map((b, i) => ({ v: layer.candidates[i]!, ex: b.status === 'fulfilled' ? b.value : undefined }))
+      .sort((a, b) => Number(b.v === layer.rule) - Number(a.v === layer.rule));
+    let reference: Float32Array | undefined;
     for (const { v, ex } of live) {
       if (!ex) continue; // a variant that cannot be built here simply does not compete
       counter.n++;
-      times[v] = await profileOnce(ex, inputs).catch(() => undefined); // a failed run leaves the candidate out
+      const first = await profileWithOutput(ex, inputs, perDispatchMs).catch(() => undefined); // a failed run leaves the candidate out
+      if (!first) continue;
+      if (v === layer.rule) reference = first.y;
+      // Without the rule's output nothing can be checked: only the rule itself may then be chosen.
+      if (v !== layer.rule && (!reference || !first.y || !(relativeL2(first.y, reference) <= OUTPUT_CHECK_TOLERANCE))) {
+        counter.rejected.push(`${layer.key}: ${v}`);
+        live.find((c) => c.v === v)!.ex = undefined;
+        continue;
+      }
+      times[v] = first.ms;
     }
     for (let r = 1; r < REPEATS; r++) {
       const best = Math.min(...live.map(({ v }) => times[v] ?? Infinity));
       for (const { v, ex } of live) {
         const t = times[v];
         if (!ex || t === undefined || t > best * CONTENDER_RATIO) continue;
-        times[v] = Math.min(t, await profileOnce(ex, inputs).catch(() => Infinity));
+        times[v] = Math.min(t, await profileOnce(ex, inputs, perDispatchMs).catch(() => Infinity));
       }
     }
   } finally {
@@ -234,7 +316,7 @@ async function measureAt(gpu: GpuContext, source: Graph, layer: TunableLayer, p:
 }
 
 /** Measures one layer, growing the proxy once when it runs too fast for the timer to tell variants apart. */
-function layerMeasurer(gpu: GpuContext, source: Graph, proxyMacs: number, counter: { n: number }) {
+function layerMeasurer(gpu: GpuContext, source: Graph, proxyMacs: number, counter: MeasureCounter) {
   return async (layer: TunableLayer) => {
     let p = proxyShape(layer.shape, proxyMacs);
     let times = await measureAt(gpu, source, layer, p, counter);
@@ -274,10 +356,19 @@ export async function autotuneGraph(
   };
   try {
     const g = lowered(graph);
-    const layers = collectTunableLayers(g, inferShapes(g, inputShapes), gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription));
+    const cls = options.adapterClass ?? adapterClassOf(gpu);
+    const policy = resolvePolicy(options.policy ?? 'auto', cls);
+    Object.assign(report, { policy, adapterClass: cls });
+    const hardware = policy === 'hardware';
+    const max = Math.max(2, Math.floor(options.maxCandidates ?? HARDWARE_MAX_CANDIDATES));
+    const layers = collectTunableLayers(
+      g,
+      inferShapes(g, inputShapes),
+      hardware ? (s) => hardwareCandidates(cls, s, max) : (s) => ({ candidates: tunedCandidates(s, cls === 'software') }),
+    );
     report.layers = layers.length;
     if (!layers.length) return done();
-    const key = await tuningKey(gpu, graph, inputShapes);
+    const key = await tuningKey(gpu, graph, inputShapes, hardware ? `hardware:${cls}:${max}` : undefined);
     report.key = key;
     const cache = options.cache;
     if (cache) {
@@ -298,12 +389,18 @@ export async function autotuneGraph(
       report.source = 'miss';
       return done();
     }
-    const counter = { n: 0 };
+    const counter: MeasureCounter = { n: 0, rejected: [], dispatchMs: hardware ? DISPATCH_COST_MS : 0 };
+    const budgetMs = options.budgetMs ?? (hardware ? HARDWARE_BUDGET_MS : defaultBudgetMs(layers.reduce((m, l) => m + l.macs, 0)));
+    report.budgetMs = budgetMs;
     const result = await tuneLayers(layers, layerMeasurer(gpu, g, options.proxyMacs ?? DEFAULT_PROXY_MACS, counter), {
-      budgetMs: options.budgetMs ?? defaultBudgetMs(layers.reduce((m, l) => m + l.macs, 0)),
+      // The hardware policy's budget bounds the whole step: the key hash and cache lookup (~0.3 s for ResNet-50 on a
+      // loaded 2-core machine) come out of it.
+      budgetMs: hardware ? budgetMs - (performance.now() - t0) : budgetMs,
       margin: options.margin,
+      finishWithin: hardware,
     });
     Object.assign(report, {
+      rejected: counter.rejected,
       source: 'measured',
       layersTuned: result.layers.length,
       layersSkipped: result.skipped,

@@ -40,7 +40,15 @@ export interface TunableLayer {
   node: Node;
   candidates: ConvVariant[];
   rule: ConvVariant;
+  /**
+   * Hardware policy (tuning_policy.ts): the vendor family's choice, the incumbent a measured candidate must beat by the
+   * margin, and what the layer runs when the budget leaves it unmeasured. Undefined: the rule plays both parts.
+   */
+  seed?: ConvVariant;
 }
+
+/** Candidates (and seed) of one conv shape; see tuning_policy.ts `hardwareCandidates`. */
+export type CandidatePolicy = (s: ConvShape) => { candidates: ConvVariant[]; seed?: ConvVariant };
 
 const isConv = (n: Node) => n.op === 'Conv' || n.op === 'FusedConv';
 
@@ -68,9 +76,11 @@ export function defaultBudgetMs(macs: number): number {
 
 /**
  * Distinct 2-D conv signatures of `graph` (already lowered as the executor will see it) that have more than one
- * valid variant, biggest total MACs first. Nodes whose shapes cannot be parsed are skipped (the executor reports them).
+ * candidate, biggest total MACs first. Nodes whose shapes cannot be parsed are skipped (the executor reports them).
+ * `policy`: a candidate policy, or whether the adapter is software (`tunedCandidates`: every valid variant).
  */
-export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo>, softwareAdapter = false): TunableLayer[] {
+export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo>, policy: boolean | CandidatePolicy = false): TunableLayer[] {
+  const pick: CandidatePolicy = typeof policy === 'function' ? policy : (s) => ({ candidates: tunedCandidates(s, policy) });
   const byKey = new Map<string, TunableLayer>();
   for (const node of graph.nodes) {
     if (!isConv(node)) continue;
@@ -85,7 +95,7 @@ export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo
     } catch {
       continue;
     }
-    const candidates = tunedCandidates(shape, softwareAdapter);
+    const { candidates, seed } = pick(shape);
     if (candidates.length < 2) continue;
     const key = convSignature(shape);
     const macs = convMacs(shape);
@@ -93,7 +103,10 @@ export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo
     if (seen) {
       seen.macs += macs;
       seen.count++;
-    } else byKey.set(key, { key, shape, macs, count: 1, node, candidates, rule: defaultConvVariant(shape) });
+    } else {
+      const rule = defaultConvVariant(shape);
+      byKey.set(key, { key, shape, macs, count: 1, node, candidates, rule, ...(seed !== undefined && seed !== rule ? { seed } : {}) });
+    }
   }
   return rankLayers([...byKey.values()]);
 }
@@ -192,13 +205,18 @@ export interface TuneLoopOptions {
   budgetMs: number;
   margin?: number;
   now?: () => number;
+  /**
+   * Also skip a layer when the longest layer so far would take the loop past the budget (the hardware policy: the
+   * budget is a bound on first-load time, not only on when the last layer may start). The first layer always runs.
+   */
+  finishWithin?: boolean;
 }
 
 export interface TuneLoopResult {
   table: TuningTable;
   /** Layers measured, in order, with their times and choice. */
   layers: { key: string; macs: number; rule: ConvVariant; choice: ConvVariant; times: Partial<Record<ConvVariant, number>> }[];
-  /** Layers left to the rule because the budget ran out. */
+  /** Layers left unmeasured because the budget ran out (they keep their seed, else the rule). */
   skipped: number;
   ms: number;
 }
@@ -214,13 +232,20 @@ export async function tuneLayers(layers: TunableLayer[], measure: MeasureLayer, 
   const out: TuneLoopResult['layers'] = [];
   const choices: Record<string, string> = {};
   let skipped = 0;
+  let longest = 0;
   for (const layer of rankLayers(layers)) {
-    if (now() - t0 >= options.budgetMs) {
+    const elapsed = now() - t0;
+    if (elapsed >= options.budgetMs || (options.finishWithin && out.length > 0 && elapsed + longest > options.budgetMs)) {
       skipped++;
+      // An unmeasured layer runs its seed (the vendor family's guess), recorded so a cached table does the same.
+      if (layer.seed !== undefined) choices[layer.key] = layer.seed;
       continue;
     }
+    const started = now();
     const times = await measure(layer);
-    const choice = pickFastest(layer.rule, times, options.margin);
+    longest = Math.max(longest, now() - started);
+    // The seed is the incumbent; if it failed or was rejected, pickFastest falls back to the fastest that ran.
+    const choice = pickFastest(layer.seed ?? layer.rule, times, options.margin);
     choices[layer.key] = choice;
     out.push({ key: layer.key, macs: layer.macs, rule: layer.rule, choice, times });
   }
@@ -274,8 +299,12 @@ export function modelSignature(graph: Graph, values: Map<string, ValueInfo>): st
   return lines.join('\n');
 }
 
-/** The text hashed into a cache key: adapter, Tessera version, kernel sources' hash, model structure hash. */
-export function tuningKeyText(adapter: AdapterSignature, kernelsHash: string, modelHash: string, version = TESSERA_VERSION): string {
+/**
+ * The text hashed into a cache key: adapter, Tessera version, kernel sources' hash, model structure hash, and the
+ * policy when it is not the exhaustive one (a hardware-policy table forced on a software adapter, or for another
+ * family, must not be read by the default session there).
+ */
+export function tuningKeyText(adapter: AdapterSignature, kernelsHash: string, modelHash: string, version = TESSERA_VERSION, policy?: string): string {
   const limits = Object.keys(adapter.limits)
     .sort()
     .map((k) => `${k}=${adapter.limits[k]}`)
@@ -288,5 +317,6 @@ export function tuningKeyText(adapter: AdapterSignature, kernelsHash: string, mo
     features: [...adapter.features].sort(),
     limits,
     model: modelHash,
+    ...(policy ? { policy } : {}),
   });
 }

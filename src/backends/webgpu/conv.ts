@@ -1,8 +1,9 @@
 /**
  * Conv / FusedConv (1-D and 2-D, NCHW). Parses the node into a ConvShape, lets conv_select.ts pick a variant (the one
  * place that decides), and hands it to that variant's builder:
- *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 and the real-GPU conv2d_rt4x4 / conv2d_rt8x4 / conv2d_wgm (conv_gemm.ts), depthwise (depthwise.ts), conv2d_direct (below: one output
- *   per thread, any shape, runtime weights).
+ *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 and the real-GPU conv2d_rt4x4 / conv2d_rt8x4 / conv2d_wgm /
+ *   conv2d_splitk (conv_gemm.ts), depthwise and the real-GPU depthwise_4x4 (depthwise.ts), conv2d_direct (below: one
+ *   output per thread, any shape, runtime weights).
  * Every variant applies the FusedConv epilogue (bias, activation, residual before/after it).
  */
 import { attrInt, attrInts, attrString } from '../../graph/ir.js';
@@ -11,28 +12,36 @@ import { WG, inputShape, resolveAutoPads } from './kernel_util.js';
 import { fusedEpilogue } from './fused.js';
 import { selectConvVariant, type ConvShape } from './conv_select.js';
 import { commonSpec, epilogueInputs, geometryUniforms, variantName, type ConvNode } from './conv_common.js';
-import { gemmConvPlan, pointwisePlan, wgmConvPlan } from './conv_gemm.js';
-import { depthwisePlan } from './depthwise.js';
+import { gemmConvPlan, pointwisePlan, splitKConvPlan, wgmConvPlan } from './conv_gemm.js';
+import { depthwise4x4Plan, depthwisePlan } from './depthwise.js';
+import type { Precision } from './conv_wgsl.js';
 
 export { packWeightsGrouped } from './conv_gemm.js';
 
 export const convKernel: Kernel = (ctx) => {
   const c = parseConv(ctx);
+  // The opt-in f16 arithmetic (ExecutorOptions.f16Compute, only set where the device has shader-f16) for the
+  // generated families that have an f16 form; the others stay f32.
+  const p: Precision = ctx.f16Compute ? 'f16' : 'f32';
   switch (selectConvVariant(c.shape, ctx.convVariant)) {
     case 'conv2d_gemm':
-      return gemmConvPlan(c, 8);
+      return gemmConvPlan(c, 8, false, undefined, undefined, p);
     case 'conv2d_gemm4':
-      return gemmConvPlan(c, 4);
+      return gemmConvPlan(c, 4, false, undefined, undefined, p);
     case 'conv2d_1x1':
       return pointwisePlan(c);
     case 'conv2d_gemm_generic':
-      return gemmConvPlan(c, 8, true);
+      return gemmConvPlan(c, 8, true, undefined, undefined, p);
     case 'conv2d_rt4x4':
-      return gemmConvPlan(c, 4, false, undefined, { px: 4, wg: 64, name: 'conv2d_rt' });
+      return gemmConvPlan(c, 4, false, undefined, { px: 4, wg: 64, name: 'conv2d_rt' }, p);
     case 'conv2d_rt8x4':
-      return gemmConvPlan(c, 4, false, undefined, { px: 8, wg: 128, name: 'conv2d_rt' });
+      return gemmConvPlan(c, 4, false, undefined, { px: 8, wg: 128, name: 'conv2d_rt' }, p);
     case 'conv2d_wgm':
       return wgmConvPlan(c);
+    case 'depthwise_4x4':
+      return depthwise4x4Plan(c, p);
+    case 'conv2d_splitk':
+      return splitKConvPlan(c, p);
     case 'depthwise':
       return depthwisePlan(c);
     case 'conv2d_direct':

@@ -7,8 +7,10 @@
  *    vec4 loads of both operands, 8 channels x 16 pixels per thread.
  */
 import { groupsFor, type KernelPlan, type UniformField } from './program.js';
+import type { ShaderName } from './shader_sources.js';
 import { WG } from './kernel_util.js';
-import { WGM_TILE } from './conv_wgsl.js';
+import { WGM_TILE, type Precision } from './conv_wgsl.js';
+import { SPLITK_SLOTS } from './splitk_wgsl.js';
 import { commonSpec, epilogueInputs, geometryUniforms, variantName, weightValues, type ConvNode } from './conv_common.js';
 
 /**
@@ -70,7 +72,7 @@ export const convGemmSwitches = { stride2Window: true };
  * With `phases`, the same tile loop runs a ConvTranspose (conv_transpose.ts): `c.shape` is then the per-phase
  * stride-1 correlation and the phase tables replace the packing, the grid and the output mapping.
  */
-export function gemmConvPlan(c: ConvNode, channels: 8 | 4, generic = false, phases?: PhaseGrid, tile?: RegisterTile): KernelPlan {
+export function gemmConvPlan(c: ConvNode, channels: 8 | 4, generic = false, phases?: PhaseGrid, tile?: RegisterTile, precision: Precision = 'f32'): KernelPlan {
   const s = c.shape;
   const common = commonSpec(c);
   const wg = tile?.wg ?? WG;
@@ -84,14 +86,17 @@ export function gemmConvPlan(c: ConvNode, channels: 8 | 4, generic = false, phas
   // Window shaders: 3-wide rows at stride 1 (PX + 2 loads per row) or stride 2 (2 PX + 1 loads), dilation 1.
   const win3 = s.kw === 3 && s.sw === 1 && s.dw === 1 && !generic && !phases;
   const win3s2 = s.kw === 3 && s.sw === 2 && s.dw === 1 && !generic && !phases && convGemmSwitches.stride2Window;
+  const shader = win3 ? 'conv2d_gemm_win3' : win3s2 ? 'conv2d_gemm_win3s2' : 'conv2d_gemm';
+  const f16 = precision === 'f16';
   return {
     constants: [{ name: packed.name, data: packed.data }],
     programs: [
       {
         ...common,
         ...(phases ? { macs: phases.macs } : {}),
-        name: variantName(`${base}_${px}x${channels}${win3 ? '_win3' : win3s2 ? '_win3s2' : ''}`, c),
-        shader: win3 ? 'conv2d_gemm_win3' : win3s2 ? 'conv2d_gemm_win3s2' : 'conv2d_gemm',
+        name: variantName(`${base}_${px}x${channels}${win3 ? '_win3' : win3s2 ? '_win3s2' : ''}${f16 ? '_f16' : ''}`, c),
+        shader: f16 ? `${shader}_f16` : shader,
+        ...(f16 ? { extensions: ['f16' as const] } : {}),
         defines: {
           ...common.defines,
           WG: wg,
@@ -127,24 +132,25 @@ export interface RegisterTile {
 }
 
 /**
- * conv2d_wgm: the workgroup-memory implicit GEMM (conv_wgsl.ts convWgmWgsl): one 64-thread workgroup per 32 output
- * positions x 32 padded output channels; weights packed with 32-channel blocks per group.
+ * A conv run as one workgroup per output tile of `tileM` positions (n·oh·ow flattened) × `block` padded output
+ * channels, weights packed with `block`-channel blocks per group: conv2d_wgm and conv2d_splitk.
  */
-export function wgmConvPlan(c: ConvNode): KernelPlan {
+function tileGridPlan(c: ConvNode, t: { block: number; tileM: number; name: string; shader: ShaderName; defines: Record<string, number>; f16?: boolean }): KernelPlan {
   const s = c.shape;
   const common = commonSpec(c);
-  const packed = packedConstant(c, WGM_TILE);
+  const packed = packedConstant(c, t.block);
   const totalM = s.n * s.oh * s.ow;
-  const mTiles = Math.ceil(totalM / WGM_TILE);
-  const nTiles = packed.cols / WGM_TILE;
+  const mTiles = Math.ceil(totalM / t.tileM);
+  const nTiles = packed.cols / t.block;
   return {
     constants: [{ name: packed.name, data: packed.data }],
     programs: [
       {
         ...common,
-        name: variantName('conv2d_wgm_32x32', c),
-        shader: 'conv2d_wgm',
-        defines: { ...common.defines, WG: 64, KH: s.kh, KW: s.kw },
+        name: variantName(t.name, c),
+        shader: t.shader,
+        ...(t.f16 ? { extensions: ['f16' as const] } : {}),
+        defines: { ...common.defines, KH: s.kh, KW: s.kw, ...t.defines },
         inputs: [{ wgsl: 'x', tensor: c.node.inputs[0]! }, { wgsl: 'w', tensor: packed.name, vec4: true }, ...epilogueInputs(c)],
         uniforms: [
           { name: 'total_m', type: 'u32', value: totalM },
@@ -160,6 +166,31 @@ export function wgmConvPlan(c: ConvNode): KernelPlan {
       },
     ],
   };
+}
+
+/**
+ * conv2d_wgm: the workgroup-memory implicit GEMM (conv_wgsl.ts convWgmWgsl): one 64-thread workgroup per 32 output
+ * positions x 32 padded output channels; weights packed with 32-channel blocks per group.
+ */
+export function wgmConvPlan(c: ConvNode): KernelPlan {
+  return tileGridPlan(c, { block: WGM_TILE, tileM: WGM_TILE, name: 'conv2d_wgm_32x32', shader: 'conv2d_wgm', defines: { WG: 64 } });
+}
+
+/**
+ * conv2d_splitk (splitk_wgsl.ts): one 64-thread workgroup per SPLITK_SLOTS output positions × 4 padded output
+ * channels, K (C_in/group × taps) split across the threads and folded in workgroup memory; weights packed with
+ * 4-channel blocks per group.
+ */
+export function splitKConvPlan(c: ConvNode, precision: Precision = 'f32'): KernelPlan {
+  const f16 = precision === 'f16';
+  return tileGridPlan(c, {
+    block: 4,
+    tileM: SPLITK_SLOTS,
+    name: `conv2d_splitk${f16 ? '_f16' : ''}`,
+    shader: f16 ? 'conv2d_splitk_f16' : 'conv2d_splitk',
+    defines: { WG: 64, SLOTS: SPLITK_SLOTS },
+    f16,
+  });
 }
 
 /** conv2d_1x1: 1x1 / stride 1 / no pad / group 1; vec4 input loads when H*W % 4 == 0 (unless `scalarLoads`). */

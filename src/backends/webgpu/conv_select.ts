@@ -5,6 +5,7 @@
  * by the fixed rule below unless a tuning override (bench, tests, a future autotuner) names another valid variant.
  * The rule was set by measurement (bench/kernels/conv.ts; numbers in docs/webgpu.md "Conv kernels").
  */
+import { variantChoice, type VariantChooser } from './variant_choice.js';
 
 /** Geometry of one 2-D conv (1-D convs arrive as H = 1), NCHW. */
 export interface ConvShape {
@@ -42,6 +43,8 @@ export const CONV_VARIANTS = [
   'conv2d_rt4x4', // the implicit GEMM's register tile at 4 columns x 4 channels per thread, 64-thread workgroups
   'conv2d_rt8x4', // 8 columns x 4 channels per thread, 128-thread workgroups
   'conv2d_wgm', // implicit GEMM through workgroup memory: 8x8 threads, 4x4 outputs each, K tiles of 32, vec4 weights
+  'depthwise_4x4', // one input channel per group: 4 columns x 4 channels per thread, weights vec4 over channels
+  'conv2d_splitk', // small outputs: a workgroup per 4 positions x 4 channels, K split over its 64 threads, one dispatch
 ] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 
@@ -50,7 +53,19 @@ export type ConvVariant = (typeof CONV_VARIANTS)[number];
  * constant-weight conv, never picked by defaultConvVariant (on SwiftShader they lose to the rule's kernels), so only a
  * tuning table or an override selects them.
  */
-export const REAL_GPU_CONV_VARIANTS = ['conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm'] as const satisfies readonly ConvVariant[];
+export const REAL_GPU_CONV_VARIANTS = ['conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm', 'depthwise_4x4', 'conv2d_splitk'] as const satisfies readonly ConvVariant[];
+
+/**
+ * Output positions (n·oh·ow) up to which conv2d_splitk is listed: the 7×7 (49) and 14×14 (196) stages and 1×1
+ * classifier convs, where the register tiles leave a GPU with a few hundred threads each walking all of K. Larger
+ * maps have tiles enough for every core.
+ */
+export const SPLITK_MAX_POSITIONS = 1024;
+
+/** One input channel per group (depthwise, channel multipliers included): what depthwise_4x4 runs. */
+export function isChannelwise(s: ConvShape): boolean {
+  return s.cin === s.group;
+}
 
 export function isDepthwise(s: ConvShape): boolean {
   return s.group > 1 && s.group === s.cin && s.group === s.cout;
@@ -67,7 +82,9 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   if (!s.constWeights) return out;
   // The GEMM variants pad each group's output channels to their channel block, so they run any group count.
   out.push('conv2d_gemm', 'conv2d_gemm4');
-  out.push(...REAL_GPU_CONV_VARIANTS);
+  out.push('conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm');
+  if (isChannelwise(s)) out.push('depthwise_4x4');
+  if (s.n * s.oh * s.ow <= SPLITK_MAX_POSITIONS) out.push('conv2d_splitk');
   if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');
   if (s.kw === 3 && s.sw === 1 && s.dw === 1) out.push('conv2d_gemm_generic');
   if (isWinogradShape(s)) out.push('winograd');
@@ -192,14 +209,12 @@ export function defaultConvVariant(s: ConvShape): ConvVariant {
 }
 
 /** Returns a variant name to force for a shape, or undefined to keep the rule's choice. */
-export type ConvVariantOverride = (s: ConvShape) => ConvVariant | undefined;
-let override: ConvVariantOverride | undefined;
+export type ConvVariantOverride = VariantChooser<ConvShape, ConvVariant>;
+const choice = variantChoice<ConvShape, ConvVariant>(convVariantsFor);
 
 /** Installs (or, with undefined, removes) an override; invalid choices fall back to the rule. Returns the previous one. */
 export function setConvVariantOverride(fn: ConvVariantOverride | undefined): ConvVariantOverride | undefined {
-  const prev = override;
-  override = fn;
-  return prev;
+  return choice.setOverride(fn);
 }
 
 /**
@@ -212,6 +227,5 @@ export function selectConvVariant(s: ConvShape, local?: ConvVariantOverride): Co
 
 /** The valid variant a per-session chooser or the global override names for `s`, or undefined (the rule decides). */
 export function explicitConvVariant(s: ConvShape, local?: ConvVariantOverride): ConvVariant | undefined {
-  const forced = local?.(s) ?? override?.(s);
-  return forced && convVariantsFor(s).includes(forced) ? forced : undefined;
+  return choice.explicit(s, undefined, local);
 }

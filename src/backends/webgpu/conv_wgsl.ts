@@ -31,7 +31,16 @@ export interface ConvGemmShader {
   /** 2: NCHW (rows = output rows, or ConvTranspose phase rows); 3: NCDHW (rows = (depth, row) lines). */
   dims: 2 | 3;
   window: ConvWindow;
+  /** Arithmetic type `ft` of products and accumulators (default f32); 'f16' needs `shader-f16`. */
+  precision?: Precision;
 }
+
+/**
+ * f32, or f16 arithmetic (the opt-in f16-compute variants: vec4<f16> products and accumulators, half the registers;
+ * loads and the epilogue stay f32 through the accessors). Shaders name the type `ft`, declared once per shader.
+ */
+export type Precision = 'f32' | 'f16';
+export const precisionAlias = (p: Precision = 'f32'): string => `alias ft = ${p};`;
 
 const MAX_PX = 8;
 /** Accumulator halves: a* (channels 0-3) always, b* (channels 4-7) when OC8. */
@@ -48,11 +57,16 @@ function tag(p: number, q = 0): string {
 const range = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
 const indent = (lines: string[], by: string): string[] => lines.map((l) => by + l);
 
+/** The end of every epilogue: value `v` of output element `idx`, the residual before or after the activation, store. */
+export function residualActivateStore(pad: string): string[] {
+  return ['v += res_at(idx); // @if RES_BEFORE', 'v = activate(v);', 'v += res_at(idx); // @if RES_AFTER', 'y_set(idx, v);'].map((l) => pad + l);
+}
+
 /**
  * Epilogue for 4 channels (padded column local0.. of group g) of one output position: output row `row` of `rows`
  * (2-D: out_h; 3-D: out_d x out_h, row = od x out_h + oh, the same NCDHW offset), column ow.
  */
-function store4(rows: string, transposed: boolean): string[] {
+export function store4(rows: string, transposed: boolean): string[] {
   return [
     'fn store4(n: u32, g: u32, local0: u32, row: u32, ow: u32, acc: vec4<f32>) {',
     // ConvTranspose: the last row of a stride phase can lie past out_h.
@@ -63,10 +77,7 @@ function store4(rows: string, transposed: boolean): string[] {
     `      let idx = ((n * u.out_c + oc) * ${rows} + row) * u.out_w + ow;`,
     '      var v = acc[j];',
     '      v += bias_at(oc); // @if HAS_BIAS',
-    '      v += res_at(idx); // @if RES_BEFORE',
-    '      v = activate(v);',
-    '      v += res_at(idx); // @if RES_AFTER',
-    '      y_set(idx, v);',
+    ...residualActivateStore('      '),
     '    }',
     '  }',
     '}',
@@ -109,7 +120,7 @@ function threadDecode(rowAxes: [name: string, extent: string][]): string[] {
 }
 
 function accumulators(): string[] {
-  return HALVES.flatMap((h, q) => range(MAX_PX).map((p) => `var ${h}${p} = vec4<f32>(0.0);${tag(p, q)}`));
+  return HALVES.flatMap((h, q) => range(MAX_PX).map((p) => `var ${h}${p} = vec4<ft>(0.0);${tag(p, q)}`));
 }
 
 /** Input columns a window thread loads per input row: PX + 2 (stride 1) or 2 PX + 1 (stride 2); PX = 4 needs the first ones. */
@@ -130,11 +141,11 @@ function rowBody(window: ConvWindow, widx0: string): string[] {
     return [
       `var widx = ${widx0};`,
       'for (var kw = 0u; kw < KW; kw++) {',
-      '  let wa = w_at4(widx);',
-      '  let wb = w_at4(widx + 1u); // @if OC8',
+      '  let wa = vec4<ft>(w_at4(widx));',
+      '  let wb = vec4<ft>(w_at4(widx + 1u)); // @if OC8',
       '  widx += wstep;',
       '  let iw = iw0 + i32(kw * u.dil_w);',
-      ...range(MAX_PX).map((p) => `  let x${p} = xat(xrow, iw${p === 0 ? '' : p === 1 ? ' + sw' : ` + ${p} * sw`});${tag(p)}`),
+      ...range(MAX_PX).map((p) => `  let x${p} = ft(xat(xrow, iw${p === 0 ? '' : p === 1 ? ' + sw' : ` + ${p} * sw`}));${tag(p)}`),
       ...HALVES.flatMap((h, q) => range(MAX_PX).map((p) => `  ${h}${p} += x${p} * w${h};${tag(p, q)}`)),
       '}',
     ];
@@ -142,8 +153,8 @@ function rowBody(window: ConvWindow, widx0: string): string[] {
   const { stride, count, count4 } = windowColumns(window);
   return [
     `let widx = ${widx0};`,
-    ...range(count).map((j) => `let x${j} = x_at(xrow + c${j}) * m${j};${j >= count4 ? ' // @if PX8' : ''}`),
-    ...range(3).flatMap((k) => [`let wa${k} = w_at4(widx + ${k}u * wstep);`, `let wb${k} = w_at4(widx + ${k}u * wstep + 1u); // @if OC8`]),
+    ...range(count).map((j) => `let x${j} = ft(x_at(xrow + c${j}) * m${j});${j >= count4 ? ' // @if PX8' : ''}`),
+    ...range(3).flatMap((k) => [`let wa${k} = vec4<ft>(w_at4(widx + ${k}u * wstep));`, `let wb${k} = vec4<ft>(w_at4(widx + ${k}u * wstep + 1u)); // @if OC8`]),
     ...HALVES.flatMap((h, q) =>
       range(MAX_PX).map((p) => `${h}${p} += ${range(3).map((k) => `x${stride * p + k} * w${h}${k}`).join(' + ')};${tag(p, q)}`),
     ),
@@ -184,10 +195,10 @@ function kLoop(dims: 2 | 3, window: ConvWindow): string[] {
 function epilogue(row: string, colStep: string): string[] {
   return [
     'var acc: array<vec4<f32>, 16>;',
-    'acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;',
-    'acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7; // @if PX8',
-    'acc[PX] = b0; acc[PX + 1u] = b1; acc[PX + 2u] = b2; acc[PX + 3u] = b3; // @if OC8',
-    'acc[PX + 4u] = b4; acc[PX + 5u] = b5; acc[PX + 6u] = b6; acc[PX + 7u] = b7; // @if PX8_OC8',
+    'acc[0] = vec4<f32>(a0); acc[1] = vec4<f32>(a1); acc[2] = vec4<f32>(a2); acc[3] = vec4<f32>(a3);',
+    'acc[4] = vec4<f32>(a4); acc[5] = vec4<f32>(a5); acc[6] = vec4<f32>(a6); acc[7] = vec4<f32>(a7); // @if PX8',
+    'acc[PX] = vec4<f32>(b0); acc[PX + 1u] = vec4<f32>(b1); acc[PX + 2u] = vec4<f32>(b2); acc[PX + 3u] = vec4<f32>(b3); // @if OC8',
+    'acc[PX + 4u] = vec4<f32>(b4); acc[PX + 5u] = vec4<f32>(b5); acc[PX + 6u] = vec4<f32>(b6); acc[PX + 7u] = vec4<f32>(b7); // @if PX8_OC8',
     `for (var k = 0u; k < PX * OCB / 4u; k++) { store4(n, g, local0 + 4u * (k / PX), ${row}, ow0 + (k % PX)${colStep}, acc[k]); }`,
   ];
 }
@@ -238,9 +249,9 @@ function origin(p: ConvGemmShader): string[] {
 }
 
 /** A shader body (after program.ts's generated header and preamble): helper declarations, then main() of WG threads. */
-function shaderText(title: string, decls: string[], main: string[]): string {
+export function shaderText(title: string, decls: string[], main: string[], generator = 'conv_wgsl.ts'): string {
   return [
-    `// ${title}: generated by src/backends/webgpu/conv_wgsl.ts (see there).`,
+    `// ${title}: generated by src/backends/webgpu/${generator} (see there).`,
     ...decls,
     '',
     '@compute @workgroup_size(WG)',
@@ -266,8 +277,8 @@ export function convGemmWgsl(p: ConvGemmShader): string {
     ...epilogue(p.dims === 3 ? 'od * u.out_h + oh' : 'oh', transposed ? ' * ow_step' : ''),
   ];
   return shaderText(
-    `${p.dims}-D implicit-GEMM conv, ${p.window} taps`,
-    [...borderHelpers(p.window), ...store4(p.dims === 3 ? 'u.out_d * u.out_h' : 'u.out_h', transposed)],
+    `${p.dims}-D implicit-GEMM conv, ${p.window} taps${p.precision === 'f16' ? ', f16 arithmetic' : ''}`,
+    [precisionAlias(p.precision), ...borderHelpers(p.window), ...store4(p.dims === 3 ? 'u.out_d * u.out_h' : 'u.out_h', transposed)],
     main,
   );
 }
@@ -365,4 +376,8 @@ export const CONV_SHADERS = {
   conv3d_gemm: convGemmWgsl({ dims: 3, window: 'generic' }),
   conv3d_gemm_win3: convGemmWgsl({ dims: 3, window: 'win3' }),
   conv2d_wgm: convWgmWgsl(),
+  // The opt-in f16-compute forms of the 2-D register-tiled shaders (conv2d_gemm*, conv2d_rt*, ConvTranspose).
+  conv2d_gemm_f16: convGemmWgsl({ dims: 2, window: 'generic', precision: 'f16' }),
+  conv2d_gemm_win3_f16: convGemmWgsl({ dims: 2, window: 'win3', precision: 'f16' }),
+  conv2d_gemm_win3s2_f16: convGemmWgsl({ dims: 2, window: 'win3s2', precision: 'f16' }),
 } as const;

@@ -250,3 +250,45 @@ export async function sharedGpu(options: AcquireOptions = {}): Promise<GpuContex
 export function isSoftwareAdapter(description: string): boolean {
   return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i.test(description);
 }
+
+/**
+ * What kind of adapter a context runs on, for kernel and tuning choices (docs/tuning.md): a software rasterizer, or a
+ * hardware GPU of one vendor family. Families share the traits that decide kernel speed (register file, workgroup
+ * memory, subgroup width): 'arm' is Mali / Immortalis, 'qualcomm' is Adreno.
+ */
+export type AdapterClass = 'software' | 'nvidia' | 'amd' | 'intel' | 'apple' | 'arm' | 'qualcomm' | 'other';
+export const ADAPTER_CLASSES: readonly AdapterClass[] = ['software', 'nvidia', 'amd', 'intel', 'apple', 'arm', 'qualcomm', 'other'];
+
+/**
+ * Vendor families, matched on the adapter's vendor / architecture / device / description strings (browsers give names
+ * such as 'nvidia' / 'ampere', Dawn for Node the driver's description, some platforms the PCI vendor id) and on Mesa's
+ * driver names (radv, anv, turnip, panfrost, nvk). First match wins; the order keeps 'arm' from matching inside
+ * other words (word boundaries) and checks the mobile families before the desktop ones.
+ */
+const VENDOR_PATTERNS: readonly (readonly [AdapterClass, RegExp])[] = [
+  ['qualcomm', /qualcomm|adreno|turnip|freedreno|\b0x5143\b/],
+  ['arm', /\barm\b|mali|immortalis|valhall|bifrost|panfrost|panvk|\b0x13b5\b/],
+  ['apple', /\bapple\b|\b0x106b\b/],
+  ['nvidia', /nvidia|geforce|quadro|\btesla\b|\bnvk\b|\b0x10de\b/],
+  ['amd', /\bamd\b|radeon|\bradv\b|\bati\b|\b0x1002\b/],
+  ['intel', /\bintel\b|\biris\b|\banv\b|\buhd graphics\b|\bhd graphics\b|\b0x8086\b/],
+];
+
+/**
+ * The class of an adapter from its description (GpuContext.adapterDescription: vendor, architecture, device and
+ * description joined) and fallback flag. Software first: SwiftShader reports vendor 'google', llvmpipe 'mesa'.
+ */
+export function classifyAdapter(description: string, isFallbackAdapter = false): AdapterClass {
+  if (isFallbackAdapter || isSoftwareAdapter(description)) return 'software';
+  const d = description.toLowerCase();
+  for (const [cls, re] of VENDOR_PATTERNS) if (re.test(d)) return cls;
+  return 'other';
+}
+
+/** The class of the adapter a context runs on (a caller-provided device is classified by what its adapterInfo says). */
+export function adapterClassOf(gpu: Pick<GpuContext, 'adapterDescription' | 'isFallbackAdapter' | 'device'>): AdapterClass {
+  const info = (gpu.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const fromInfo = info ? [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') : '';
+  const fallback = gpu.isFallbackAdapter || !!(info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
+  return classifyAdapter(`${gpu.adapterDescription} ${fromInfo}`.trim(), fallback);
+}

@@ -21,6 +21,7 @@ import {
   buildProgram,
   foldDispatch,
   type BindingLayout,
+  type KernelContext,
   type KernelPlan,
   type Program,
   type ProgramSpec,
@@ -30,6 +31,8 @@ import { webgpuKernels, webgpuSupports } from './kernels.js';
 import { lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
 import { unfuseAttention, type AttentionLowering } from './lower_attention.js';
 import type { ConvVariantOverride } from './conv_select.js';
+import type { MatmulVariantOverride } from './matmul_select.js';
+import type { ReductionVariantOverride } from './reduce_select.js';
 
 /** Using a released session/executor. */
 export class SessionReleasedError extends Error {
@@ -83,18 +86,30 @@ export interface ExecutorOptions {
   f16Weights?: boolean;
   /**
    * Keep int8 weights (tensors with a `quant`, from a .tessera written with --int8) as int8 + scales on the GPU, for
-   * kernels that read them through accessors; derived constants (repacked weights) stay f32 (default true).
+   * kernels that read them through accessors; derived constants (repacked weights) stay f32. Default: true on a
+   * hardware adapter (4x less weight memory and bandwidth); false on a software adapter, where "GPU memory" is system
+   * memory and dequantising in registers measured ~7 % slower than f32 weights (docs/format.md, int8 weights).
    */
   int8Weights?: boolean;
   /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
   subsamplePointwise?: boolean;
   /** Per-session conv variant choice (e.g. an autotuned table, see autotune.ts); the rule decides where it says nothing. */
   convVariant?: ConvVariantOverride;
+  /** Per-session Gemm / MatMul and reduction variant choices (matmul_select.ts, reduce_select.ts), as convVariant. */
+  matmulVariant?: MatmulVariantOverride;
+  reductionVariant?: ReductionVariantOverride;
+  /**
+   * Opt-in: run the conv and matmul families in f16 arithmetic (vec4<f16> products, f16 accumulators) where the device
+   * has `shader-f16` (default false: f32 arithmetic, f16 only as weight storage). Less accurate (about 1e-3 relative).
+   */
+  f16Compute?: boolean;
   /**
    * Attention nodes as one dispatch ('fused', shaders/attention.wgsl) or as MatMul / Softmax / MatMul ('unfused',
    * lower_attention.ts). Default: 'unfused' on a software adapter (SwiftShader: measured faster there), else 'fused'.
    */
   attention?: AttentionLowering;
+  /** Called as the executor's distinct pipelines compile (cache hits count at once): done of total. */
+  onPipelines?: (done: number, total: number) => void;
 }
 
 /** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
@@ -194,7 +209,12 @@ export function planActivations(graph: Graph, values: Map<string, ValueInfo>, ke
 }
 
 /** Kernel plans of every node (what step 1 of WebGPUExecutor.create computes), for tools and tests. */
-export function planKernels(graph: Graph, values: Map<string, ValueInfo>, convVariant?: ConvVariantOverride): Map<string, NodeKernel> {
+export function planKernels(
+  graph: Graph,
+  values: Map<string, ValueInfo>,
+  convVariant?: ConvVariantOverride,
+  more: Pick<KernelContext, 'matmulVariant' | 'reductionVariant' | 'features' | 'f16Compute'> = {},
+): Map<string, NodeKernel> {
   const out = new Map<string, NodeKernel>();
   for (const node of graph.nodes) {
     // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
@@ -206,6 +226,7 @@ export function planKernels(graph: Graph, values: Map<string, ValueInfo>, convVa
       outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
       constant: (name: string) => graph.initializers.get(name),
       convVariant,
+      ...more,
     });
     out.set(node.name, { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length });
   }
@@ -240,6 +261,17 @@ export class WebGPUExecutor {
   }
 
   static async create(gpu: GpuContext, graph: Graph, options: ExecutorOptions = {}): Promise<WebGPUExecutor> {
+    // Every buffer made before a failure (a pipeline that does not compile, a limit hit half way) is freed here.
+    const owned: GPUBuffer[] = [];
+    try {
+      return await WebGPUExecutor.build(gpu, graph, options, owned);
+    } catch (e) {
+      for (const b of owned) gpu.tracker.destroyBuffer(b);
+      throw e;
+    }
+  }
+
+  private static async build(gpu: GpuContext, graph: Graph, options: ExecutorOptions, owned: GPUBuffer[]): Promise<WebGPUExecutor> {
     gpu.checkHealthy();
     if (options.subsamplePointwise !== false) graph = subsampleStridedPointwise(graph);
     // Lowerings that pick a conv variant (Winograd) must get `options.convVariant` as their chooser.
@@ -259,6 +291,12 @@ export class WebGPUExecutor {
       if (!v) throw new GraphError(`no shape for value '${name}'`);
       return v.shape;
     };
+    const kernelChoices = {
+      matmulVariant: options.matmulVariant,
+      reductionVariant: options.reductionVariant,
+      features: { subgroups: gpu.features.subgroups, f16: gpu.features.f16 },
+      f16Compute: !!options.f16Compute && gpu.features.f16,
+    };
     const contextOf = (node: Node, inPlaceInputs?: readonly boolean[]) => ({
       node,
       inputShapes: node.inputs.map((n) => (n === '' ? undefined : shapeOf(n))),
@@ -266,6 +304,7 @@ export class WebGPUExecutor {
       constant: (name: string) => graph.initializers.get(name),
       inPlaceInputs,
       convVariant: options.convVariant,
+      ...kernelChoices,
     });
 
     // 1. Kernel plans; alias outputs resolve to the storage of their source.
@@ -284,7 +323,7 @@ export class WebGPUExecutor {
           throw new WebGPUKernelError(`output '${out}' has dtype ${v.dtype}; the WebGPU backend computes f32 only`, node.name, node.op);
       }
     }
-    const kernels = planKernels(graph, values, options.convVariant);
+    const kernels = planKernels(graph, values, options.convVariant, kernelChoices);
     for (const { node, plan } of kernels.values()) {
       const halfWeights = useF16 && node.inputs.some((i) => graph.initializers.get(i)?.dtype === 'f16');
       for (const c of plan.constants ?? []) {
@@ -329,7 +368,6 @@ export class WebGPUExecutor {
 
     // 3. Storage. Constants (initializers, repacked weights) get one buffer each (f16 bytes when kept as halves).
     //    Activations live where the plan put them, or without a plan in one buffer each.
-    const owned: GPUBuffer[] = [];
     const storageUsage = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
     const slots = new Map<string, Slot>();
     let constantBytes = 0;
@@ -363,9 +401,10 @@ export class WebGPUExecutor {
     const canBeHalf = (r: string) => useF16 && (derived.get(r)?.halves !== undefined || graph.initializers.get(r)?.dtype === 'f16');
     // int8 only where the values and scales reproduce the f32 data exactly (checked once per tensor): an initializer
     // whose `quant` still matches it, or a repacked constant that is a layout of such a weight's values.
+    const int8OnGpu = options.int8Weights ?? !(gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription));
     const int8Layouts = new Map<string, Int8Layout | undefined>();
     const int8Of = (r: string): Int8Layout | undefined => {
-      if (options.int8Weights === false) return undefined;
+      if (!int8OnGpu) return undefined;
       if (int8Layouts.has(r)) return int8Layouts.get(r);
       let layout: Int8Layout | undefined;
       const d = derived.get(r);
@@ -502,9 +541,17 @@ export class WebGPUExecutor {
       }
       return pending;
     };
+    const compiling = planned.map(({ program }) => pipelineFor(program));
+    if (options.onPipelines) {
+      const report = options.onPipelines;
+      const distinct = new Map(planned.map(({ program }, i) => [program.cacheKey, compiling[i]!]));
+      let done = 0;
+      report(0, distinct.size);
+      for (const p of distinct.values()) p.then(() => report(++done, distinct.size), () => undefined);
+    }
     const pipelines = await Promise.all(
-      planned.map(({ node, program }) =>
-        pipelineFor(program).catch((e: unknown) => {
+      planned.map(({ node, program }, i) =>
+        compiling[i]!.catch((e: unknown) => {
           throw new WebGPUKernelError(`pipeline '${program.name}' failed to compile: ${(e as Error).message}`, node.name, node.op);
         }),
       ),

@@ -2,6 +2,7 @@
 import { attrInt, attrInts, attrString, sizeOf } from '../../graph/ir.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
 import { WG, inputShape, product, resolveAutoPads } from './kernel_util.js';
+import { lineReductionFields, selectReductionVariant } from './reduce_select.js';
 
 export const poolKernel: Kernel = (ctx) => {
   const { node } = ctx;
@@ -65,20 +66,25 @@ export const globalPoolKernel: Kernel = (ctx) => {
   if (x.length < 3) throw new WebGPUKernelError(`input rank ${x.length} < 3`, node.name, node.op);
   const planes = x[0]! * x[1]!;
   const isMax = node.op === 'GlobalMaxPool';
+  const spatial = product(x.slice(2));
+  // One invocation per plane (`shaders/global_pool.wgsl`), or a workgroup per plane (reduce_select.ts variants).
+  const variant = selectReductionVariant({ op: 'GlobalPool', lines: planes, length: spatial }, ctx.features ?? { subgroups: false }, ctx.reductionVariant);
+  const perLine = variant === 'reduce_thread' ? undefined : lineReductionFields('global_pool', variant, planes);
   return {
     programs: [
       {
-        name: isMax ? 'global_maxpool' : 'global_avgpool',
-        shader: 'global_pool',
+        name: `${isMax ? 'global_maxpool' : 'global_avgpool'}${perLine?.suffix ?? ''}`,
+        shader: perLine?.shader ?? 'global_pool',
+        ...(perLine?.extensions ? { extensions: perLine.extensions } : {}),
         accessors: true,
         defines: { WG, IS_MAX: isMax ? 1 : 0 },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [
           { name: 'total', type: 'u32', value: planes },
-          { name: 'spatial', type: 'u32', value: product(x.slice(2)) },
+          { name: 'spatial', type: 'u32', value: spatial },
         ],
-        workgroups: groupsFor(planes, WG),
+        workgroups: perLine?.workgroups ?? groupsFor(planes, WG),
       },
     ],
   };

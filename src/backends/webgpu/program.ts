@@ -14,6 +14,8 @@
 import type { Node, Shape, Tensor } from '../../graph/ir.js';
 import { SHADER_SOURCES, type ShaderName } from './shader_sources.js';
 import type { ConvVariantOverride } from './conv_select.js';
+import type { MatmulVariantOverride } from './matmul_select.js';
+import type { ReductionVariantOverride } from './reduce_select.js';
 
 export type UniformType = 'u32' | 'i32' | 'f32';
 
@@ -143,6 +145,12 @@ export interface ProgramSpec {
    * its own 256-byte aligned range, f32 only; the executor never places views under them.
    */
   accessors?: boolean;
+  /**
+   * WGSL extensions the shader body itself needs (`enable ...;` in the header): 'subgroups' (subgroup builtins,
+   * reduce_wgsl.ts) or 'f16' (f16 arithmetic: the opt-in f16-compute variants). The device must have the feature
+   * (KernelContext.features); f16 storage alone is the layout's business, not this field's.
+   */
+  extensions?: ('f16' | 'subgroups')[];
 }
 
 /**
@@ -219,6 +227,14 @@ export interface KernelContext {
   inPlaceInputs?: readonly boolean[];
   /** Per-session conv variant choice (an autotuned table); invalid or undefined answers fall back to the rule. */
   convVariant?: ConvVariantOverride;
+  /** Per-session Gemm / MatMul variant choice (matmul_select.ts); as convVariant. */
+  matmulVariant?: MatmulVariantOverride;
+  /** Per-session reduction variant choice (reduce_select.ts); as convVariant. */
+  reductionVariant?: ReductionVariantOverride;
+  /** What the device offers kernels (undefined: assume nothing: no subgroup or f16-compute variants). */
+  features?: { subgroups: boolean; f16: boolean };
+  /** Opt-in: run the conv / matmul families in f16 arithmetic where the device has `shader-f16` (ExecutorOptions.f16Compute). */
+  f16Compute?: boolean;
 }
 
 export interface KernelPlan {
@@ -469,9 +485,11 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
   const body = applyConditionals(source, defines);
   const fns = [...(ACTIVATION_HELPERS[act] ?? []), `fn activate(v: f32) -> f32 { return ${actExpr}; }`];
   if (binExpr) fns.push(`fn binary_op(a: f32, b: f32) -> f32 { return ${binExpr}; }`);
-  const header = enableF16 ? ['enable f16;'] : [];
+  const extensions = new Set(spec.extensions ?? []);
+  if (enableF16) extensions.add('f16');
+  const header = [...extensions].sort().map((e) => `enable ${e};`);
   const wgsl = [...header, ...defineLines, decl, '@group(0) @binding(0) var<uniform> u: Uniforms;', ...bindings, ...fns, SHADER_SOURCES.preamble, body].join('\n');
-  const cacheKey = [spec.shader, spec.name, defineLines.join(''), act, spec.binaryOp ?? '', spec.accessors ? 'acc' : 'raw', bindingKey, layoutKey].join('|');
+  const cacheKey = [spec.shader, spec.name, defineLines.join(''), act, spec.binaryOp ?? '', spec.accessors ? 'acc' : 'raw', bindingKey, layoutKey, header.join('')].join('|');
   const bindingCount = layout ? layout.slots.length : spec.inputs.length + spec.outputs.length;
   return { ...spec, cacheKey, wgsl, uniformData: data, readWriteInputs: rw, layout, bindingCount };
 }

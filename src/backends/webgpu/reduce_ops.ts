@@ -3,18 +3,23 @@ import { attrFloat, attrInt, attrInts, sizeOf, stridesOf } from '../../graph/ir.
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
 import { elementwiseSwitches } from './elementwise.js';
 import { WG, checkRank, inputShape, normAxis, product } from './kernel_util.js';
+import { lineReductionFields, selectReductionVariant } from './reduce_select.js';
 
+/** Softmax: one invocation per line (`shaders/softmax.wgsl`), or a workgroup per line (reduce_select.ts variants). */
 export const softmaxKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const x = inputShape(ctx, 0);
   const axis = normAxis(node, attrInt(node, 'axis', -1), x.length);
   const inner = product(x.slice(axis + 1));
   const total = product(x.slice(0, axis)) * inner;
+  const variant = selectReductionVariant({ op: 'Softmax', lines: total, length: x[axis] ?? 1 }, ctx.features ?? { subgroups: false }, ctx.reductionVariant);
+  const perLine = variant === 'reduce_thread' ? undefined : lineReductionFields('softmax', variant, total);
   return {
     programs: [
       {
-        name: 'softmax',
-        shader: 'softmax',
+        name: `softmax${perLine?.suffix ?? ''}`,
+        shader: perLine?.shader ?? 'softmax',
+        ...(perLine?.extensions ? { extensions: perLine.extensions } : {}),
         accessors: true,
         defines: { WG },
         inputs: [{ wgsl: 'x', tensor: node.inputs[0]! }],
@@ -24,7 +29,7 @@ export const softmaxKernel: Kernel = (ctx) => {
           { name: 'axis_len', type: 'u32', value: x[axis] ?? 1 },
           { name: 'inner', type: 'u32', value: Math.max(inner, 1) },
         ],
-        workgroups: groupsFor(total, WG),
+        workgroups: perLine?.workgroups ?? groupsFor(total, WG),
       },
     ],
   };

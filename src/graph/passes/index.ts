@@ -4,6 +4,7 @@
  * Order (each step can be switched off; the benchmark compares against OPTIMIZATIONS_OFF):
  *   1. removeIdentity        Identity / Dropout / Pads of 0
  *      gatherToSlice         Gather of one constant index -> Slice (+ Reshape): a view in the memory plan, not a copy
+ *      mergeSlices           a Slice read only by a Slice over other axes -> one Slice (x[:, :, ::2, ::2]: one dispatch)
  *      cancelTransposes      Transpose pairs that undo each other (also across elementwise ops) removed, others merged
  *      fuseGelu              x · (1 + Erf(x/√2)) · ½ and the tanh form -> Gelu (before matMulToGemm, which then carries
  *                            it into the Gemm's 2-D view, where fuseEpilogue folds it)
@@ -37,6 +38,7 @@ import { fuseHardActivations } from './fuse_hard_activations.js';
 import { fuseLayerNorm } from './fuse_layer_norm.js';
 import { fuseAttention } from './fuse_attention.js';
 import { gatherToSlice } from './gather_slice.js';
+import { mergeSlices } from './merge_slices.js';
 import { channelsLastToNchw } from './channels_last.js';
 import { fuseResizeAdd } from './fuse_resize_add.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
@@ -54,6 +56,7 @@ export { fuseHardActivations } from './fuse_hard_activations.js';
 export { fuseLayerNorm } from './fuse_layer_norm.js';
 export { fuseAttention } from './fuse_attention.js';
 export { gatherToSlice } from './gather_slice.js';
+export { mergeSlices } from './merge_slices.js';
 export { channelsLastToNchw } from './channels_last.js';
 export { fuseResizeAdd } from './fuse_resize_add.js';
 export { removeIdentityOps } from './remove_identity.js';
@@ -63,6 +66,8 @@ export interface OptimizeOptions {
   removeIdentity?: boolean;
   /** Gather of one constant index (qkv[0], x[:, 0]) -> Slice + Reshape (views instead of copies). */
   gatherToSlice?: boolean;
+  /** Slice of a Slice over other axes (PyTorch's x[:, :, ::2, ::2]) -> one Slice (one dispatch instead of two). */
+  mergeSlices?: boolean;
   /** Transpose pairs that cancel (NHWC converters' layout flips) go; consecutive ones merge into one. */
   cancelTransposes?: boolean;
   /** GELU written out (Erf or Tanh form, as exported below opset 20) -> Gelu. */
@@ -99,6 +104,7 @@ export interface OptimizeOptions {
 export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   removeIdentity: false,
   gatherToSlice: false,
+  mergeSlices: false,
   cancelTransposes: false,
   fuseGelu: false,
   matMulToGemm: false,
@@ -130,6 +136,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   };
   if (on('removeIdentity')) run('removeIdentity', removeIdentityOps);
   if (on('gatherToSlice')) run('gatherToSlice', gatherToSlice);
+  if (on('mergeSlices')) run('mergeSlices', mergeSlices);
   if (on('cancelTransposes')) run('cancelTransposes', cancelTransposes);
   if (on('fuseGelu')) run('fuseGelu', fuseGelu);
   if (on('matMulToGemm')) run('matMulToGemm', matMulToGemm);

@@ -1,7 +1,8 @@
 /**
  * Seeded random conv geometries for the WASM kernel tests, one generator per kernel path of
  * src/backends/wasm/lower.ts: stride-1 "padded" (pad2d + MODE_PADDED), strided/dilated im2col (MODE_IM2COL),
- * 1x1 stride 1 no pad (MODE_1X1), grouped, depthwise (depthwise2d), and Conv1D (3-D input). Odd channel counts,
+ * 1x1 stride 1 no pad (MODE_1X1), grouped, depthwise (depthwise2d), Conv1D (3-D input), and Winograd F(2x2, 3x3)
+ * (3x3 stride 1 with >= 8 channels; a few of the "padded" family's shapes take it too). Odd channel counts,
  * asymmetric pads, batch 1..3, spatial sizes 1..20 with at least one output position.
  */
 import { Case, ODD, lenFor, outLen, pick, randInt, randomData, type Rng } from './helpers.js';
@@ -127,6 +128,18 @@ export function conv1d(r: Rng): ConvGeom {
   return { ...g, size: sizes(r, g, 40) };
 }
 
+/**
+ * (g) 3x3 stride 1 group 1 with >= 8 channels each side and >= 2x2 outputs: Winograd F(2x2, 3x3) (kernels/winograd.c,
+ * lower.ts winogradPays). Pads 0..2 per side (asymmetric), widths and heights odd and even up to 33 (several tile
+ * blocks, tile groups across a tile row's end, a last tile cut by an odd output edge).
+ */
+export function winograd(r: Rng): ConvGeom {
+  const pads = [0, 1, 2, 3].map(() => (r() < 0.8 ? randInt(r, 0, 2) : 0));
+  const c = () => (r() < 0.5 ? pick(r, [8, 9, 11, 13, 16, 17, 23, 32, 37]) : randInt(r, 8, 40));
+  const side = (i: number) => Math.max(randInt(r, 1, r() < 0.3 ? 33 : 16), 4 - pads[i]! - pads[i + 2]!);
+  return { n: randInt(r, 1, 3), cin: c(), cout: c(), group: 1, kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads, size: [side(0), side(1)], bias: r() < 0.7 };
+}
+
 export const CONV_FAMILIES: [string, (r: Rng) => ConvGeom, number][] = [
   ['padded (k x k, stride 1, pads, dilation)', padded, 1001],
   ['im2col (strided / dilated)', strided, 1002],
@@ -134,6 +147,7 @@ export const CONV_FAMILIES: [string, (r: Rng) => ConvGeom, number][] = [
   ['grouped (odd channels per group)', grouped, 1004],
   ['depthwise (stride 1/2/3, dilation, pads)', depthwise, 1005],
   ['Conv1D', conv1d, 1006],
+  ['Winograd (3x3 stride 1, >= 8 channels)', winograd, 1007],
 ];
 
 export function convOutShape(g: ConvGeom): number[] {

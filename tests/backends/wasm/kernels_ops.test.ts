@@ -114,6 +114,26 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
     await expectAllMatch('MaxPool / AveragePool', cases);
   });
 
+  it('MaxPool 3 wide, stride 2 (the column-max path of pool.c): heights, row dilation, pads, ceil_mode, NaN', async () => {
+    const r = mulberry32(4002);
+    const cases: Case[] = [];
+    for (let i = 0; i < 60; i++) {
+      const kh = randInt(r, 1, 4);
+      const dh = kh > 1 && r() < 0.3 ? 2 : 1;
+      const sh = randInt(r, 1, 3);
+      const pads = r() < 0.6 ? [randInt(r, 0, ((kh - 1) * dh + 1) >> 1), randInt(r, 0, 1), randInt(r, 0, ((kh - 1) * dh + 1) >> 1), randInt(r, 0, 1)] : [0, 0, 0, 0];
+      const ceil = randInt(r, 0, 1);
+      const shape = [randInt(r, 1, 2), randInt(r, 1, 9), lenFor(r, kh, dh, pads[0]!, pads[2]!), randInt(r, 3, 41)];
+      const data = randomData(r, size(shape));
+      if (i % 5 === 4) for (let k = 0; k < 3; k++) data[randInt(r, 0, data.length - 1)] = NaN; // max propagates NaN as the reference
+      const attrs = { kernel_shape: [kh, 3], strides: [sh, 2], pads, dilations: [dh, 1], ceil_mode: ceil };
+      const c = new Case(`MaxPool3s2 #${i} x[${shape}] kernel=[${kh},3] strides=[${sh},2] pads=[${pads}] dilations=[${dh},1] ceil_mode=${ceil}`);
+      c.output(c.node('MaxPool', [c.input('x', shape, data)], attrs, 'pool'));
+      cases.push(c);
+    }
+    await expectAllMatch('MaxPool 3 wide stride 2', cases);
+  });
+
   it('GlobalAveragePool / GlobalMaxPool', async () => {
     const r = mulberry32(5001);
     const cases: Case[] = [];
@@ -278,6 +298,39 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
       cases.push(c);
     }
     await expectAllMatch('ChannelScale', cases);
+  });
+
+  it('ChannelScaleConv: stride 1 scales as its columns are copied (one conv2d call); strided scales first', async () => {
+    const r = mulberry32(10002);
+    const cases: Case[] = [];
+    let pointwise = 0;
+    for (let i = 0; i < 60; i++) {
+      const N = randInt(r, 1, 3);
+      const group = r() < 0.2 ? 2 : 1;
+      const cin = group * pick(r, [1, 3, 5, 8, 13, 16]);
+      const cout = group * randInt(r, 1, 20);
+      const stride = r() < 0.8 ? 1 : 2;
+      if (stride === 1) pointwise++;
+      const shape = [N, cin, randInt(r, 1, 15), randInt(r, 1, 15)];
+      const sShape = pick(r, [[N, cin, 1, 1], [1, cin, 1, 1], [cin, 1, 1], [1, 1, 1, 1]]);
+      const sConst = r() < 0.3;
+      const bias = r() < 0.7;
+      const residual = r() < 0.4 ? randInt(r, 0, 1) : undefined;
+      const attrs: Record<string, number | number[] | string> = { ...activationAttrs(r, pick(r, ACTIVATIONS)), kernel_shape: [1, 1], strides: [stride, stride], group };
+      if (residual !== undefined) attrs['residual_after_activation'] = residual;
+      const c = new Case(`ChannelScaleConv #${i} x[${shape}] w[${[cout, cin / group, 1, 1]}] stride=${stride} group=${group} S[${sShape}]${sConst ? ' const' : ''}${bias ? ' +B' : ''}${residual !== undefined ? ' +R' : ''} ${JSON.stringify(attrs)}`);
+      const inputs = [c.input('x', shape, randomData(r, size(shape), -2, 2)), c.init('w', [cout, cin / group, 1, 1], randomData(r, (cout * cin) / group))];
+      inputs.push(bias ? c.init('b', [cout], randomData(r, cout)) : '');
+      const outShape = [N, cout, Math.ceil(shape[2]! / stride), Math.ceil(shape[3]! / stride)];
+      inputs.push(residual !== undefined ? c.input('r', outShape, randomData(r, size(outShape))) : '');
+      inputs.push(sConst ? c.init('s', sShape, randomData(r, size(sShape), 0, 1)) : c.input('s', sShape, randomData(r, size(sShape), 0, 1)));
+      c.output(c.node('ChannelScaleConv', inputs, attrs, 'csc'));
+      cases.push(c);
+    }
+    const res = await checkAll(cases, { tol: TOL, expectNoFallback: () => true });
+    summary.push(`${'ChannelScaleConv'.padEnd(34)} ${String(res.count).padStart(4)} cases  worst ${res.worst.toExponential(2)}  problems ${res.problems.length}  kernels ${JSON.stringify(res.kernels)}`);
+    expect(res.problems, res.problems.slice(0, 20).join('\n')).toEqual([]);
+    expect(res.kernels['conv2d']).toBe(pointwise);
   });
 
   it('WASM_OPS lists every op covered above', () => {

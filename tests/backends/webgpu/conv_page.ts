@@ -13,10 +13,11 @@ export interface ConvPage {
   force(variant: string | null): Promise<void>;
 }
 
-export function useConvPage(): ConvPage {
+/** `entry`: the page bundle (default conv_perf_page.ts; variants_page.ts also forces Gemm / reduction variants). */
+export function useConvPage(entry = 'conv_perf_page.ts'): ConvPage {
   let session: BrowserSession | undefined;
   beforeAll(async () => {
-    session = await startBrowserSession({ entry: join(dirname(fileURLToPath(import.meta.url)), 'conv_perf_page.ts') });
+    session = await startBrowserSession({ entry: join(dirname(fileURLToPath(import.meta.url)), entry) });
   });
   afterAll(async () => {
     await session?.close();

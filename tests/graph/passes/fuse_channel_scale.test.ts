@@ -30,6 +30,23 @@ function seBlock(b: GraphBuilder, x: string, c: number, seed: number, opts: { sw
 const count = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).length;
 
 describe('fuseChannelScale: Mul(x, s[N,C,1,1]) [+ residual Add] [+ activation] -> ChannelScale', () => {
+  it("leaves SiLU (Mul(y, Sigmoid(y)), EfficientNet's SE squeeze at [N,C,1,1]) to the conv epilogue", () => {
+    // x -> GAP -> fc1 -> SiLU -> fc2 -> Sigmoid -> x * gate -> 1x1 projection
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 16, 5, 5]);
+    const pooled = b.node('GlobalAveragePool', ['x'], {}, 'gap');
+    const squeeze = addConv(b, pooled, 16, 4, 1, { k: 1, pads: 0, name: 'fc1' });
+    const silu = b.node('Mul', [squeeze, b.node('Sigmoid', [squeeze], {}, 'silu_gate')], {}, 'silu');
+    const gate = b.node('Sigmoid', [addConv(b, silu, 4, 16, 2, { k: 1, pads: 0, name: 'fc2' })], {}, 'gate');
+    b.output(addConv(b, b.node('Mul', ['x', gate], {}, 'scale'), 16, 8, 3, { k: 1, pads: 0, name: 'proj' }));
+    const g = b.build();
+    expect(fuseChannelScale(g).nodes.filter((n) => n.op === 'ChannelScale').map((n) => n.name)).toEqual(['scale']);
+    const opt = optimize(g);
+    // fc1 + SiLU and fc2 + Sigmoid: one FusedConv each; the gate folds into the projection (ChannelScaleConv).
+    expect(opsOf(opt)).toEqual(['GlobalAveragePool', 'FusedConv', 'FusedConv', 'ChannelScaleConv']);
+    expectEquivalent(opt, g, { x: randomInput([1, 16, 5, 5], 9) }, 1e-6);
+  });
+
   it.each([false, true])('SE-ResNet block (operands swapped: %s): Mul + Add + Relu become one node, bit-exact on the CPU', (swap) => {
     const b = new GraphBuilder();
     b.input('x', 'f32', [2, 8, 6, 6]);

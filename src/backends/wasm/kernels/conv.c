@@ -8,7 +8,7 @@
  * included) first. Bias, residual and activation are applied as the accumulators are stored (the fused epilogue).
  * Work items = (batch, group, pixel block, channel chunk), split statically over the threads.
  */
-#include "common.h"
+#include "conv_ukernel.h"
 
 enum {
   CV_IN, CV_OUT, CV_RES, CV_WP, CV_BIAS,
@@ -17,6 +17,7 @@ enum {
   CV_IN_NS, CV_IN_CS, CV_OUT_NS, CV_OUT_CS, CV_RES_NS, CV_RES_CS,
   CV_ACT, CV_ALPHA, CV_BETA, CV_LO, CV_HI, CV_RES_AFTER,
   CV_SCRATCH, CV_SCRATCH_STRIDE, CV_NB, CV_COCHUNKS, CV_MODE, CV_HP, CV_WP_, CV_OFFS,
+  CV_SCALE, CV_SCALE_NS, CV_SCALE_CS,
   CV_COUNT
 };
 /* CV_MODE: how the B operand (input columns) is read.
@@ -24,65 +25,42 @@ enum {
  *   MODE_1X1     1x1, stride 1, no padding: the input rows themselves
  *   MODE_PADDED  stride 1: CV_IN is a zero-padded copy of the input (pad2d, planes of CV_HP x CV_WP_), and tap k
  *                of output pixel (oh, ow) is at plane offset CV_OFFS[k] + oh * WP + ow: no copy per tap, 8 pixels
- *                of one output row per microkernel call (lanes past the row end are computed and not stored). */
+ *                of one output row per microkernel call (lanes past the row end are computed and not stored).
+ * CV_SCALE (MODE_IM2COL only; 0: none): ChannelScaleConv's per-(n, c) input scale s, strides CV_SCALE_NS / _CS,
+ * applied as the columns are copied (no scaled copy of the whole input first). */
 enum { MODE_IM2COL, MODE_1X1, MODE_PADDED };
 
-#define MR 4
-#define NR 8
-
 /*
- * acc[r][0..1] += A[k][r] * B[k][0..7] over k < K. A: packed [k][4]. B row k at b + k * ldb, or at b + offs[k] when
- * offs is given (the padded-input mode's tap table). Always inlined, so each call site gets its own loop.
+ * Copies the receptive field of pixels [p0, p0 + len) of one group into col as panels of 8 pixels, [ldc / 8][K][8]
+ * (zero padding, zero tail; ldc = len rounded up to 8): the microkernel then streams one contiguous panel per call
+ * instead of 8 floats from rows ldc apart (SqueezeNet's 512 -> 1000 1x1 conv: 8 KB-strided rows thrashed L1). Each
+ * row k is gathered into `row` (ldc floats past the panels) first, then spread over the panels.
  */
-INLINE void ukernel_4x8(int K, const f32 *a, const f32 *b, int ldb, const int32_t *offs, v4 *acc) {
-  v4 c00 = acc[0], c01 = acc[1], c10 = acc[2], c11 = acc[3], c20 = acc[4], c21 = acc[5], c30 = acc[6], c31 = acc[7];
-  for (int k = 0; k < K; k++) {
-    const f32 *bk = offs ? b + offs[k] : b + k * ldb;
-    v4 b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-    v4 a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
-    v4 a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-    c00 = vmadd(a0, b0, c00); c01 = vmadd(a0, b1, c01);
-    c10 = vmadd(a1, b0, c10); c11 = vmadd(a1, b1, c11);
-    c20 = vmadd(a2, b0, c20); c21 = vmadd(a2, b1, c21);
-    c30 = vmadd(a3, b0, c30); c31 = vmadd(a3, b1, c31);
-    a += 4;
-  }
-  acc[0] = c00; acc[1] = c01; acc[2] = c10; acc[3] = c11; acc[4] = c20; acc[5] = c21; acc[6] = c30; acc[7] = c31;
-}
-
-/* y = acc + bias; (+R); act; (+R) and store `m` <= 8 pixels of one channel row. */
-INLINE void store_row(f32 *out, const f32 *res, v4 y0, v4 y1, f32 bias, int m, const epilogue_t *e) {
-  v4 vb = wasm_f32x4_splat(bias);
-  y0 = wasm_f32x4_add(y0, vb);
-  y1 = wasm_f32x4_add(y1, vb);
-  if (m == NR) {
-    if (res && !e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
-    y0 = v_act(y0, e);
-    y1 = v_act(y1, e);
-    if (res && e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
-    wasm_v128_store(out, y0);
-    wasm_v128_store(out + 4, y1);
-    return;
-  }
-  for (int j = 0; j < m; j++) {
-    f32 y = j < 4 ? (j == 0 ? wasm_f32x4_extract_lane(y0, 0) : j == 1 ? wasm_f32x4_extract_lane(y0, 1) : j == 2 ? wasm_f32x4_extract_lane(y0, 2) : wasm_f32x4_extract_lane(y0, 3))
-                  : (j == 4 ? wasm_f32x4_extract_lane(y1, 0) : j == 5 ? wasm_f32x4_extract_lane(y1, 1) : j == 6 ? wasm_f32x4_extract_lane(y1, 2) : wasm_f32x4_extract_lane(y1, 3));
-    if (res && !e->res_after) y += res[j];
-    y = s_act(y, e);
-    if (res && e->res_after) y += res[j];
-    out[j] = y;
-  }
-}
-
-/* Copies the receptive field of pixels [p0, p0 + len) of one group into col[k][ldc] (zero padding, zero tail). */
-static void im2col(const int32_t *p, const f32 *in, int cin_g, int p0, int len, f32 *col, int ldc) {
+static void im2col(const int32_t *p, const f32 *in, const f32 *scale, int cin_g, int p0, int len, f32 *col, int ldc) {
   const int H = p[CV_H], W = p[CV_W], OW = p[CV_OW], KH = p[CV_KH], KW = p[CV_KW];
   const int sh = p[CV_SH], sw = p[CV_SW], ph = p[CV_PH], pw = p[CV_PW], dh = p[CV_DH], dw = p[CV_DW], cs = p[CV_IN_CS];
-  f32 *dst = col;
+  const int K = cin_g * KH * KW;
+  f32 *dst = col + K * ldc;
+  f32 *panel = col;
+  if (K == cin_g && sh == 1 && sw == 1 && ph == 0 && pw == 0 && W == OW && H == p[CV_OH]) {
+    /* 1x1, stride 1, unpadded: the block is one run of each input plane, spread straight into the panels (lanes
+     * past `len` read the next plane or the tensor's 64-byte tail: computed, never stored) */
+    for (int ci = 0; ci < cin_g; ci++, panel += NR) {
+      const f32 *src = in + (int64_t)ci * cs + p0;
+      const v4 sc = wasm_f32x4_splat(scale ? scale[(int64_t)ci * p[CV_SCALE_CS]] : 1.0f);
+      for (int q = 0; q < ldc; q += NR) {
+        v4 a = wasm_v128_load(src + q), b = wasm_v128_load(src + q + 4);
+        if (scale) { a = wasm_f32x4_mul(a, sc); b = wasm_f32x4_mul(b, sc); }
+        wasm_v128_store(panel + q * K, a);
+        wasm_v128_store(panel + q * K + 4, b);
+      }
+    }
+    return;
+  }
   for (int ci = 0; ci < cin_g; ci++) {
     const f32 *plane = in + (int64_t)ci * cs;
     for (int kh = 0; kh < KH; kh++) {
-      for (int kw = 0; kw < KW; kw++, dst += ldc) {
+      for (int kw = 0; kw < KW; kw++, panel += NR) {
         int j = 0, pp = p0;
         while (j < len) {
           int oh = pp / OW, ow = pp - oh * OW;
@@ -102,7 +80,13 @@ static void im2col(const int32_t *p, const f32 *in, int cin_g, int p0, int len, 
               for (; t < end; t++) d[t] = row[iw0 + t];
               for (; t < cnt; t++) d[t] = 0.0f;
             } else {
-              for (int t = 0; t < cnt; t++) {
+              int t = 0;
+              for (; t < cnt && iw0 + t * sw < 0; t++) d[t] = 0.0f;
+              /* stride 2, window inside the row: 4 columns per two loads and a shuffle (the last one reads one
+               * float past the last column used, inside the tensor's 64-byte tail at worst) */
+              if (sw == 2)
+                for (; t + 4 <= cnt && iw0 + (t + 3) * 2 < W; t += 4) wasm_v128_store(d + t, load_strided(row + iw0 + t * 2, 2));
+              for (; t < cnt; t++) {
                 int iw = iw0 + t * sw;
                 d[t] = (iw >= 0 && iw < W) ? row[iw] : 0.0f;
               }
@@ -112,6 +96,18 @@ static void im2col(const int32_t *p, const f32 *in, int cin_g, int p0, int len, 
           pp += cnt;
         }
         for (; j < ldc; j++) dst[j] = 0.0f;
+        if (scale) {
+          v4 sc = wasm_f32x4_splat(scale[(int64_t)ci * p[CV_SCALE_CS]]);
+          for (int q = 0; q < ldc; q += NR) {
+            wasm_v128_store(panel + q * K, wasm_f32x4_mul(wasm_v128_load(dst + q), sc));
+            wasm_v128_store(panel + q * K + 4, wasm_f32x4_mul(wasm_v128_load(dst + q + 4), sc));
+          }
+        } else {
+          for (int q = 0; q < ldc; q += NR) {
+            wasm_v128_store(panel + q * K, wasm_v128_load(dst + q));
+            wasm_v128_store(panel + q * K + 4, wasm_v128_load(dst + q + 4));
+          }
+        }
       }
     }
   }
@@ -189,7 +185,8 @@ EXPORT(conv2d) void conv2d(const int32_t *p, int lo, int hi, int tid) {
     /* B operand: the input rows themselves (1x1 direct, whole 8-pixel chunks) or the column buffer. */
     int full = direct ? (len & ~(NR - 1)) : 0;
     int ldc = (len - full + NR - 1) & ~(NR - 1);
-    if (len > full) im2col(p, in, cin_g, p0 + full, len - full, col, ldc);
+    const f32 *scale = p[CV_SCALE] ? PTR(const f32, p[CV_SCALE]) + (int64_t)n * p[CV_SCALE_NS] + (int64_t)g * cin_g * p[CV_SCALE_CS] : 0;
+    if (len > full) im2col(p, in, scale, cin_g, p0 + full, len - full, col, ldc);
     for (int t = t_lo; t < t_hi; t++) {
       const f32 *a = wp + ((int64_t)g * tiles + t) * K * MR;
       const f32 *bt = bias + (g * tiles + t) * MR;
@@ -199,7 +196,7 @@ EXPORT(conv2d) void conv2d(const int32_t *p, int lo, int hi, int tid) {
         for (int i = 0; i < 8; i++) acc[i] = wasm_f32x4_splat(0.0f);
         int m = len - j < NR ? len - j : NR;
         if (j < full) ukernel_4x8(K, a, in + p0 + j, p[CV_IN_CS], 0, acc);
-        else ukernel_4x8(K, a, col + (j - full), ldc, 0, acc);
+        else ukernel_4x8(K, a, col + (j - full) * K, NR, 0, acc);
         for (int r = 0; r < rows; r++) {
           int co = co0 + r;
           f32 *out = PTR(f32, p[CV_OUT]) + (int64_t)n * p[CV_OUT_NS] + (int64_t)co * p[CV_OUT_CS] + p0 + j;
@@ -237,5 +234,33 @@ EXPORT(pad2d) void pad2d(const int32_t *p, int lo, int hi, int tid) {
       for (; t < W; t++) d[pw + t] = s[t];
       for (t = pw + W; t < Wp; t++) d[t] = 0.0f;
     }
+  }
+}
+
+/*
+ * Load-time packing (src/backends/wasm/pack.ts packConvWeights): `rows` consecutive output channels of one group,
+ * raw [rows][K] (staged in memory by the loader, rows a multiple of 4 except at the group's end), into the packed
+ * [tile of 4][K][4] at out. Whole tiles transpose 4 x 4 blocks with shuffles; pure copies, so the same bits as the
+ * JavaScript loop, ~5x faster (ResNet-50: tens of ms of its load).
+ */
+EXPORT(conv_pack) void conv_pack(const f32 *w, f32 *out, int K, int rows) {
+  for (int t = 0; t * MR < rows; t++, out += K * MR) {
+    const f32 *r0 = w + (int64_t)t * MR * K;
+    const int n = rows - t * MR < MR ? rows - t * MR : MR;
+    int k = 0;
+    if (n == MR) {
+      const f32 *r1 = r0 + K, *r2 = r1 + K, *r3 = r2 + K;
+      for (; k + 4 <= K; k += 4) {
+        v4 a = wasm_v128_load(r0 + k), b = wasm_v128_load(r1 + k), c = wasm_v128_load(r2 + k), d = wasm_v128_load(r3 + k);
+        v4 ab0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+        v4 cd0 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd1 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+        wasm_v128_store(out + k * MR, wasm_i32x4_shuffle(ab0, cd0, 0, 1, 4, 5));
+        wasm_v128_store(out + k * MR + 4, wasm_i32x4_shuffle(ab0, cd0, 2, 3, 6, 7));
+        wasm_v128_store(out + k * MR + 8, wasm_i32x4_shuffle(ab1, cd1, 0, 1, 4, 5));
+        wasm_v128_store(out + k * MR + 12, wasm_i32x4_shuffle(ab1, cd1, 2, 3, 6, 7));
+      }
+    }
+    for (; k < K; k++)
+      for (int r = 0; r < n; r++) out[k * MR + r] = r0[(int64_t)r * K + k];
   }
 }

@@ -49,6 +49,25 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
         int h0 = oh * sh - ph;
         if (h0 < 0 || h0 + (KH - 1) * dh >= H) continue;
         f32 *o = y + oh * OW;
+        if (KW == 3 && sw == 2 && dw == 1) {
+          /* 3 wide, stride 2 (SqueezeNet, GoogLeNet, ResNet stems): the column max over the window's rows once per
+           * input column (3 loads per row for 4 outputs), then columns 2o, 2o+1, 2o+2 by shuffles */
+          int ow = ow_lo;
+          for (; ow + 4 <= ow_hi; ow += 4) {
+            const f32 *base = x + h0 * W + ow * 2 - pw;
+            v4 a = wasm_v128_load(base), b = wasm_v128_load(base + 4), c = wasm_v128_load(base + 8);
+            for (int kh = 1; kh < KH; kh++) {
+              const f32 *r = base + kh * dh * W;
+              a = wasm_f32x4_max(a, wasm_v128_load(r));
+              b = wasm_f32x4_max(b, wasm_v128_load(r + 4));
+              c = wasm_f32x4_max(c, wasm_v128_load(r + 8));
+            }
+            v4 even = wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), odd = wasm_i32x4_shuffle(a, b, 1, 3, 5, 7);
+            v4 next = wasm_i32x4_shuffle(even, c, 1, 2, 3, 4);
+            wasm_v128_store(o + ow, wasm_f32x4_max(wasm_f32x4_max(even, odd), next));
+          }
+          continue;
+        }
         for (int ow = ow_lo; ow + 4 <= ow_hi; ow += 4) {
           const f32 *base = x + h0 * W + ow * sw - pw;
           v4 m = wasm_f32x4_splat(-__builtin_inff());

@@ -30,9 +30,10 @@ KERNEL(layer_norm)
 KERNEL(softmax)
 KERNEL(attention)
 KERNEL(copy6)
+KERNEL(winograd)
 
 /* Kernel ids: KERNEL_IDS in src/backends/wasm/lower.ts. */
-enum { K_CONV2D, K_DEPTHWISE2D, K_POOL2D, K_ELTWISE, K_CHANNEL_AFFINE, K_GEMM, K_PAD2D, K_BINARIZE, K_BDOTS, K_BBITS, K_LAYER_NORM, K_SOFTMAX, K_ATTENTION, K_COPY6 };
+enum { K_CONV2D, K_DEPTHWISE2D, K_POOL2D, K_ELTWISE, K_CHANNEL_AFFINE, K_GEMM, K_PAD2D, K_BINARIZE, K_BDOTS, K_BBITS, K_LAYER_NORM, K_SOFTMAX, K_ATTENTION, K_COPY6, K_WINOGRAD };
 
 static int items_of(int k, const int32_t *p) {
   switch (k) {
@@ -50,6 +51,7 @@ static int items_of(int k, const int32_t *p) {
     case K_SOFTMAX: return softmax_items(p);
     case K_ATTENTION: return attention_items(p);
     case K_COPY6: return copy6_items(p);
+    case K_WINOGRAD: return winograd_items(p);
   }
   return 0;
 }
@@ -70,6 +72,7 @@ static void run_items(int k, const int32_t *p, int lo, int hi, int tid) {
     case K_SOFTMAX: softmax(p, lo, hi, tid); break;
     case K_ATTENTION: attention(p, lo, hi, tid); break;
     case K_COPY6: copy6(p, lo, hi, tid); break;
+    case K_WINOGRAD: winograd(p, lo, hi, tid); break;
   }
 }
 
