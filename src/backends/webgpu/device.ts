@@ -142,6 +142,12 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   if (options.device) {
     device = options.device;
     source = 'user';
+    // GPUDevice.adapterInfo (where the engine has it) names the adapter, so software-adapter defaults (unfused
+    // attention, int8 dequantised at load...) also apply to a caller's device.
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const named = info ? [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') : '';
+    if (named) adapterDescription = `caller-provided device: ${named}`;
+    isFallbackAdapter = !!(info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
   } else {
     const found = await findGpu();
     source = found.source;

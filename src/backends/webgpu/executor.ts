@@ -88,7 +88,7 @@ export interface ExecutorOptions {
    * Keep int8 weights (tensors with a `quant`, from a .tessera written with --int8) as int8 + scales on the GPU, for
    * kernels that read them through accessors; derived constants (repacked weights) stay f32. Default: true on a
    * hardware adapter (4x less weight memory and bandwidth); false on a software adapter, where "GPU memory" is system
-   * memory and dequantising in registers measured ~7 % slower than f32 weights (docs/format.md, int8 weights).
+   * memory and dequantising in registers measured 10–32 % slower than f32 weights (docs/format.md, int8 weights).
    */
   int8Weights?: boolean;
   /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
