@@ -1,7 +1,7 @@
 /**
  * Conv / FusedConv (1-D and 2-D, NCHW). Parses the node into a ConvShape, lets conv_select.ts pick a variant (the one
  * place that decides), and hands it to that variant's builder:
- *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 and the real-GPU conv2d_rt4x4 / conv2d_rt8x4 / conv2d_wgm /
+ *   conv2d_gemm / conv2d_gemm4 / conv2d_1x1 and the real-GPU conv2d_rt4x4 / conv2d_rt8x4 / conv2d_wgm(_8x16) /
  *   conv2d_splitk (conv_gemm.ts), depthwise and the real-GPU depthwise_4x4 (depthwise.ts), conv2d_direct (below: one
  *   output per thread, any shape, runtime weights).
  * Every variant applies the FusedConv epilogue (bias, activation, residual before/after it).
@@ -38,6 +38,8 @@ export const convKernel: Kernel = (ctx) => {
       return gemmConvPlan(c, 4, false, undefined, { px: 8, wg: 128, name: 'conv2d_rt' }, p);
     case 'conv2d_wgm':
       return wgmConvPlan(c);
+    case 'conv2d_wgm_8x16':
+      return wgmConvPlan(c, { channelsTile: 64 });
     case 'depthwise_4x4':
       return depthwise4x4Plan(c, p);
     case 'conv2d_splitk':

@@ -9,7 +9,7 @@
 import { groupsFor, type KernelPlan, type UniformField } from './program.js';
 import type { ShaderName } from './shader_sources.js';
 import { WG } from './kernel_util.js';
-import { WGM_TILE, type Precision } from './conv_wgsl.js';
+import { WGM_TILE, type Precision, type WgmShape } from './conv_wgsl.js';
 import { SPLITK_SLOTS } from './splitk_wgsl.js';
 import { commonSpec, epilogueInputs, geometryUniforms, variantName, weightValues, type ConvNode } from './conv_common.js';
 
@@ -170,10 +170,13 @@ function tileGridPlan(c: ConvNode, t: { block: number; tileM: number; name: stri
 
 /**
  * conv2d_wgm: the workgroup-memory implicit GEMM (conv_wgsl.ts convWgmWgsl): one 64-thread workgroup per 32 output
- * positions x 32 padded output channels; weights packed with 32-channel blocks per group.
+ * positions x 32 padded output channels; weights packed with 32-channel blocks per group. channelsTile 64
+ * (conv2d_wgm_8x16): 128 threads per 32 x 64 tile, 64-channel blocks.
  */
-export function wgmConvPlan(c: ConvNode): KernelPlan {
-  return tileGridPlan(c, { block: WGM_TILE, tileM: WGM_TILE, name: 'conv2d_wgm_32x32', shader: 'conv2d_wgm', defines: { WG: 64 } });
+export function wgmConvPlan(c: ConvNode, shape: WgmShape = { channelsTile: WGM_TILE }): KernelPlan {
+  const ct = shape.channelsTile;
+  const wide = ct === 64; // conv2d_wgm16: 8 x 16 threads, 32 positions x 64 channels
+  return tileGridPlan(c, { block: ct, tileM: WGM_TILE, name: `conv2d_wgm_32x${ct}`, shader: wide ? 'conv2d_wgm16' : 'conv2d_wgm', defines: { WG: 2 * ct } });
 }
 
 /**

@@ -43,6 +43,7 @@ export const CONV_VARIANTS = [
   'conv2d_rt4x4', // the implicit GEMM's register tile at 4 columns x 4 channels per thread, 64-thread workgroups
   'conv2d_rt8x4', // 8 columns x 4 channels per thread, 128-thread workgroups
   'conv2d_wgm', // implicit GEMM through workgroup memory: 8x8 threads, 4x4 outputs each, K tiles of 32, vec4 weights
+  'conv2d_wgm_8x16', // the same with 8x16 threads: 32 positions x 64 channels per workgroup (ORT's wider form)
   'depthwise_4x4', // one input channel per group: 4 columns x 4 channels per thread, weights vec4 over channels
   'conv2d_splitk', // small outputs: a workgroup per 4 positions x 4 channels, K split over its 64 threads, one dispatch
 ] as const;
@@ -53,7 +54,7 @@ export type ConvVariant = (typeof CONV_VARIANTS)[number];
  * constant-weight conv, never picked by defaultConvVariant (on SwiftShader they lose to the rule's kernels), so only a
  * tuning table or an override selects them.
  */
-export const REAL_GPU_CONV_VARIANTS = ['conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm', 'depthwise_4x4', 'conv2d_splitk'] as const satisfies readonly ConvVariant[];
+export const REAL_GPU_CONV_VARIANTS = ['conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm', 'conv2d_wgm_8x16', 'depthwise_4x4', 'conv2d_splitk'] as const satisfies readonly ConvVariant[];
 
 /**
  * Output positions (n·oh·ow) up to which conv2d_splitk is listed: the 7×7 (49) and 14×14 (196) stages and 1×1
@@ -82,7 +83,7 @@ export function convVariantsFor(s: ConvShape): ConvVariant[] {
   if (!s.constWeights) return out;
   // The GEMM variants pad each group's output channels to their channel block, so they run any group count.
   out.push('conv2d_gemm', 'conv2d_gemm4');
-  out.push('conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm');
+  out.push('conv2d_rt4x4', 'conv2d_rt8x4', 'conv2d_wgm', 'conv2d_wgm_8x16');
   if (isChannelwise(s)) out.push('depthwise_4x4');
   if (s.n * s.oh * s.ow <= SPLITK_MAX_POSITIONS) out.push('conv2d_splitk');
   if (s.group === 1 && isPointwise(s)) out.push('conv2d_1x1');

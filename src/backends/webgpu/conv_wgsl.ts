@@ -286,6 +286,11 @@ export function convGemmWgsl(p: ConvGemmShader): string {
 /** Workgroup-memory tile of conv2d_wgm: 32 output positions x 32 output channels, K step 32 (see convWgmWgsl). */
 export const WGM_TILE = 32;
 
+/** conv2d_wgm's output-channel tile: 32 (8 x 8 threads) or 64 (conv2d_wgm16: 8 x 16 threads, ORT's 8x16 form). */
+export interface WgmShape {
+  channelsTile: 32 | 64;
+}
+
 /**
  * conv2d_wgm: the implicit GEMM staged through workgroup memory, the layout of TF.js's / ONNX Runtime's WebGPU
  * Conv2DMM (docs/webgpu.md "Real-GPU conv variants"): 8 x 8 threads, 4 x 4 outputs per thread, a 32 x 32 output tile
@@ -295,18 +300,23 @@ export const WGM_TILE = 32;
  * steps of 2 vec4 workgroup reads for 16 multiply-adds. 8 KiB of workgroup memory. Weights packed with 32-channel
  * blocks per group (conv_gemm.ts packWeightsGrouped), so B needs no column guard. Not for SwiftShader (barriers
  * and workgroup memory are slow there); it is an autotuner candidate for hardware adapters.
+ * channelsTile 64 (conv2d_wgm16) widens the tile to 32 x 64 with 8 x 16 = 128 threads, still 4 x 4 outputs each:
+ * the A gather halves to 8 loads per thread, the weight tile doubles (still 4 vec4 loads each), 12 KiB in all.
  */
-export function convWgmWgsl(): string {
+export function convWgmWgsl(shape: WgmShape = { channelsTile: 32 }): string {
+  const ct = shape.channelsTile;
+  const threads = 8 * (ct / 4); // 8 position groups x (ct / 4) channel groups
+  const colVecs = ct / 4; // vec4s per weight-tile row
   const main = [
     'let tile = flat_group(wid, nwg);',
     'if (tile >= u.m_tiles * u.n_tiles) { return; } // whole workgroups (workgroup_id is uniform): barriers stay valid',
     'let tm = tile % u.m_tiles;',
-    'let col0 = (tile / u.m_tiles) * 32u; // padded column: group g, channel local0 of that group',
+    `let col0 = (tile / u.m_tiles) * ${ct}u; // padded column: group g, channel local0 of that group`,
     'let g = col0 / u.oc_per_group_pad;',
     'let local0 = col0 % u.oc_per_group_pad + (lid / 8u) * 4u;',
     'let kg = u.in_c_per_group * KH * KW;',
     'let wrow = u.cols_padded / 4u;',
-    '// The position this thread gathers for the A tile (the same for all 16 of its loads).',
+    `// The position this thread gathers for the A tile (the same for all ${1024 / threads} of its loads).`,
     'let lm = tm * 32u + lid % 32u;',
     'let m_ok = lm < u.total_m;',
     'let ow_l = lm % u.out_w;',
@@ -320,8 +330,8 @@ export function convWgmWgsl(): string {
     'let a_lane = lid % 4u;',
     'var acc: array<vec4<f32>, 4>;',
     'for (var k0 = 0u; k0 < kg; k0 += 32u) {',
-    '  for (var r = 0u; r < 16u; r++) {',
-    '    let kk = lid / 32u + 2u * r;',
+    `  for (var r = 0u; r < ${1024 / threads}u; r++) {`,
+    `    let kk = lid / 32u + ${threads / 32}u * r;`,
     '    let k = k0 + kk;',
     '    var v = 0.0;',
     '    if (m_ok && k < kg) {',
@@ -334,16 +344,16 @@ export function convWgmWgsl(): string {
     '    tile_a[kk * 8u + a_slot][a_lane] = v;',
     '  }',
     '  for (var r = 0u; r < 4u; r++) {',
-    '    let e = lid + 64u * r;',
-    '    let k = k0 + e / 8u;',
+    `    let e = lid + ${threads}u * r;`,
+    `    let k = k0 + e / ${colVecs}u;`,
     '    var w = vec4<f32>(0.0);',
-    '    if (k < kg) { w = w_at4(k * wrow + col0 / 4u + e % 8u); }',
+    `    if (k < kg) { w = w_at4(k * wrow + col0 / 4u + e % ${colVecs}u); }`,
     '    tile_b[e] = w;',
     '  }',
     '  workgroupBarrier();',
     '  for (var kk = 0u; kk < 32u; kk++) {',
     '    let a = tile_a[kk * 8u + lid % 8u];',
-    '    let b = tile_b[kk * 8u + lid / 8u];',
+    `    let b = tile_b[kk * ${colVecs}u + lid / 8u];`,
     '    acc[0] += a.x * b;',
     '    acc[1] += a.y * b;',
     '    acc[2] += a.z * b;',
@@ -363,9 +373,9 @@ export function convWgmWgsl(): string {
   const tiles = [
     '// [k][4 positions] and [k][4 channels] of the current K tile.',
     'var<workgroup> tile_a: array<vec4<f32>, 256>;',
-    'var<workgroup> tile_b: array<vec4<f32>, 256>;',
+    `var<workgroup> tile_b: array<vec4<f32>, ${32 * colVecs}>;`,
   ];
-  return shaderText('2-D implicit-GEMM conv through workgroup memory (convWgmWgsl)', [...store4('u.out_h', false), ...tiles], main);
+  return shaderText(`2-D implicit-GEMM conv through workgroup memory, 32 x ${ct} tile (convWgmWgsl)`, [...store4('u.out_h', false), ...tiles], main);
 }
 
 /** The generated conv shaders by name (program.ts looks shaders up here after shaders/*.wgsl). */
@@ -376,6 +386,7 @@ export const CONV_SHADERS = {
   conv3d_gemm: convGemmWgsl({ dims: 3, window: 'generic' }),
   conv3d_gemm_win3: convGemmWgsl({ dims: 3, window: 'win3' }),
   conv2d_wgm: convWgmWgsl(),
+  conv2d_wgm16: convWgmWgsl({ channelsTile: 64 }),
   // The opt-in f16-compute forms of the 2-D register-tiled shaders (conv2d_gemm*, conv2d_rt*, ConvTranspose).
   conv2d_gemm_f16: convGemmWgsl({ dims: 2, window: 'generic', precision: 'f16' }),
   conv2d_gemm_win3_f16: convGemmWgsl({ dims: 2, window: 'win3', precision: 'f16' }),

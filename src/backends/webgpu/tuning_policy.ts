@@ -38,7 +38,7 @@ export const SMALL_OUTPUT_POSITIONS = 64;
 /**
  * Conv variants per vendor family, most promising first:
  * - NVIDIA / AMD: the workgroup-memory implicit GEMM (ORT's and TF.js's 4x4-per-thread, 8x8-workgroup program), then
- *   the register tiles.
+ *   the register tiles. NVIDIA also times its 8x16 form (128 threads: one warp per scheduler, as rt8x4).
  * - Intel: workgroup memory too (TF.js measured vec4 shared-memory conv +25 % on Intel), then explicit im2col (ORT's
  *   choice on Xe for strided / small outputs), then the 4x4 register tile.
  * - Apple, Arm Mali, Qualcomm Adreno: register tiles without workgroup memory first (Mali has no dedicated local
@@ -47,7 +47,7 @@ export const SMALL_OUTPUT_POSITIONS = 64;
  * - other: the portable order (ggml-webgpu's sweep: 4x4 tiles with workgroup memory were the best single default).
  */
 export const VENDOR_CONV_PREFERENCES: Readonly<Record<HardwareAdapterClass, FamilyPreferences>> = {
-  nvidia: { gemm: ['conv2d_wgm', 'conv2d_rt8x4', 'conv2d_rt4x4'], smallOutput: ['conv2d_splitk', 'conv2d_wgm', 'conv2d_rt4x4'], depthwise: DEPTHWISE },
+  nvidia: { gemm: ['conv2d_wgm', 'conv2d_wgm_8x16', 'conv2d_rt8x4', 'conv2d_rt4x4'], smallOutput: ['conv2d_splitk', 'conv2d_wgm', 'conv2d_rt4x4'], depthwise: DEPTHWISE },
   amd: { gemm: ['conv2d_wgm', 'conv2d_rt8x4', 'conv2d_rt4x4'], smallOutput: ['conv2d_splitk', 'conv2d_wgm', 'conv2d_rt4x4'], depthwise: DEPTHWISE },
   intel: { gemm: ['conv2d_wgm', 'im2col', 'conv2d_rt4x4'], smallOutput: ['conv2d_splitk', 'im2col', 'conv2d_wgm'], depthwise: DEPTHWISE },
   apple: { gemm: ['conv2d_rt4x4', 'conv2d_wgm', 'conv2d_rt8x4'], smallOutput: ['conv2d_splitk', 'conv2d_rt4x4', 'conv2d_wgm'], depthwise: DEPTHWISE },

@@ -1,6 +1,6 @@
 /**
  * The real-GPU conv variants (conv_select.ts REAL_GPU_CONV_VARIANTS: conv2d_rt4x4, conv2d_rt8x4, conv2d_wgm,
- * depthwise_4x4 on the depthwise family, conv2d_splitk) against
+ * conv2d_wgm_8x16, depthwise_4x4 on the depthwise family, conv2d_splitk) against
  * the CPU reference in headless Chromium (SwiftShader), forced on 200 seeded cases of every 2-D conv family of
  * tests/harness/conv_cases.ts (regular, 1x1, grouped, depthwise: odd channel counts, asymmetric pads, strides,
  * dilations, batch 2, fused epilogues and residuals), within 1e-5 relative L2. Each case checks the variant is the
@@ -25,6 +25,7 @@ const KERNEL_OF: Record<(typeof REAL_GPU_CONV_VARIANTS)[number], RegExp> = {
   conv2d_rt4x4: /^conv2d_rt_4x4/,
   conv2d_rt8x4: /^conv2d_rt_8x4/,
   conv2d_wgm: /^conv2d_wgm_32x32/,
+  conv2d_wgm_8x16: /^conv2d_wgm_32x64/,
   depthwise_4x4: /^depthwise_4x4/,
   conv2d_splitk: /^conv2d_splitk/,
 };
