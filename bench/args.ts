@@ -1,6 +1,7 @@
 /** Command line of `npm run bench -- [options]`. */
 import { DEFAULT_MODELS, KNOWN_MODELS } from './models.js';
 import type { RuntimeName } from './page_types.js';
+import { argFlags, positiveInt } from './argv.js';
 
 export type BenchRuntime = RuntimeName | 'ort-node';
 export const ALL_RUNTIMES: BenchRuntime[] = ['tessera', 'ort-webgpu', 'tfjs-webgpu', 'ort-wasm', 'ort-node', 'tessera-wasm', 'tfjs-wasm', 'tessera-wasm-1t', 'ort-wasm-1t'];
@@ -66,12 +67,6 @@ export class BenchArgsError extends Error {
   override name = 'BenchArgsError';
 }
 
-function positiveInt(flag: string, v: string | undefined): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n <= 0) throw new BenchArgsError(`${flag} needs a positive integer, got '${v ?? ''}'`);
-  return n;
-}
-
 function list(flag: string, v: string | undefined): string[] {
   const items = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s);
   if (!items.length) throw new BenchArgsError(`${flag} needs a comma-separated list`);
@@ -93,10 +88,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   };
   let outGiven = false;
   let runtimesGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => inline ?? argv[++i];
+  const error = (message: string) => new BenchArgsError(message);
+  for (const { flag, arg, value } of argFlags(argv, error, true)) {
     switch (flag) {
       case '--models': {
         const m = list(flag, value());
@@ -118,13 +111,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       }
       case '--reps':
-        args.reps = positiveInt(flag, value());
+        args.reps = positiveInt(flag, value(), error);
         break;
       case '--max-seconds':
-        args.maxSeconds = positiveInt(flag, value());
+        args.maxSeconds = positiveInt(flag, value(), error);
         break;
       case '--job-timeout':
-        args.jobTimeoutSeconds = positiveInt(flag, value());
+        args.jobTimeoutSeconds = positiveInt(flag, value(), error);
         break;
       case '--out': {
         const v = value();
@@ -150,7 +143,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.help = true;
         break;
       default:
-        throw new BenchArgsError(`unknown argument '${a}'\n${USAGE}`);
+        throw new BenchArgsError(`unknown argument '${arg}'\n${USAGE}`);
     }
   }
   if (args.int8 && !args.runtimes.includes('tessera')) throw new BenchArgsError("--int8 times Tessera on WebGPU: --runtimes must include 'tessera'");

@@ -1,17 +1,9 @@
 /** Pure helpers of the benchmark: error metrics, medians, ratios and the Markdown table. */
+import { relativeL2 } from '../src/util/relative_l2.js';
 
-/** ||a - b|| / ||b|| (||a - b|| when b is all zeros); NaN on length mismatch or non-finite values. */
+/** ||a - b|| / ||b|| (||a - b|| when b is all zeros); NaN on length mismatch, empty outputs or non-finite values. */
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length === 0) return NaN;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    num += d * d;
-    den += b[i]! * b[i]!;
-  }
-  if (!Number.isFinite(num) || !Number.isFinite(den)) return NaN;
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+  return a.length === 0 ? NaN : relativeL2(a, b, 'absolute');
 }
 
 export function median(xs: readonly number[]): number {

@@ -26,6 +26,7 @@ import { convertPipeline } from '../src/cli/pipeline.js';
 import { quantizeWeightsInt8 } from '../src/graph/passes/quantize_int8.js';
 import { ensureModel, REPO_ROOT } from './models.js';
 import { relL2 } from './metrics.js';
+import { argFlags } from './argv.js';
 import type { NetworkResult, NetworkSpec } from './network_page.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,13 +45,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { models: ['resnet50'], rateMBps: 2.5, variants: ['f32', 'f16', 'int8'], ort: true, jobTimeoutSeconds: 600 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, required: value } of argFlags(argv, (message) => new Error(message))) {
     if (flag === '--models') a.models = value().split(',');
     else if (flag === '--rate') a.rateMBps = Number(value());
     else if (flag === '--variants') a.variants = value().split(',') as Variant[];

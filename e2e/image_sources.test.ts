@@ -4,22 +4,17 @@
  * Library modules are imported into the demo page through the Vite dev server (/@fs/...).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodePng } from '../src/io/png.js';
 import { imageToTensor, inputGeometry, normalizationFor } from '../src/io/preprocess.js';
 import type { GraphMetadata } from '../src/graph/ir.js';
-import { REPO, startDemo, type DemoEnv } from './demo_server.js';
+import { perFile } from '../tests/harness/per_file.js';
+import { REPO, startDemo } from './demo_server.js';
 
 const META: GraphMetadata = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], inputSize: [3, 32, 32], pixelScale: 1 / 255, colorOrder: 'RGB' };
 const SHAPE = [-1, 3, 32, 32];
 
-let env: DemoEnv;
-beforeAll(async () => {
-  env = await startDemo();
-});
-afterAll(async () => {
-  await env?.close();
-});
+const env = perFile(startDemo);
 
 describe('imageToInput in the browser', () => {
   it('gives the CLI tensor for <img>, ImageBitmap, canvases, VideoFrame, ImageData and <video>', async () => {
@@ -27,8 +22,8 @@ describe('imageToInput in the browser', () => {
     const geom = inputGeometry(SHAPE, META);
     const cli = Array.from(imageToTensor(png, geom, normalizationFor(META, 3)).data as Float32Array);
 
-    const page = await env.browser.newPage();
-    await page.goto(`${env.baseUrl}/?model=none`);
+    const page = await env().browser.newPage();
+    await page.goto(`${env().baseUrl}/?model=none`);
     const got = await page.evaluate(
       async ({ modUrl, meta, shape }) => {
         // A Function body: vitest would rewrite a literal import() in this file for Node.
@@ -86,8 +81,8 @@ describe('imageToInput in the browser', () => {
   });
 
   it('resizes and center-crops a large canvas close to the CLI result', async () => {
-    const page = await env.browser.newPage();
-    await page.goto(`${env.baseUrl}/?model=none`);
+    const page = await env().browser.newPage();
+    await page.goto(`${env().baseUrl}/?model=none`);
     const r = await page.evaluate(
       async ({ modUrl, meta, shape }) => {
         // A Function body: vitest would rewrite a literal import() in this file for Node.

@@ -17,6 +17,7 @@ import { binarize, binarySummary } from '../src/graph/passes/binarize.js';
 import { optimize } from '../src/graph/passes/index.js';
 import { importOnnx } from '../src/import/onnx/index.js';
 import { readNpy } from '../src/io/npy.js';
+import { relativeL2 } from '../src/util/relative_l2.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'xnor');
 
@@ -31,16 +32,6 @@ function load(name: string) {
 
 function run(graph: Graph, input: Tensor): Float32Array {
   return Object.values(new CpuExecutor(graph).run({ [graph.inputs[0]!.name]: input }))[0]!.data as Float32Array;
-}
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
 }
 
 const EXPECTED_LAYERS: Record<string, string[]> = {
@@ -64,7 +55,7 @@ describe.each(Object.keys(EXPECTED_LAYERS))('XNOR fixture %s', (name) => {
 
   it('CPU output matches PyTorch and the float graph bit for bit', () => {
     const got = run(binary, input);
-    expect(relL2(got, expected.data as Float32Array)).toBeLessThan(1e-5);
+    expect(relativeL2(got, expected.data as Float32Array)).toBeLessThan(1e-5);
     expect(got).toEqual(run(float, input));
   });
 

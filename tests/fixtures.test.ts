@@ -14,6 +14,7 @@ import type { Graph, Tensor } from '../src/graph/ir.js';
 import { optimize } from '../src/graph/passes/index.js';
 import { importOnnx } from '../src/import/onnx/index.js';
 import { readNpy } from '../src/io/npy.js';
+import { relativeL2 as sharedRelativeL2 } from '../src/util/relative_l2.js';
 
 const FIXTURE_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const TOLERANCE = 1e-5;
@@ -44,17 +45,10 @@ function loadFixtures(): Fixture[] {
   });
 }
 
-/** ||actual - expected||_2 / ||expected||_2, accumulated in float64. */
+/** The shared relative L2 error, but a length mismatch throws: it is a wrong output, not a distance. */
 export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = actual[i]! - expected[i]!;
-    diff += d * d;
-    norm += expected[i]! * expected[i]!;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30);
+  return sharedRelativeL2(actual, expected);
 }
 
 const fixtures = loadFixtures();

@@ -28,7 +28,7 @@ import { readNpy } from '../src/io/npy.js';
 import { Session, type SessionOptions } from '../src/runtime/session.js';
 import type { Tensor } from '../src/graph/ir.js';
 import { caseDirs, loadCase, type ZooCase } from './zoo/zoo_lib.js';
-import { GPU_REPORT_USAGE, GpuReportArgsError, parseGpuReportArgs, type GpuReportArgs } from './gpu_report_args.js';
+import { GPU_REPORT_USAGE, GpuReportArgsError, parseGpuReportArgs, settleSpeed, type GpuReportArgs } from './gpu_report_args.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const FIXTURE_TOLERANCE = 1e-4;
@@ -259,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const host = `Node ${process.version} on Dawn (webgpu ${pkgVersion('webgpu')}), ${facts.label}`;
   log(`adapter: ${facts.label} — class ${facts.cls}${facts.cls === 'software' ? ' (SOFTWARE: a CPU emulation, not a GPU)' : ''}`);
+  if (settleSpeed(args, facts.cls)) log('software adapter: quick settings (1 run per job; --full for all of them)');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const outDir = resolve(REPO_ROOT, args.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -289,7 +290,7 @@ async function main(argv: string[]): Promise<number> {
   const head = [
     `# GPU report ${new Date().toISOString()}: ${facts.label} (${facts.cls})`,
     '',
-    `\`npm run gpu-report${argv.length ? ` -- ${argv.join(' ')}` : ''}\` in ${minutes.toFixed(1)} min on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; 1-min load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}.`,
+    `\`npm run gpu-report${argv.length ? ` -- ${argv.join(' ')}` : ''}\` in ${minutes.toFixed(1)} min on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; 1-min load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; ${args.speed} settings (${args.reps} run(s) per job${args.speed === 'quick' ? ', ORT-web / TF.js on ' + (args.compare ?? []).join(', ') : ''}).`,
     '',
     '| adapter | |',
     '|---|---|',

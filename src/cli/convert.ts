@@ -13,7 +13,11 @@ import { parseLabels } from './metadata.js';
 import { loadModel, mainInput } from './model.js';
 import { modelStats } from '../graph/model_stats.js';
 import { convertPipeline } from './pipeline.js';
-import { int8Line, quantizeWeightsInt8, type Int8Summary } from '../graph/passes/quantize_int8.js';
+import { int8Line, quantizeWeightsInt8 } from '../graph/passes/quantize_int8.js';
+import { CalibrationUnavailable, DEFAULT_MIN_AGREEMENT, quantizeWeightsInt8Mixed, type MixedInt8Result } from '../graph/passes/int8_mixed.js';
+import { readNpy } from '../io/npy.js';
+import type { Graph, Tensor } from '../graph/ir.js';
+import { readInputFile } from './files.js';
 
 export const convertSpec: CommandSpec = {
   name: 'convert',
@@ -25,7 +29,17 @@ export const convertSpec: CommandSpec = {
   flags: {
     output: { type: 'string', alias: 'o', value: 'FILE', help: 'output .tessera file (required)' },
     fp16: { type: 'boolean', help: 'store conv/gemm/matmul/batchnorm weights as float16 (half the size; binary layers stay 1 bit)' },
-    int8: { type: 'boolean', help: 'store conv/gemm/matmul weights as int8 with one scale per output channel (about 4x smaller; with --fp16 the rest is f16)' },
+    int8: { type: 'boolean', help: 'store conv/gemm/matmul weights as int8 with one scale per output channel (about 4x smaller; with --fp16 the rest is f16); with --int8-calibration only where the top-1 holds' },
+    'int8-min-agreement': {
+      type: 'string',
+      value: 'P',
+      help: `--int8 --int8-calibration: keep weights float where int8 would bring the estimated top-1 agreement with the float model under P (default ${DEFAULT_MIN_AGREEMENT}; 0 = every weight int8)`,
+    },
+    'int8-calibration': {
+      type: 'string',
+      value: 'X.npy',
+      help: "--int8: preprocessed model inputs [N, ...] float32 (e.g. 64 real images) to measure each layer's effect on the outputs, or 'synthetic' (16 seeded images; their margins are not real images')",
+    },
     'no-optimize': { type: 'boolean', help: 'write the graph as imported (no BN folding / epilogue fusion)' },
     'no-binarize': { type: 'boolean', help: 'keep exactly binary (XNOR-Net / BWN) layers as float weights, not 1 bit each' },
     labels: { type: 'string', value: 'FILE', help: 'class names, one per line (line i = class i)' },
@@ -78,8 +92,13 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   const binarized = !boolFlag(args, 'no-binarize');
   let graph = convertPipeline(imported, { optimize: optimized, binarize: binarized });
   // After the passes: the weights quantised are the final ones (BatchNorm folded in).
-  let int8: Int8Summary | undefined;
-  if (boolFlag(args, 'int8')) ({ graph, summary: int8 } = quantizeWeightsInt8(graph));
+  let int8: MixedInt8Result | undefined;
+  if (boolFlag(args, 'int8')) {
+    int8 = quantizeMixed(graph, args, io);
+    graph = int8.graph;
+  } else if (stringFlag(args, 'int8-min-agreement') !== undefined || stringFlag(args, 'int8-calibration') !== undefined) {
+    throw new UsageError('convert: --int8-min-agreement and --int8-calibration need --int8');
+  }
 
   const shapes = inferShapes(graph);
   const stats = modelStats(graph, shapes);
@@ -102,10 +121,45 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   io.out(`  passes:  ${[optimized ? 'optimize' : '', binarized ? 'binarize' : ''].filter(Boolean).join(' + ') || 'none'}`);
   io.out(`  binary:  ${binaryLine(stats.binary, binarized)}`);
   io.out(`  weights: ${boolFlag(args, 'fp16') ? 'float16' : 'float32'}${stats.binary.layers.length ? ', binary layers 1 bit per weight' : ''}`);
-  if (int8) io.out(`  int8:    ${int8Line(int8)}`);
+  if (int8) io.out(`  int8:    ${int8Line(int8.summary)}${mixedLine(int8)}`);
   io.out(`  file:    ${bytesText(bytes.length)} (input ${bytesText(model.fileBytes)})`);
   if (labels) io.out(`  labels:  ${labels.length} (${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ', ...' : ''})`);
   return 0;
+}
+
+/** `--int8` with mixed precision; without a usable calibration (several inputs, a dynamic size): all int8, with a warning. */
+function quantizeMixed(graph: Graph, args: ReturnType<typeof parseArgs>, io: CliIo): MixedInt8Result {
+  const p = stringFlag(args, 'int8-min-agreement');
+  const minAgreement = p === undefined ? DEFAULT_MIN_AGREEMENT : parseNumber(p, 'convert --int8-min-agreement');
+  if (!(minAgreement >= 0 && minAgreement <= 1)) throw new UsageError(`convert --int8-min-agreement: expected a number in [0, 1], got '${p}'`);
+  const file = stringFlag(args, 'int8-calibration');
+  if (p !== undefined && file === undefined) throw new UsageError('convert --int8-min-agreement: needs --int8-calibration (inputs to measure the agreement on)');
+  let calibration: Tensor | 'synthetic' | undefined = file === 'synthetic' ? file : undefined;
+  if (file !== undefined && file !== 'synthetic') {
+    calibration = readNpy(readInputFile(file, 'convert --int8-calibration'), file);
+    const input = mainInput(graph);
+    const t = calibration;
+    const fits = t.dtype === 'f32' && t.shape.length === input.shape.length && t.shape[0]! > 0 && input.shape.slice(1).every((d, i) => d < 0 || d === t.shape[i + 1]);
+    if (!fits)
+      throw new UsageError(`convert --int8-calibration ${file}: expected float32 [N, ${input.shape.slice(1).join(', ')}] (the model input '${input.name}'), got ${t.dtype} [${t.shape.join(', ')}]`);
+  }
+  try {
+    return quantizeWeightsInt8Mixed(graph, { minAgreement, calibration });
+  } catch (err) {
+    if (!(err instanceof CalibrationUnavailable)) throw err;
+    io.err(`warning: --int8: no calibration (${err.message}); every candidate weight is int8`);
+    return { ...quantizeWeightsInt8(graph), floatLayers: [] };
+  }
+}
+
+/** ", K kept float (estimated top-1 agreement ...)" after the int8 line; a hint when nothing was measured. */
+export function mixedLine(r: MixedInt8Result): string {
+  if (!r.estimate) return r.summary.layers.length ? '; top-1 not checked (--int8-calibration)' : '';
+  const e = r.estimate;
+  const on = `${e.inputs} ${e.synthetic ? 'synthetic' : 'calibration'} inputs`;
+  const pct = (a: number) => `${(100 * a).toFixed(1)} %`;
+  if (r.floatLayers.length === 0) return `; estimated top-1 agreement ${pct(e.agreement)} on ${on}`;
+  return `; ${r.floatLayers.length} kept float (estimated top-1 agreement ${pct(e.agreement)}, all-int8 ${pct(e.allInt8Agreement)}, on ${on})`;
 }
 
 /** One line: how many layers became binary and the weight bytes that saved. */

@@ -5,6 +5,7 @@
  * quantiser and the WebGPU accessor (`f32(q) * scale`, one f32 multiply) all compute exactly this.
  */
 import { sizeOf, type Int8Quant, type Shape, type Tensor } from './ir.js';
+import { relativeL2 as relativeL2To } from '../util/relative_l2.js';
 
 /** How element i maps to its scale: channel = floor(i / inner) % channels (per-tensor: channels = inner = 1). */
 export interface ChannelGeometry {
@@ -62,15 +63,9 @@ export function quantMatches(t: Tensor): t is Tensor & { quant: Int8Quant; data:
   return true;
 }
 
-/** Relative L2 error ||a - b|| / ||a|| (0 when both are zero). */
+/** Relative L2 error ||a - b|| / ||a||: `a` is the reference here (0 when both are zero, Infinity when only `a` is). */
 export function relativeL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += a[i]! ** 2;
-  }
-  return den === 0 ? (num === 0 ? 0 : Infinity) : Math.sqrt(num / den);
+  return relativeL2To(b, a);
 }
 
 /** Bytes of an int8 tensor in the payload and on the GPU: values padded to whole u32 words, then the f32 scales. */

@@ -1,6 +1,6 @@
 /** `npm run gpu-report` options (tools/gpu_report_args.ts) and the pack's run script (tools/gpu_report_pack.ts). */
 import { describe, expect, it } from 'vitest';
-import { GpuReportArgsError, REPORT_BENCH_MODELS, SECTIONS, parseGpuReportArgs } from '../../tools/gpu_report_args.js';
+import { GpuReportArgsError, REPORT_BENCH_MODELS, SECTIONS, parseGpuReportArgs, settleSpeed } from '../../tools/gpu_report_args.js';
 import { RUN_SH } from '../../tools/gpu_report_pack.js';
 
 describe('gpu-report arguments', () => {
@@ -11,6 +11,23 @@ describe('gpu-report arguments', () => {
     expect(a.models).toEqual(['resnet50', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'densenet121']);
     expect(a).toMatchObject({ tuneModels: ['resnet50'], rooflineModels: ['resnet50'], reps: 10 });
     expect(a.pack).toBeUndefined();
+  });
+
+  it('speed: auto until the adapter is known, quick on a software adapter, full on a GPU; --full / --quick win', () => {
+    const auto = parseGpuReportArgs([]);
+    expect(auto).toMatchObject({ speed: 'auto', reps: 10, maxSeconds: 30 });
+    expect(settleSpeed(auto, 'software')).toBe(true);
+    expect(auto).toMatchObject({ speed: 'quick', reps: 1, maxSeconds: 5, jobTimeoutSeconds: 150, compare: ['mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0'] });
+    const gpu = parseGpuReportArgs([]);
+    expect(settleSpeed(gpu, 'nvidia')).toBe(false);
+    expect(gpu).toMatchObject({ speed: 'full', reps: 10, maxSeconds: 30, jobTimeoutSeconds: 600 });
+    const full = parseGpuReportArgs(['--full']);
+    expect(settleSpeed(full, 'software')).toBe(false);
+    expect(full).toMatchObject({ speed: 'full', reps: 10 });
+    const reps = parseGpuReportArgs(['--reps', '3']);
+    settleSpeed(reps, 'software');
+    expect(reps.reps).toBe(3);
+    expect(() => parseGpuReportArgs(['--quick', '--full'])).toThrow(/exclude each other/);
   });
 
   it('--quick means one run per job unless --reps says otherwise; --only keeps the section order', () => {

@@ -1,8 +1,10 @@
 /** `tessera convert --int8` and `tessera inspect --int8 [--check]` on the ResNet-20 fixture. */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTesseraHeader } from '../../src/format/index.js';
+import { readTessera, readTesseraHeader, writeTessera } from '../../src/format/index.js';
+import { writeNpy } from '../../src/io/npy.js';
+import { seededRandom, syntheticCnn } from '../format/helpers.js';
 import { ROOT, callCli, tempDir } from './helpers.js';
 
 const RESNET20 = join(ROOT, 'tests/fixtures/resnet20/model.onnx');
@@ -39,5 +41,40 @@ describe('convert --int8 / inspect --int8 --check', () => {
     const bad = await callCli(['inspect', f32, '--check']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--check: only with --int8/);
+  });
+});
+
+describe('convert --int8 --int8-calibration (mixed precision)', () => {
+  const dir = tempDir();
+  const model = join(dir, 'cnn.tessera');
+  writeFileSync(model, writeTessera(syntheticCnn(3)));
+  const rand = seededRandom(5);
+  const npy = (shape: number[]) => writeNpy({ dtype: 'f32', shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rand() * 2 - 1) });
+  const calibration = join(dir, 'calib.npy');
+  writeFileSync(calibration, npy([16, 1, 28, 28]));
+
+  it('keeps the weights float that the agreement target needs and says so; the file holds exactly the int8 rest', async () => {
+    const out = join(dir, 'mixed.tessera');
+    const r = await callCli(['convert', model, '-o', out, '--int8', '--int8-calibration', calibration, '--int8-min-agreement', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/int8: {4}none; 2 kept float \(estimated top-1 agreement 100\.0 %, all-int8 \d+\.\d %, on 16 calibration inputs\)/);
+    expect([...readTessera(new Uint8Array(readFileSync(out))).initializers.values()].filter((t) => t.quant)).toEqual([]);
+    const plain = await callCli(['convert', model, '-o', out, '--int8']);
+    expect(plain.stdout).toMatch(/int8: {4}2 weight tensors int8, .*; top-1 not checked \(--int8-calibration\)/);
+  });
+
+  it('refuses a calibration of the wrong shape, a target outside [0, 1] and the flags without --int8', async () => {
+    const wrong = join(dir, 'wrong.npy');
+    writeFileSync(wrong, npy([4, 3, 28, 28]));
+    const out = join(dir, 'x.tessera');
+    const bad = await callCli(['convert', model, '-o', out, '--int8', '--int8-calibration', wrong]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--int8-calibration .*wrong\.npy: expected float32 \[N, 1, 28, 28\].*got f32 \[4, 3, 28, 28\]/);
+    const range = await callCli(['convert', model, '-o', out, '--int8', '--int8-min-agreement', '1.5']);
+    expect(range.stderr).toMatch(/--int8-min-agreement: expected a number in \[0, 1\], got '1\.5'/);
+    const target = await callCli(['convert', model, '-o', out, '--int8', '--int8-min-agreement', '0.99']);
+    expect(target.stderr).toMatch(/--int8-min-agreement: needs --int8-calibration/);
+    const alone = await callCli(['convert', model, '-o', out, '--int8-calibration', calibration]);
+    expect(alone.stderr).toMatch(/need --int8/);
   });
 });

@@ -6,10 +6,12 @@ import '../../src/node/browser_entry.js';
 import { CpuExecutor, cpuKernels } from '../../src/backends/cpu/index.js';
 import { sharedGpu } from '../../src/backends/webgpu/device.js';
 import { WebGPUExecutor } from '../../src/backends/webgpu/executor.js';
+import type { ConvVariant } from '../../src/backends/webgpu/conv_select.js';
 import type { Graph, Node, Tensor } from '../../src/graph/ir.js';
 import { f32ToF16, sizeOf } from '../../src/graph/ir.js';
 import { randomF32 } from './rng.js';
 import { dequantizeInt8, quantizeInt8 } from '../../src/graph/quant_int8.js';
+import { relativeL2 } from '../../src/util/relative_l2.js';
 
 export interface CaseInput {
   shape: number[];
@@ -52,18 +54,11 @@ export interface CaseResult {
   error?: string;
 }
 
+/** The shared relative L2 error (||a - b|| when b is all zeros) and the largest |a - b| (NaN once one is NaN). */
 function relL2(a: Float32Array, b: Float32Array): { rel: number; maxAbs: number } {
-  let num = 0;
-  let den = 0;
   let maxAbs = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    num += d * d;
-    den += b[i]! * b[i]!;
-    maxAbs = Math.max(maxAbs, Math.abs(d));
-  }
-  if (Number.isNaN(num)) return { rel: NaN, maxAbs: NaN };
-  return { rel: den === 0 ? Math.sqrt(num) : Math.sqrt(num / den), maxAbs };
+  for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i]! - b[i]!));
+  return { rel: relativeL2(a, b, 'absolute'), maxAbs };
 }
 
 async function runCase(c: NodeCase): Promise<CaseResult> {
@@ -124,6 +119,8 @@ export interface GraphCase {
   views?: boolean;
   f16Weights?: boolean;
   int8Weights?: boolean;
+  /** Run every conv on this variant where it is valid (conv_select.ts CONV_VARIANTS; invalid: the rule's). */
+  convVariant?: string;
 }
 
 export interface GraphCaseResult extends CaseResult {
@@ -176,7 +173,8 @@ async function runGraphCase(c: GraphCase): Promise<GraphCaseResult> {
   graph.outputs = c.outputs.map((name) => ({ name, dtype: 'f32', shape: [...expected[name]!.shape] }));
   try {
     const gpu = await sharedGpu();
-    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true, int8Weights: c.int8Weights ?? true });
+    const convVariant = c.convVariant === undefined ? undefined : () => c.convVariant as ConvVariant;
+    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true, int8Weights: c.int8Weights ?? true, convVariant });
     const out = await ex.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data as Float32Array])));
     ex.release();
     let rel = 0;

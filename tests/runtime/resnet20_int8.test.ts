@@ -4,15 +4,16 @@
  * top-1 agrees on ≥ 99 %; on WebGPU (Chromium) the int8 file, read with int8 weights on the GPU, matches the CPU
  * reference on the same file to 1e-4.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CpuExecutor } from '../../src/backends/cpu/index.js';
 import { readTessera, readTesseraHeader, writeTessera } from '../../src/format/index.js';
 import { importOnnx } from '../../src/import/onnx/index.js';
 import { quantizeWeightsInt8 } from '../../src/graph/passes/quantize_int8.js';
 import { convertPipeline } from '../../src/cli/pipeline.js';
-import type { BrowserSession } from '../../src/node/browser_harness.js';
 import { startTestBrowser } from '../harness/browser.js';
+import { perFile } from '../harness/per_file.js';
 import { cifarImages, resnet20Onnx } from '../harness/cifar.js';
+import { relativeL2 } from '../../src/util/relative_l2.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -52,13 +53,7 @@ describe('ResNet-20 int8 (CPU reference)', () => {
     const { images, labels } = cifarImages(0, 200);
     const a = logits(f32File, images);
     const b = logits(int8File, images);
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < a.length; i++) {
-      num += (a[i]! - b[i]!) ** 2;
-      den += a[i]! ** 2;
-    }
-    const rel = Math.sqrt(num / den);
+    const rel = relativeL2(b, a);
     let agree = 0;
     let correctF32 = 0;
     let correctInt8 = 0;
@@ -75,67 +70,41 @@ describe('ResNet-20 int8 (CPU reference)', () => {
 });
 
 describe('ResNet-20 int8 on WebGPU (Chromium)', () => {
-  let session: BrowserSession;
-  beforeAll(async () => {
-    session = await startTestBrowser();
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  const session = perFile(startTestBrowser);
 
-  it('matches the CPU reference on the same int8 file to 1e-4, with int8 weights on the GPU (forced: SwiftShader dequantises at load by default)', async () => {
-    const { images } = cifarImages(200 - 16, 16);
-    const batch = new Float32Array(16 * 3072);
+  /** The last `n` of the 200 images through the int8 file on WebGPU in Chromium, and the CPU reference's logits. */
+  async function runInt8(n: number, options: { int8Weights?: boolean }) {
+    const { images } = cifarImages(200 - n, n);
+    const batch = new Float32Array(n * 3072);
     images.forEach((im, i) => batch.set(im, i * 3072));
     const want = logits(int8File, images);
-    const r = await session.page.evaluate(
-      async ({ url, x }) => {
+    const r = await session().page.evaluate(
+      async ({ url, x, n, options }) => {
         const t = (globalThis as Any).tessera;
-        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu', inputShapes: undefined, int8Weights: true });
-        const y = Object.values(await s.run({ [s.inputs[0].name]: { dtype: 'f32', shape: [16, 3, 32, 32], data: new Float32Array(x) } }))[0] as Any;
+        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu', ...options });
+        const y = Object.values(await s.run({ [s.inputs[0].name]: { dtype: 'f32', shape: [n, 3, 32, 32], data: new Float32Array(x) } }))[0] as Any;
         const mem = s.memory();
+        const adapter = s.deviceDescription as string;
         s.release();
-        return { data: Array.from(y.data as Float32Array), backend: s.backend, mem };
+        return { data: Array.from(y.data as Float32Array), backend: s.backend as string, mem, adapter };
       },
-      { url: session.serveBytes(int8File), x: Array.from(batch) },
+      { url: session().serveBytes(int8File), x: Array.from(batch), n, options },
     );
+    return { ...r, rel: relativeL2(r.data, want) };
+  }
+
+  it('matches the CPU reference on the same int8 file to 1e-4, with int8 weights on the GPU (forced: SwiftShader dequantises at load by default)', async () => {
+    const r = await runInt8(16, { int8Weights: true });
     expect(r.backend).toBe('webgpu');
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < want.length; i++) {
-      num += (r.data[i]! - want[i]!) ** 2;
-      den += want[i]! ** 2;
-    }
-    console.log(`ResNet-20 int8 WebGPU vs CPU: rel L2 ${Math.sqrt(num / den).toExponential(2)}; GPU weight bytes ${r.mem.weightBytes}, int8 ${r.mem.int8WeightBytes}`);
-    expect(Math.sqrt(num / den)).toBeLessThanOrEqual(1e-4);
+    console.log(`ResNet-20 int8 WebGPU vs CPU: rel L2 ${r.rel.toExponential(2)}; GPU weight bytes ${r.mem.weightBytes}, int8 ${r.mem.int8WeightBytes}`);
+    expect(r.rel).toBeLessThanOrEqual(1e-4);
     expect(r.mem.int8WeightBytes).toBeGreaterThan(0);
   });
 
   it('by default a software adapter dequantises int8 weights at load: no int8 bytes on the GPU, same logits', async () => {
-    const { images } = cifarImages(200 - 4, 4);
-    const batch = new Float32Array(4 * 3072);
-    images.forEach((im, i) => batch.set(im, i * 3072));
-    const want = logits(int8File, images);
-    const r = await session.page.evaluate(
-      async ({ url, x }) => {
-        const t = (globalThis as Any).tessera;
-        const s = await t.Session.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), { backend: 'webgpu' });
-        const y = Object.values(await s.run({ [s.inputs[0].name]: { dtype: 'f32', shape: [4, 3, 32, 32], data: new Float32Array(x) } }))[0] as Any;
-        const mem = s.memory();
-        const adapter = s.deviceDescription as string;
-        s.release();
-        return { data: Array.from(y.data as Float32Array), mem, adapter };
-      },
-      { url: session.serveBytes(int8File), x: Array.from(batch) },
-    );
+    const r = await runInt8(4, {});
     expect(r.adapter).toMatch(/swiftshader/i);
     expect(r.mem.int8WeightBytes).toBe(0);
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < want.length; i++) {
-      num += (r.data[i]! - want[i]!) ** 2;
-      den += want[i]! ** 2;
-    }
-    expect(Math.sqrt(num / den)).toBeLessThanOrEqual(1e-4);
+    expect(r.rel).toBeLessThanOrEqual(1e-4);
   });
 });

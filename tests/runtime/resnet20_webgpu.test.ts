@@ -65,6 +65,9 @@ describe('ResNet-20 on WebGPU', () => {
     }
     expect(r['false'].ops).toEqual(expect.arrayContaining(['Conv', 'Slice', 'Pad', 'Add']));
     expect(r['true'].ops).toContain('FusedConv');
+    // The option-A shortcut is the conv's residual view (foldResidualViews): no Slice or Pad runs.
+    expect(r['true'].ops).not.toEqual(expect.arrayContaining(['Slice']));
+    expect(r['true'].ops).not.toEqual(expect.arrayContaining(['Pad']));
   });
 
   it('the static memory plan shrinks activation memory and gives the same outputs', async () => {

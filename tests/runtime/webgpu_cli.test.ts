@@ -8,16 +8,7 @@ import { optimize } from '../../src/graph/passes/index.js';
 import { CpuExecutor } from '../../src/backends/cpu/index.js';
 import { randomF32 } from '../harness/rng.js';
 import { cifarImages, resnet20Onnx } from '../harness/cifar.js';
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+import { relativeL2 } from '../../src/util/relative_l2.js';
 
 describe('WebGPU from Node through Chromium', () => {
   it('runInChromium: mnist-8 matches the CPU backend and reports the path', async () => {
@@ -33,7 +24,7 @@ describe('WebGPU from Node through Chromium', () => {
       const want = Object.values(await cpu.run(feeds[i]!))[0]!;
       const got = Object.values(r.outputs[i]!)[0]!;
       expect(got.shape).toEqual(want.shape);
-      expect(relL2(got.data as Float32Array, want.data as Float32Array)).toBeLessThanOrEqual(1e-4);
+      expect(relativeL2(got.data as Float32Array, want.data as Float32Array)).toBeLessThanOrEqual(1e-4);
     }
   });
 
@@ -61,7 +52,7 @@ describe('WebGPU from Node through Chromium', () => {
         got.set(d, off);
         off += d.length;
       }
-      expect(relL2(got, want)).toBeLessThanOrEqual(1e-4);
+      expect(relativeL2(got, want)).toBeLessThanOrEqual(1e-4);
       const prof = await runner.profile();
       expect(prof.backend).toBe('webgpu');
       expect(prof.rows.length).toBeGreaterThan(10);
@@ -80,7 +71,7 @@ describe('WebGPU from Node through Chromium', () => {
       const feed = { [name]: { dtype: 'f32' as const, shape: [1, 1, 28, 28], data: randomF32(784, 5, 0, 1) } };
       const got = Object.values(await runner.run(feed))[0]!;
       const want = Object.values(new CpuExecutor(graph).run(feed))[0]!;
-      expect(relL2(got.data as Float32Array, want.data as Float32Array)).toBeLessThanOrEqual(1e-4);
+      expect(relativeL2(got.data as Float32Array, want.data as Float32Array)).toBeLessThanOrEqual(1e-4);
     } finally {
       await runner.close();
     }

@@ -154,7 +154,12 @@ async function listModels(opts: Options): Promise<ListedModel[]> {
 const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
 
 function loadRows(path: string): Map<string, SweepRow> {
-  return new Map((readJson<SweepRow[]>(path) ?? []).map((r) => [r.key, r]));
+  const rows = (readJson<SweepRow[]>(path) ?? []).map((r) => {
+    // rows written before statusOf checked for null (a NaN / Infinity rel L2 through JSON) were called 'pass'
+    if (r.status === 'pass' && r.check) r.status = statusOf(r.check, Object.keys(r.check.backends));
+    return r;
+  });
+  return new Map(rows.map((r) => [r.key, r]));
 }
 
 function saveRows(path: string, rows: Map<string, SweepRow>): void {
@@ -166,7 +171,8 @@ function statusOf(check: CheckResult, backends: string[]): SweepRow['status'] {
   if (check.error) return 'error';
   const results = backends.map((b) => check.backends[b as keyof CheckResult['backends']] as BackendResult | undefined);
   if (results.some((r) => !r || r.error || r.relL2 === undefined)) return 'error';
-  return results.every((r) => r!.relL2! <= TOLERANCE) ? 'pass' : 'over';
+  // a NaN or Infinity rel L2 reaches here as null (JSON from the check's child process): over, never a pass
+  return results.every((r) => typeof r!.relL2 === 'number' && r!.relL2 <= TOLERANCE) ? 'pass' : 'over';
 }
 
 function firstError(check: CheckResult): string | undefined {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CpuExecutor } from '../../src/backends/cpu/index.js';
 import type { Graph, Tensor } from '../../src/graph/ir.js';
 import { readNpy } from '../../src/io/npy.js';
+import { relativeL2 as relativeL2Of } from '../../src/util/relative_l2.js';
 
 export const CASE_FILES = ['model.onnx', 'input.npy', 'output.npy'] as const;
 
@@ -70,17 +71,8 @@ export function runOnCpu(graph: Graph, input: Tensor): Tensor {
   return result[graph.outputs[0]!.name]!;
 }
 
-/** ||actual - expected||_2 / ||expected||_2 in float64; Infinity when the shapes disagree. */
+/** ||actual - expected||_2 / ||expected||_2 in float64 (src/util/relative_l2.ts); Infinity when the shapes disagree. */
 export function relativeL2(actual: Tensor, expected: Tensor): number {
   if (actual.shape.join(',') !== expected.shape.join(',')) return Infinity;
-  const a = actual.data as ArrayLike<number>;
-  const e = expected.data as ArrayLike<number>;
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < e.length; i++) {
-    const d = a[i]! - e[i]!;
-    diff += d * d;
-    norm += e[i]! * e[i]!;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30);
+  return relativeL2Of(actual.data as ArrayLike<number>, expected.data as ArrayLike<number>);
 }

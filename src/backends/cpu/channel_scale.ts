@@ -6,9 +6,9 @@
 import { sizeOf } from '../../graph/ir.js';
 import { alignedScaleShape, fusedConvOf, isChannelScaleShape, readChannelScale } from '../../graph/ops/channel_scale.js';
 import { activationFn } from '../../graph/ops/fused.js';
-import { fusedCpuKernels } from './fused.js';
+import { fusedCpuKernels, residualValues } from './fused.js';
 import type { CpuKernel } from './types.js';
-import { f32Tensor, fail, floatData, floatInput, sameShape } from './util.js';
+import { f32Tensor, fail, floatData, floatInput } from './util.js';
 
 const fround = Math.fround;
 
@@ -19,7 +19,6 @@ const channelScale: CpuKernel = (node, inputs) => {
   const r = inputs[2];
   if (x.shape.length < 2) fail(node, `X must have rank ≥ 2, got [${x.shape.join(', ')}]`);
   if (!isChannelScaleShape(s.shape, x.shape)) fail(node, `S shape [${s.shape.join(', ')}] must vary only along N and C of X [${x.shape.join(', ')}]`);
-  if (r && !sameShape(r.shape, x.shape)) fail(node, `residual R shape [${r.shape.join(', ')}] differs from X's shape [${x.shape.join(', ')}]`);
   const [n, c] = x.shape as [number, number];
   const spatial = sizeOf(x.shape.slice(2));
   const sShape = alignedScaleShape(s.shape, x.shape.length)!;
@@ -27,7 +26,7 @@ const channelScale: CpuKernel = (node, inputs) => {
   const sChannelStride = sShape[1] === 1 ? 0 : 1;
   const xd = floatData(node, x);
   const sd = floatData(node, s);
-  const rd = r ? floatData(node, r) : undefined;
+  const rd = r ? residualValues(node, r, x.shape) : undefined; // X's shape, or through the node's residual view
   const act = activationFn(e);
   const hasAct = e.activation !== 'none';
   const out = new Float32Array(xd.length);

@@ -4,8 +4,9 @@
  * exactly where the unfused graph would (after the residual Add, after the activation, after SiLU's Sigmoid),
  * so a fused graph reproduces the unfused one bit for bit on this backend.
  */
-import type { Node, Tensor } from '../../graph/ir.js';
+import type { Node, Shape, Tensor } from '../../graph/ir.js';
 import { activationFn, baseNodeOf, readEpilogue, sigmoid, type Epilogue, type FusedBaseOp } from '../../graph/ops/fused.js';
+import { gatherResidual, readResidualView, residualAffine } from '../../graph/ops/residual_view.js';
 import { conv } from './conv.js';
 import { convTranspose } from './conv_transpose.js';
 import { gemmKernels } from './gemm.js';
@@ -20,6 +21,17 @@ export function activationF32(e: Epilogue): (y: number) => number {
   return activationFn(e);
 }
 
+/**
+ * R's values at the output's indices: R itself, or R read through the node's residual view (0 outside its region;
+ * src/graph/ops/residual_view.ts), which is what Pad(Slice(R)) held in the unfused graph.
+ */
+export function residualValues(node: Node, residual: Tensor, outShape: Shape): Float32Array {
+  const view = readResidualView(node, outShape.length);
+  if (view) return gatherResidual(residualAffine(node, view, residual.shape, outShape), floatData(node, residual));
+  if (!sameShape(residual.shape, outShape)) fail(node, `residual R shape [${residual.shape.join(', ')}] differs from the output shape [${outShape.join(', ')}]`);
+  return floatData(node, residual);
+}
+
 /** Applies the epilogue in place to `y` (the conv / gemm output including its bias). */
 function applyEpilogue(node: Node, y: Tensor, residual: Tensor | undefined): Tensor {
   const e = readEpilogue(node);
@@ -29,9 +41,7 @@ function applyEpilogue(node: Node, y: Tensor, residual: Tensor | undefined): Ten
     if (e.activation !== 'none') for (let i = 0; i < out.length; i++) out[i] = act(out[i]!);
     return y;
   }
-  if (!sameShape(residual.shape, y.shape))
-    fail(node, `residual R shape [${residual.shape.join(', ')}] differs from the output shape [${y.shape.join(', ')}]`);
-  const r = floatData(node, residual);
+  const r = residualValues(node, residual, y.shape);
   if (e.residualAfterActivation) for (let i = 0; i < out.length; i++) out[i] = fround(act(out[i]!)) + r[i]!;
   else for (let i = 0; i < out.length; i++) out[i] = act(fround(out[i]! + r[i]!));
   return y;

@@ -15,6 +15,7 @@ import {
   winogradTiles,
   winogradWeights,
 } from '../../graph/ops/winograd.js';
+import { residualValues } from './fused.js';
 import type { CpuKernel } from './types.js';
 import { f32Tensor, fail, floatData, floatInput } from './util.js';
 
@@ -117,9 +118,9 @@ const winogradOutput: CpuKernel = (node, inputs) => {
     fail(node, `M must be [${elems}, ${t.tilesPadded}, ${kp}], got [${mt.shape.join(', ')}]`);
   const m = floatData(node, mt);
   const bias = inputs[1] ? floatData(node, inputs[1]) : undefined;
-  const res = inputs[2] ? floatData(node, inputs[2]) : undefined;
-  if (bias && bias.length !== k) fail(node, `bias B must have ${k} values, got ${bias.length}`);
   const outShape = [n, k, oh, ow];
+  const res = inputs[2] ? residualValues(node, inputs[2], outShape) : undefined;
+  if (bias && bias.length !== k) fail(node, `bias B must have ${k} values, got ${bias.length}`);
   if (res && res.length !== sizeOf(outShape)) fail(node, `residual R must be [${outShape.join(', ')}]`);
   const at = WINOGRAD_MATRICES[tileM].at;
   const out = new Float32Array(sizeOf(outShape));

@@ -10,6 +10,7 @@
  */
 import { f16ToF32, sizeOf, type DType, type Graph, type Node, type Tensor, type TypedArray, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
+import { expandResidualViews } from '../../graph/passes/fold_residual_view.js';
 import { planMemory } from '../../plan/index.js';
 import type { MemoryPlan, TensorPlacement } from '../../plan/types.js';
 import { cpuKernels, ExecutionError } from '../cpu/index.js';
@@ -104,6 +105,8 @@ export class WasmExecutor {
       nthreads = 1;
     }
     const relaxed = (options.relaxedSimd ?? true) && features.relaxedSimd;
+    // The conv kernels read a residual at the output's own index: residual views become Slice → Pad again.
+    graph = expandResidualViews(graph, options.inputShapes);
     const shapes = inferShapes(graph, options.inputShapes);
     const values = new Map<string, ValueInfo>(shapes);
     const plan = planMemory(graph, values, {

@@ -22,9 +22,11 @@ import type { TuningCache } from '../../cache/tuning_cache.js';
 import { CONV_VARIANTS, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
 import { adapterClassOf, type AdapterClass, type GpuContext } from './device.js';
 import { HARDWARE_BUDGET_MS, HARDWARE_MAX_CANDIDATES, hardwareCandidates, resolvePolicy, type TuningPolicy } from './tuning_policy.js';
+import { RESIDUAL_VIEW_ATTRS } from '../../graph/ops/residual_view.js';
 import { WebGPUExecutor } from './executor.js';
 import { subsampleStridedPointwise } from './lower.js';
 import { convMacs } from './conv_common.js';
+import { relativeL2 } from '../../util/relative_l2.js';
 import { SHADER_SOURCES } from './shader_sources.js';
 import {
   collectTunableLayers,
@@ -199,6 +201,8 @@ export function proxyGraph(source: Graph, layer: TunableLayer, p: ConvShape): { 
   const roles = ['x', 'w', 'b', 'r'];
   const inputs = node.inputs.map((n, i) => (n === '' ? '' : (roles[i] ?? `extra${i}`)));
   const attrs: Node['attrs'] = { ...node.attrs };
+  // The proxy's residual has the output's shape: read plainly (a residual view changes one load per output element).
+  for (const k of RESIDUAL_VIEW_ATTRS) delete attrs[k];
   if (is2d) {
     // Explicit pads: auto_pad would recompute them from the cropped height.
     delete attrs['auto_pad'];
@@ -242,20 +246,6 @@ async function profileWithOutput(ex: WebGPUExecutor, feeds: Record<string, Float
   return { ms: rows.reduce((t, r) => t + (r.gpuMs ?? 0), 0) + rows.length * perDispatchMs, y: y instanceof Float32Array ? y : undefined };
 }
 
-/** Relative L2 distance of `a` from `ref` (Infinity when a length differs or a value is not finite). */
-export function relativeL2(a: Float32Array, ref: Float32Array): number {
-  if (a.length !== ref.length) return Infinity;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - ref[i]!;
-    num += d * d;
-    den += ref[i]! * ref[i]!;
-  }
-  if (!Number.isFinite(num) || !Number.isFinite(den)) return Infinity;
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
-
 /** Counts shared by one tuning run's measurements, and its per-dispatch cost at full layer size (ms). */
 interface MeasureCounter {
   n: number;
@@ -293,7 +283,7 @@ async function measureAt(gpu: GpuContext, source: Graph, layer: TunableLayer, p:
       if (!first) continue;
       if (v === layer.rule) reference = first.y;
       // Without the rule's output nothing can be checked: only the rule itself may then be chosen.
-      if (v !== layer.rule && (!reference || !first.y || !(relativeL2(first.y, reference) <= OUTPUT_CHECK_TOLERANCE))) {
+      if (v !== layer.rule && (!reference || !first.y || !(relativeL2(first.y, reference, 'absolute') <= OUTPUT_CHECK_TOLERANCE))) {
         counter.rejected.push(`${layer.key}: ${v}`);
         live.find((c) => c.v === v)!.ex = undefined;
         continue;

@@ -3,6 +3,7 @@
  * dispatch (shaders/channel_scale.wgsl). The epilogue (activation, residual before/after it) is read exactly as for
  * FusedConv, so both share the ACTIVATIONS table and the RES_BEFORE / RES_AFTER shader switches.
  */
+import { hasResidualView } from '../../graph/ops/residual_view.js';
 import { sizeOf } from '../../graph/ir.js';
 import { alignedScaleShape, fusedConvOf, isChannelScaleShape, readChannelScale } from '../../graph/ops/channel_scale.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
@@ -20,7 +21,8 @@ export const channelScaleKernel: Kernel = (ctx) => {
   if (x.length < 2 || !isChannelScaleShape(s, x))
     throw new WebGPUKernelError(`S shape [${s.join(', ')}] must vary only along N and C of X [${x.join(', ')}]`, node.name, node.op);
   const residual = node.inputs[2] ?? '';
-  if (residual !== '') {
+  // A residual view (src/graph/ops/residual_view.ts) was checked by the shape rule; the executor binds it (residual_view.ts).
+  if (residual !== '' && !hasResidualView(node)) {
     const r = inputShape(ctx, 2);
     if (r.length !== x.length || r.some((d, i) => d !== x[i]))
       throw new WebGPUKernelError(`residual R shape [${r.join(', ')}] differs from X's shape [${x.join(', ')}]`, node.name, node.op);
@@ -40,7 +42,7 @@ export const channelScaleKernel: Kernel = (ctx) => {
         inputs: [
           { wgsl: 'x', tensor: node.inputs[0]! },
           { wgsl: 's', tensor: node.inputs[1]! },
-          ...(epilogue.residual ? [{ wgsl: 'r', tensor: epilogue.residual }] : []),
+          ...(epilogue.residual ? [{ wgsl: 'res', tensor: epilogue.residual }] : []),
         ],
         outputs: [{ wgsl: 'y', tensor: node.outputs[0]! }],
         uniforms: [

@@ -30,6 +30,7 @@ import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions }
 import { webgpuKernels, webgpuSupports } from './kernels.js';
 import { lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
 import { unfuseAttention, type AttentionLowering } from './lower_attention.js';
+import { withResidualView } from './residual_view.js';
 import type { ConvVariantOverride } from './conv_select.js';
 import type { MatmulVariantOverride } from './matmul_select.js';
 import type { ReductionVariantOverride } from './reduce_select.js';
@@ -220,7 +221,7 @@ export function planKernels(
     // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
     const kernel = webgpuSupports(node.op) ? webgpuKernels[node.op] : undefined;
     if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
-    const plan = kernel({
+    const plan0 = kernel({
       node,
       inputShapes: node.inputs.map((n) => (n === '' ? undefined : values.get(n)?.shape)),
       outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
@@ -228,6 +229,7 @@ export function planKernels(
       convVariant,
       ...more,
     });
+    const plan = withResidualView(node, plan0, values);
     out.set(node.name, { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length });
   }
   return out;

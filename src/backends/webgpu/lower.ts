@@ -14,11 +14,12 @@
  * WinogradOutput (src/graph/ops/winograd.ts) with attribute tile = 2 or 4: F(2×2, 3×3) does 16 multiplies per 2×2
  * output tile and channel pair instead of 36, as 16 register-tiled GEMMs; F(4×4, 3×3) 36 per 4×4 tile instead of 144,
  * as 36 GEMMs. The intermediate V and M are ordinary activations, so the memory plan shares their storage with the rest.
- * The output node keeps the conv's output name, bias, residual and activation.
+ * The output node keeps the conv's output name, bias, residual (and its residual view) and activation.
  */
 import { attrInts, type Graph, type Node } from '../../graph/ir.js';
 import { convOutputSpatial, convParams } from '../../graph/ops/conv.js';
 import { inferShapes } from '../../graph/infer.js';
+import { RESIDUAL_VIEW_ATTRS } from '../../graph/ops/residual_view.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
 import { explicitConvVariant, isIm2colShape, isWinogradShape, selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
 
@@ -79,7 +80,7 @@ export interface WinogradLoweringOptions {
   keepHalfWeights?: boolean;
 }
 
-const EPILOGUE_ATTRS = ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation'];
+const EPILOGUE_ATTRS = ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation', ...RESIDUAL_VIEW_ATTRS];
 
 /** The ConvShape of a 2-D Conv / FusedConv node with known shapes, or undefined when it is not a plain 2-D conv. */
 function convShapeOf(graph: Graph, node: Node, shapes: Map<string, { shape: readonly number[] }>): ConvShape | undefined {

@@ -12,6 +12,7 @@
  * strides, alpha...) travels in the uniform buffer.
  */
 import type { Node, Shape, Tensor } from '../../graph/ir.js';
+import { indexViewAccessor, indexViewKey, indexViewUniforms, type IndexView } from './index_view.js';
 import { SHADER_SOURCES, type ShaderName } from './shader_sources.js';
 import type { ConvVariantOverride } from './conv_select.js';
 import type { MatmulVariantOverride } from './matmul_select.js';
@@ -110,6 +111,11 @@ export interface ProgramInput {
    * vec4 (f32 / f16) or vec2<u32> (packed halves); legacy shaders index `array<vec4<f32>>` directly.
    */
   vec4?: boolean;
+  /**
+   * Accessor programs: `<wgsl>_at(i)` reads through this index view (index_view.ts: a strided, zero-padded window of
+   * the tensor; a fused conv's residual view) instead of at element i.
+   */
+  view?: IndexView;
 }
 
 export interface ProgramSpec {
@@ -367,7 +373,10 @@ const i8Byte = (w: string, k: string) => `f32(bitcast<i32>(${w} << (24u - 8u * $
 
 /** Binding declarations and accessor functions of an accessor program. */
 function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string[]; key: string; f16: boolean } {
-  const members = [...spec.inputs.map((i) => ({ name: i.wgsl, vec4: !!i.vec4, out: false })), ...spec.outputs.map((o) => ({ name: o.wgsl, vec4: !!o.vec4, out: true }))];
+  const members = [
+    ...spec.inputs.map((i) => ({ name: i.wgsl, vec4: !!i.vec4, out: false, view: i.view })),
+    ...spec.outputs.map((o) => ({ name: o.wgsl, vec4: !!o.vec4, out: true, view: undefined })),
+  ];
   if (layout.slotOf.length !== members.length || layout.offsets.length !== members.length) throw new WebGPUKernelError(`program ${spec.name}: binding layout does not match its bindings`);
   const lines: string[] = [];
   const keys: string[] = [];
@@ -412,14 +421,20 @@ function accessorCode(spec: ProgramSpec, layout: BindingLayout): { lines: string
     else if (el === 'f32') at = vec ? `let e = ${off} + i; return ${b}[e >> 2u][e & 3u];` : `return ${b}[${off} + i];`;
     else if (el === 'f16') at = vec ? `let e = ${off} + i; return f32(${b}[e >> 2u][e & 3u]);` : `return f32(${b}[${off} + i]);`;
     else at = vec ? `let e = ${off} + i; return unpack2x16float(${b}[e >> 2u][(e >> 1u) & 1u])[e & 1u];` : `let e = ${off} + i; return unpack2x16float(${b}[e >> 1u])[e & 1u];`;
-    lines.push(`fn ${m.name}_at(i: u32) -> f32 { ${at} }`);
+    if (m.view) {
+      lines.push(`fn ${m.name}_raw(i: u32) -> f32 { ${at} }`, indexViewAccessor(m.name, m.view));
+      keys.push(`${j}${indexViewKey(m.view)}`);
+    } else lines.push(`fn ${m.name}_at(i: u32) -> f32 { ${at} }`);
     if (!m.out) {
       let at4: string;
-      if (q && layout.offsets[j]! % 4 === 0 && mode === 'outer4')
+      // Four scalar reads: through a view (its elements are not adjacent in the tensor), or from a scalar binding.
+      const fourReads = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
+      if (m.view) at4 = fourReads;
+      else if (q && layout.offsets[j]! % 4 === 0 && mode === 'outer4')
         at4 = `let w = ${b}[(${off} >> 2u) + i]; return vec4<f32>(${[0, 1, 2, 3].map((k) => i8Byte('w', `${k}u`)).join(', ')}) * ${q}(4u * i);`;
       else if (q && layout.offsets[j]! % 4 === 0)
         at4 = `let w = ${b}[(${off} >> 2u) + i]; let e = 4u * i; return vec4<f32>(${[0, 1, 2, 3].map((k) => `${i8Byte('w', `${k}u`)} * ${q}(e + ${k}u)`).join(', ')});`;
-      else if (!vec) at4 = `let e = 4u * i; return vec4<f32>(${m.name}_at(e), ${m.name}_at(e + 1u), ${m.name}_at(e + 2u), ${m.name}_at(e + 3u));`;
+      else if (!vec) at4 = fourReads;
       else if (el === 'f32') at4 = `return ${b}[(${off} >> 2u) + i];`;
       else if (el === 'f16') at4 = `return vec4<f32>(${b}[(${off} >> 2u) + i]);`;
       else at4 = `let p = ${b}[(${off} >> 2u) + i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
@@ -468,11 +483,13 @@ export function buildProgram(spec: ProgramSpec, options: BuildOptions = {}): Pro
       if (q) uniformFields.push({ name: `qs_${n}`, type: 'u32', value: q.scaleWord }, { name: `qi_${n}`, type: 'u32', value: q.inner }, { name: `qc_${n}`, type: 'u32', value: q.channels });
       if (q?.panel) uniformFields.push({ name: `qp_${n}`, type: 'u32', value: q.panel }, { name: `qb_${n}`, type: 'u32', value: q.block ?? 1 });
     });
+    for (const i of spec.inputs) if (i.view) uniformFields.push(...indexViewUniforms(i.wgsl, i.view));
     const code = accessorCode(spec, layout);
     bindings = code.lines;
     bindingKey = `${spec.inputs.map((i) => `${i.wgsl}${i.vec4 ? ':v4' : ''}`).join(',')}|${spec.outputs.map((o) => `${o.wgsl}${o.vec4 ? ':v4' : ''}`).join(',')}|${code.key}`;
     enableF16 = code.f16;
   } else {
+    if (spec.inputs.some((i) => i.view)) throw new WebGPUKernelError(`program ${spec.name} cannot read an index view (it does not use accessors)`);
     let b = 1;
     bindings = [];
     spec.inputs.forEach((i, k) =>

@@ -3,9 +3,10 @@
  * the Squeeze-and-Excitation gate `x * s` with the residual Add and the activation that follow it, in one pass
  * over x.
  *
- *   ChannelScale  inputs X [N, C, ...spatial], S (per sample and channel), [R] (X's shape)
+ *   ChannelScale  inputs X [N, C, ...spatial], S (per sample and channel), [R] (X's shape, or read through a
+ *                 residual view: ./residual_view.ts)
  *                 attrs: the FusedConv epilogue attributes (src/graph/ops/fused.ts): activation ('none'),
- *                 act_alpha, act_beta, act_min, act_max, residual_after_activation (0)
+ *                 act_alpha, act_beta, act_min, act_max, residual_after_activation (0), residual view
  *
  *   y = X * S[n, c]                   (S broadcast over the spatial dims only)
  *   if R and residual_after_activation == 0:  y = y + R
@@ -24,6 +25,7 @@
 import { GraphError, type Node, type Shape } from '../ir.js';
 import { fail, fmtShape, isFloat } from './common.js';
 import { fusedShapeRules, readEpilogue, type Epilogue } from './fused.js';
+import { checkResidualView, readResidualView } from './residual_view.js';
 import type { InputInfo, ShapeRule } from './types.js';
 
 /** S's shape right-aligned to rank `rank` (leading 1s), or undefined when S has more dims than X. */
@@ -62,7 +64,9 @@ const channelScaleRule: ShapeRule = (node, inputs) => {
   if (x.shape.length < 2) fail(node, `X must have rank ≥ 2 (N, C, ...), got ${fmtShape(x.shape)}`);
   if (!isChannelScaleShape(s.shape, x.shape))
     fail(node, `S shape ${fmtShape(s.shape)} must vary only along N and C of X ${fmtShape(x.shape)} (e.g. [N, C, 1, 1])`);
-  if (r) {
+  const view = r && readResidualView(node, x.shape.length);
+  if (r && view) checkResidualView(node, view, r.shape, x.shape);
+  else if (r) {
     const same = r.shape.length === x.shape.length && r.shape.every((d, i) => d === x.shape[i] || d < 0 || x.shape[i]! < 0);
     if (!same) fail(node, `residual R shape ${fmtShape(r.shape)} must equal X's shape ${fmtShape(x.shape)}`);
   }

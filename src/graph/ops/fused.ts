@@ -10,7 +10,8 @@
  *   if R and residual_after_activation == 0:  y = y + R
  *   y = activation(y)
  *   if R and residual_after_activation == 1:  y = y + R
- * R (residual) has exactly the output's shape (no broadcasting).
+ * R (residual) has exactly the output's shape (no broadcasting), unless FusedConv reads it through a residual view
+ * (attributes residual_pads / residual_starts / residual_steps: a strided, zero-padded window of R; ./residual_view.ts).
  *
  * Epilogue attributes (defaults):
  *   activation  'none' | 'relu' | 'clip' | 'leaky_relu' | 'hard_sigmoid' | 'hard_swish' | 'sigmoid' | 'silu' | 'tanh'
@@ -31,6 +32,7 @@ import { convRule } from './conv.js';
 import { convTransposeRule } from './conv_transpose.js';
 import { gelu, geluTanh } from './gelu.js';
 import { gemmRule } from './gemm.js';
+import { checkResidualView, readResidualView, RESIDUAL_VIEW_ATTRS } from './residual_view.js';
 import type { InputInfo, OutputInfo, ShapeRule } from './types.js';
 
 export const ACTIVATIONS = ['none', 'relu', 'clip', 'leaky_relu', 'hard_sigmoid', 'hard_swish', 'sigmoid', 'silu', 'tanh', 'gelu', 'gelu_tanh'] as const;
@@ -106,7 +108,7 @@ export type FusedBaseOp = 'Conv' | 'Gemm' | 'ConvTranspose';
 /** Node seen as its base op (Conv / Gemm / ConvTranspose) with the first `baseInputs` inputs, for reusing base shape rules & kernels. */
 export function baseNodeOf(node: Node, baseOp: FusedBaseOp): Node {
   const attrs = { ...node.attrs };
-  for (const key of ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation']) delete attrs[key];
+  for (const key of ['activation', 'act_alpha', 'act_beta', 'act_min', 'act_max', 'residual_after_activation', ...RESIDUAL_VIEW_ATTRS]) delete attrs[key];
   return { name: node.name, op: baseOp, inputs: node.inputs.slice(0, 3), outputs: node.outputs, attrs };
 }
 
@@ -116,12 +118,14 @@ function fusedRule(baseOp: FusedBaseOp, baseRule: ShapeRule): ShapeRule {
     if (inputs.length > 4) fail(node, `takes at most 4 inputs, got ${inputs.length}`);
     const out: OutputInfo[] = baseRule(baseNodeOf(node, baseOp), inputs.slice(0, 3));
     const residual: InputInfo | undefined = inputs[3];
-    if (residual) {
+    const view = residual && readResidualView(node, out[0]!.shape.length);
+    if (residual && view) checkResidualView(node, view, residual.shape, out[0]!.shape);
+    else if (residual) {
       const shape = out[0]!.shape;
       const same = residual.shape.length === shape.length && residual.shape.every((d, i) => d === shape[i] || d < 0 || shape[i]! < 0);
       if (!same) fail(node, `residual R shape ${fmtShape(residual.shape)} must equal the output shape ${fmtShape(shape)}`);
-      if (residual.dtype !== 'f32' && residual.dtype !== 'f16') fail(node, `residual R must be f32, got ${residual.dtype}`);
     }
+    if (residual && residual.dtype !== 'f32' && residual.dtype !== 'f16') fail(node, `residual R must be f32, got ${residual.dtype}`);
     return out;
   };
 }

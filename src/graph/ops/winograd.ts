@@ -10,7 +10,7 @@
  *   WinogradGemm    V [E, C, Tp], W [K, C, 3, 3] (constant)   attrs tile
  *                   → M [E, Tp, Kp]: M[e, t, k] = Σ_c U[e, c, k] V[e, c, t], U = G g Gᵀ
  *   WinogradOutput  M [E, Tp, Kp], [B] [K], [R] [N, K, OH, OW]   attrs tile, output_shape [N, K, OH, OW] + the
- *                   FusedConv epilogue attributes (src/graph/ops/fused.ts)
+ *                   FusedConv epilogue attributes (src/graph/ops/fused.ts) and residual view (./residual_view.ts)
  *                   → Y [N, K, OH, OW]: each tile Aᵀ M A, then bias, residual, activation as FusedConv does
  *
  * Tiles: OH = H + top + bottom - 2, OW likewise; tile t = (n · TH + ty) · TW + tx with TH = ceil(OH / m),
@@ -24,6 +24,7 @@
 import { attrInts, type Node } from '../ir.js';
 import { fail, fmtShape, isFloat } from './common.js';
 import { readEpilogue } from './fused.js';
+import { checkResidualView, readResidualView } from './residual_view.js';
 import type { InputInfo, ShapeRule } from './types.js';
 
 /** Output tile edge m of F(m×m, 3×3). */
@@ -200,7 +201,9 @@ const outputRule: ShapeRule = (node, inputs) => {
   if (b && (b.shape.length !== 1 || b.shape[0] !== k)) fail(node, `bias B must be [${k}], got ${fmtShape(b.shape)}`);
   const r = inputs[2];
   const out = [n, k, oh, ow];
-  if (r && (r.shape.length !== 4 || r.shape.some((d, i) => d !== out[i]))) fail(node, `residual R must be ${fmtShape(out)}, got ${fmtShape(r.shape)}`);
+  const view = r && readResidualView(node, 4);
+  if (r && view) checkResidualView(node, view, r.shape, out);
+  else if (r && (r.shape.length !== 4 || r.shape.some((d, i) => d !== out[i]))) fail(node, `residual R must be ${fmtShape(out)}, got ${fmtShape(r.shape)}`);
   if (inputs.length > 3) fail(node, `takes at most 3 inputs (M, [B], [R]), got ${inputs.length}`);
   return [{ dtype: 'f32', shape: out }];
 };

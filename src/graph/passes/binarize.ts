@@ -20,6 +20,7 @@ import { inferShapes } from '../infer.js';
 import { convParams } from '../ops/conv.js';
 import { batchNormLinearTerms } from '../ops/batchnorm.js';
 import { packWeightSigns, paddedChannels } from '../ops/binary.js';
+import { hasResidualView } from '../ops/residual_view.js';
 import { removeDeadCode } from './dead_code.js';
 import { NameGenerator, cloneGraph, floatConstant, producersOf } from './graph_utils.js';
 
@@ -247,6 +248,7 @@ function tailInputs(bias: string, thresholds: string, residual: string): string[
 }
 
 function rewriteConv(ctx: Context, node: Node): Node | undefined {
+  if (hasResidualView(node)) return undefined; // the binary kernels read a residual only at the output's own index
   const residual = hasResidual(node) ? node.inputs[3]! : '';
   const xInfo = ctx.values.get(node.inputs[0]!);
   const wt = ctx.graph.initializers.get(node.inputs[1]!);

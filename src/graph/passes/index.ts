@@ -23,6 +23,8 @@
  *      fuseBatchNormActivation   a BN (left after folding) read only by an activation -> FusedBatchNorm
  *      fuseResizeAdd        Add(Resize(x), y), y of the Add's exact shape -> FusedResize (FPN top-down step); after
  *                           fuseEpilogue, which may already have taken the Add as a conv residual (same dispatch count)
+ *      foldResidualViews    FusedConv residual Pad(Slice(x)) (constant 0; CIFAR ResNets' option-A shortcut) -> the conv
+ *                           reads x through a strided, zero-padded residual view: no Slice / Pad dispatch
  *   5. removeDeadCode        unreachable nodes and unused initializers
  */
 import type { Graph } from '../ir.js';
@@ -41,6 +43,7 @@ import { gatherToSlice } from './gather_slice.js';
 import { mergeSlices } from './merge_slices.js';
 import { channelsLastToNchw } from './channels_last.js';
 import { fuseResizeAdd } from './fuse_resize_add.js';
+import { foldResidualViews } from './fold_residual_view.js';
 import { matMulToGemm } from './matmul_to_gemm.js';
 import { removeIdentityOps } from './remove_identity.js';
 
@@ -59,6 +62,7 @@ export { gatherToSlice } from './gather_slice.js';
 export { mergeSlices } from './merge_slices.js';
 export { channelsLastToNchw } from './channels_last.js';
 export { fuseResizeAdd } from './fuse_resize_add.js';
+export { expandResidualViews, foldResidualViews } from './fold_residual_view.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
 
@@ -96,6 +100,8 @@ export interface OptimizeOptions {
   fuseBatchNormActivation?: boolean;
   /** Add(Resize(x), y) with y of the Add's exact shape -> FusedResize (one dispatch; FPN decoders). */
   fuseResizeAdd?: boolean;
+  /** A FusedConv residual Pad(Slice(x)) (constant-0 pad) -> x read through a residual view (no Slice / Pad dispatch). */
+  foldResidualViews?: boolean;
   removeDeadCode?: boolean;
   /** Called after each pass that ran (for logging / debugging). */
   onPass?: (pass: string, before: Graph, after: Graph) => void;
@@ -120,6 +126,7 @@ export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   fuseResidual: false,
   fuseBatchNormActivation: false,
   fuseResizeAdd: false,
+  foldResidualViews: false,
   removeDeadCode: false,
 });
 
@@ -156,6 +163,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (on('fuseChannelScale')) run('foldChannelScaleIntoConv', foldChannelScaleIntoConv);
   if (on('fuseBatchNormActivation')) run('fuseBatchNormActivation', fuseBatchNormActivation);
   if (on('fuseResizeAdd')) run('fuseResizeAdd', fuseResizeAdd);
+  if (on('foldResidualViews')) run('foldResidualViews', foldResidualViews);
   if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);
   return g;
 }

@@ -41,6 +41,8 @@ export interface Int8Summary {
 export interface QuantizeOptions {
   /** Quantise depthwise convs (group == input channels, one input channel per filter) too (default true). */
   depthwise?: boolean;
+  /** Weights to leave as they are (float): the layers mixed precision keeps (src/graph/passes/int8_mixed.ts). */
+  keepFloat?: ReadonlySet<string>;
 }
 
 /** Output-channel axis of the weight input of `node`, or undefined when the node has no quantisable weight. */
@@ -82,7 +84,7 @@ export function quantizeWeightsInt8(graph: Graph, options: QuantizeOptions = {})
   const layers: Int8Layer[] = [];
   for (const [name, use] of axes) {
     const w = graph.initializers.get(name)!;
-    if (!use || graphInputs.has(name) || w.data.length < MIN_ELEMENTS) continue;
+    if (!use || graphInputs.has(name) || w.data.length < MIN_ELEMENTS || options.keepFloat?.has(name)) continue;
     const perChannel = w.data.length / channelGeometry(w.shape, use.axis).channels >= PER_TENSOR_BELOW;
     const axis = perChannel ? use.axis : undefined;
     const original = w.data as Float32Array;

@@ -71,13 +71,13 @@ export function strided(r: Rng): ConvGeom {
   return { ...g, size: sizes(r, g) };
 }
 
-/** (c) 1x1 stride 1 no pad. */
+/** (c) 1x1 stride 1 no pad; a fifth of them on a 1x1 input (SE blocks' squeeze / excite: conv.c's one-pixel path). */
 export function pointwise(r: Rng): ConvGeom {
   const g = {
     n: randInt(r, 1, 3), cin: r() < 0.5 ? pick(r, [...ODD, 17, 23, 37]) : randInt(r, 1, 40), cout: r() < 0.5 ? pick(r, [...ODD, 17, 29, 37]) : randInt(r, 1, 40),
     group: 1, kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], bias: r() < 0.7,
   };
-  return { ...g, size: [randInt(r, 1, 20), randInt(r, 1, 20)] };
+  return { ...g, size: r() < 0.2 ? [1, 1] : [randInt(r, 1, 20), randInt(r, 1, 20)] };
 }
 
 /** (d) grouped convs: groups > 1, odd channels per group, never depthwise (cout != cin or cin/group > 1). */

@@ -7,6 +7,7 @@ import { CpuExecutor } from '../../../src/backends/cpu/index.js';
 import { WasmExecutor } from '../../../src/backends/wasm/index.js';
 import { GraphBuilder } from '../../../src/graph/builder.js';
 import type { Attrs, Graph, Tensor } from '../../../src/graph/ir.js';
+import { relativeL2 } from '../../../src/util/relative_l2.js';
 import { mulberry32 } from '../../harness/rng.js';
 
 export type Rng = () => number;
@@ -27,23 +28,18 @@ export function randomData(r: Rng, count: number, lo = -1, hi = 1): Float32Array
 export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 export const f32 = (shape: readonly number[], data: Float32Array): Tensor => ({ dtype: 'f32', shape: [...shape], data });
 
-/** ||a - b||_2 / ||b||_2 in float64 (0 when both are all zero; NaN / Infinity anywhere -> Infinity). */
+/**
+ * The shared relative L2 error (0 when both are all zero), except that a position holding the same NaN / Infinity
+ * on both sides counts as equal (a reference can produce them legitimately) and any other NaN / Infinity, or a length
+ * mismatch, gives Infinity.
+ */
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
-      if (Object.is(x, y)) continue; // same NaN / Infinity on both sides
-      return Infinity;
-    }
-    d += (x - y) ** 2;
-    n += y * y;
-  }
-  if (d === 0) return 0;
-  return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-30);
+  const sameNonFinite = (i: number) => !Number.isFinite(b[i]!) && Object.is(a[i], b[i]);
+  const idx = Array.from({ length: b.length }, (_, i) => i);
+  const keep = idx.some(sameNonFinite) ? idx.filter((i) => !sameNonFinite(i)) : undefined;
+  const r = keep ? relativeL2(keep.map((i) => a[i]!), keep.map((i) => b[i]!)) : relativeL2(a, b);
+  return Number.isNaN(r) ? Infinity : r;
 }
 
 /** A single-op (or small) graph under construction: inputs with data, constants, one or more nodes. */

@@ -311,7 +311,8 @@ describe('WASM kernels vs CPU reference (1 and 2 threads)', () => {
       const cout = group * randInt(r, 1, 20);
       const stride = r() < 0.8 ? 1 : 2;
       if (stride === 1) pointwise++;
-      const shape = [N, cin, randInt(r, 1, 15), randInt(r, 1, 15)];
+      // a fifth on a 1x1 input: the SE excite conv's shape (conv.c's one-pixel path)
+      const shape = [N, cin, ...(r() < 0.2 ? [1, 1] : [randInt(r, 1, 15), randInt(r, 1, 15)])];
       const sShape = pick(r, [[N, cin, 1, 1], [1, cin, 1, 1], [cin, 1, 1], [1, 1, 1, 1]]);
       const sConst = r() < 0.3;
       const bias = r() < 0.7;

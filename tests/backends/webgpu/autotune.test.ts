@@ -3,14 +3,14 @@
  * create measures, a second create with the same cache does no measurement, outputs match the CPU reference both
  * times, every valid variant forced through a stored table gives the same outputs, and tuning leaves no GPU buffer.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../../../src/node/browser_harness.js';
+import { describe, expect, it } from 'vitest';
 import { writeTessera } from '../../../src/format/index.js';
 import { inferShapes } from '../../../src/graph/infer.js';
 import { collectTunableLayers } from '../../../src/backends/webgpu/autotune_plan.js';
 import { subsampleStridedPointwise } from '../../../src/backends/webgpu/lower.js';
 import { optimize } from '../../../src/graph/passes/index.js';
 import { startTestBrowser } from '../../harness/browser.js';
+import { perFile } from '../../harness/per_file.js';
 import { randomF32 } from '../../harness/rng.js';
 import { GraphBuilder, addBn, addConv } from '../../graph/passes/helpers.js';
 
@@ -28,13 +28,7 @@ function smallNet() {
   return optimize(b.build());
 }
 
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startTestBrowser();
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = perFile(startTestBrowser);
 
 describe('autotune (Chromium)', () => {
   it('tunes once, reuses the cached table, and every variant gives the CPU result', async () => {
@@ -42,9 +36,9 @@ describe('autotune (Chromium)', () => {
     const layers = collectTunableLayers(subsampleStridedPointwise(graph), inferShapes(subsampleStridedPointwise(graph)));
     expect(layers.length).toBeGreaterThanOrEqual(3);
     const variants = [...new Set(layers.flatMap((l) => l.candidates))];
-    const url = session.serveBytes(writeTessera(graph));
+    const url = session().serveBytes(writeTessera(graph));
     const x = Array.from(randomF32(8 * 12 * 12, 5, -1, 1));
-    const r = await session.page.evaluate(
+    const r = await session().page.evaluate(
       async ({ url, x, variants }) => {
         const t = (globalThis as Any).tessera;
         const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());

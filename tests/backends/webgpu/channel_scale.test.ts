@@ -5,24 +5,18 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeTessera } from '../../../src/format/writer.js';
 import { optimize } from '../../../src/graph/passes/index.js';
 import { importOnnx } from '../../../src/import/onnx/index.js';
-import type { BrowserSession } from '../../../src/node/browser_harness.js';
 import { loadCase, relativeL2 } from '../../../tools/zoo/zoo_lib.js';
 import { runInPage } from '../../../tools/zoo/webgpu_lib.js';
 import { failures, runCases, startTestBrowser, type NodeCase } from '../../harness/browser.js';
+import { perFile } from '../../harness/per_file.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'zoo');
 
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startTestBrowser();
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = perFile(startTestBrowser);
 
 describe('WebGPU ChannelScale vs CPU reference', () => {
   it('scale, residual before / after the activation, broadcast scales', async () => {
@@ -46,7 +40,7 @@ describe('WebGPU ChannelScale vs CPU reference', () => {
       { label: 'right-aligned [C,1,1], constant S', op: 'ChannelScale', inputs: [{ shape: [2, 6, 3, 3] }, { shape: [6, 1, 1], kind: 'const' }], seed: 5 },
       { label: '3-D activations [N,C,L]', op: 'ChannelScale', attrs: { activation: 'tanh' }, inputs: [{ shape: [2, 4, 11] }, { shape: [2, 4, 1] }], seed: 6 },
     ];
-    const results = await runCases(session, cases);
+    const results = await runCases(session(), cases);
     expect(results).toHaveLength(cases.length);
     expect(failures(results)).toEqual([]);
     expect(new Set(results.flatMap((r) => r.kernels))).toEqual(new Set(['channel_scale', 'channel_scale_res']));
@@ -81,7 +75,7 @@ describe('WebGPU ChannelScale vs CPU reference', () => {
         ],
       }),
     ];
-    const results = await runCases(session, cases);
+    const results = await runCases(session(), cases);
     expect(failures(results)).toEqual([]);
     expect(results.flatMap((r) => r.kernels).every((k) => k.startsWith('conv2d_1x1_scaled'))).toBe(true);
   });
@@ -97,7 +91,7 @@ describe('SE zoo fixtures on WebGPU: the channel scale costs no dispatch of its 
       const muls = unfused.nodes.filter((n) => n.op === 'Mul').length;
       expect(muls).toBeGreaterThan(0); // the fixture has SE gates
       expect(graph.nodes.filter((n) => n.op === 'Mul')).toEqual([]);
-      const r = await runInPage(session, writeTessera(graph), c.input, { runs: 1, profile: true });
+      const r = await runInPage(session(), writeTessera(graph), c.input, { runs: 1, profile: true });
       expect(r.backend).toBe('webgpu');
       expect(relativeL2({ dtype: 'f32', shape: r.shape, data: r.data }, c.expected)).toBeLessThanOrEqual(1e-4);
       const rows = r.profile!;
@@ -108,7 +102,7 @@ describe('SE zoo fixtures on WebGPU: the channel scale costs no dispatch of its 
         expect(fusedRows.every((row) => row.kernel === 'channel_scale_res')).toBe(true); // Add + ReLU absorbed
         expect(rows.filter((row) => row.op === 'Add' || row.op === 'Relu')).toEqual([]);
         // Before: Mul + Add + Relu per identity block; after: one ChannelScale.
-        const before = await runInPage(session, writeTessera(unfused), c.input, { runs: 1, profile: true });
+        const before = await runInPage(session(), writeTessera(unfused), c.input, { runs: 1, profile: true });
         expect(before.profile!.filter((row) => row.op === 'Mul')).toHaveLength(muls);
         expect(rows.length).toBeLessThan(before.profile!.length);
       } else {

@@ -5,21 +5,15 @@
  * Odd channel counts (3, 7, 37...), asymmetric pads, strides, dilations, fused epilogues (bias, activation,
  * residual) and runtime (non-constant) weights are drawn at random.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../../../src/node/browser_harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { failures, runCases, startTestBrowser, type CaseResult } from '../../harness/browser.js';
+import { perFile } from '../../harness/per_file.js';
 import { mulberry32 } from '../../harness/rng.js';
 import { FAMILIES } from '../../harness/conv_cases.js';
 
 const CASES_PER_FAMILY = 200;
 
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startTestBrowser();
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = perFile(startTestBrowser);
 
 const seen: string[] = [];
 afterAll(() => console.log(seen.join('\n')));
@@ -35,7 +29,7 @@ describe(`conv families vs CPU reference (${CASES_PER_FAMILY} seeded cases each,
     it(family, async () => {
       const r = mulberry32(seed);
       const cases = Array.from({ length: CASES_PER_FAMILY }, (_, i) => make(r, i));
-      const results = await runCases(session, cases);
+      const results = await runCases(session(), cases);
       expect(results).toHaveLength(CASES_PER_FAMILY);
       expect(failures(results)).toEqual([]);
       // One conv dispatch per case, whatever variant the executor chose.

@@ -13,6 +13,7 @@ import { importOnnx } from '../../../src/import/onnx/index.js';
 import { optimize } from '../../../src/graph/passes/index.js';
 import { writeTessera } from '../../../src/format/writer.js';
 import { readNpy } from '../../../src/io/npy.js';
+import { relativeL2 } from '../../../src/util/relative_l2.js';
 import type { Tensor } from '../../../src/graph/ir.js';
 import { startTestBrowser } from '../../harness/browser.js';
 
@@ -49,18 +50,6 @@ function loadFixtures(): Fixture[] {
         expected: readNpy(new Uint8Array(readFileSync(join(dir, 'output.npy'))), `${name}/output.npy`),
       };
     });
-}
-
-function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return NaN;
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = actual[i]! - expected[i]!;
-    diff += d * d;
-    norm += expected[i]! * expected[i]!;
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30);
 }
 
 interface PageResult {

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../../../src/node/browser_harness.js';
+import { describe, expect, it } from 'vitest';
 import { startTestBrowser } from '../../harness/browser.js';
+import { perFile } from '../../harness/per_file.js';
 import { randomF32 } from '../../harness/rng.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -17,19 +17,13 @@ type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const MODEL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'resnet20-cifar10.tessera');
 const BUDGET_MS = 3000;
 
-let session: BrowserSession;
-beforeAll(async () => {
-  session = await startTestBrowser();
-});
-afterAll(async () => {
-  await session?.close();
-});
+const session = perFile(startTestBrowser);
 
 describe('hardware tuning policy forced on SwiftShader', () => {
   it('tunes within its budget, then reads the table with 0 measurements; outputs match the untuned session', async () => {
-    const url = session.serveBytes(new Uint8Array(readFileSync(MODEL)));
+    const url = session().serveBytes(new Uint8Array(readFileSync(MODEL)));
     const x = Array.from(randomF32(3 * 32 * 32, 11, -1, 1));
-    const r = await session.page.evaluate(
+    const r = await session().page.evaluate(
       async ({ url, x, budgetMs }) => {
         const t = (globalThis as Any).tessera;
         const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());

@@ -55,6 +55,13 @@ INLINE void pad_plane(const f32 *x, int H, int W, f32 *pad, int Hp, int Wp, int 
   }
 }
 
+/* Stores lanes [0, m) of v at out (m <= 4): a row's short last vector without touching what follows it. */
+INLINE void store_lanes(f32 *out, v4 v, int m) {
+  if (m == 4) { wasm_v128_store(out, v); return; }
+  if (m & 2) { wasm_v128_store64_lane(out, v, 0); out += 2; v = wasm_i32x4_shuffle(v, v, 2, 3, 2, 3); }
+  if (m & 1) wasm_v128_store32_lane(out, v, 0);
+}
+
 /* Static split of `n` items: [*lo, *hi) for thread `tid`. */
 INLINE void split_range(int n, int tid, int nthreads, int *lo, int *hi) {
   int per = n / nthreads, extra = n % nthreads;
@@ -75,5 +82,15 @@ typedef struct {
 
 v4 v_exp(v4 x);
 v4 v_act(v4 y, const epilogue_t *e);
+
+/* max(y, 0) keeping NaN (the reference propagates NaN) */
+INLINE v4 v_relu(v4 y) { return wasm_v128_bitselect(y, wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), y), wasm_f32x4_ne(y, y)); }
+
+/* v_act with no call for the two commonest epilogues (none, ReLU): the conv stores run it on every output vector. */
+INLINE v4 v_act_inline(v4 y, const epilogue_t *e) {
+  if (e->act == ACT_NONE) return y;
+  if (e->act == ACT_RELU) return v_relu(y);
+  return v_act(y, e);
+}
 f32 s_act(f32 y, const epilogue_t *e);
 void act_span(f32 *y, int n, const epilogue_t *e);

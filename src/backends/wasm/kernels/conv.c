@@ -153,6 +153,59 @@ static void conv2d_padded(const int32_t *p, int lo, int hi, const epilogue_t *e)
   }
 }
 
+/*
+ * One output pixel from a 1x1 input through a 1x1 kernel (SE blocks' squeeze and excite convs): a matrix-vector
+ * product. The 4 x 8 microkernel would compute 8 pixels for the one kept; here each packed k row (the tile's 4
+ * channels) meets x[k] broadcast, four k at a time into independent chains.
+ */
+static void conv2d_pixel(const int32_t *p, int lo, int hi, const epilogue_t *e) {
+  const int G = p[CV_GROUPS], cin_g = p[CV_CIN] / G, cout_g = p[CV_COUT] / G, chunks = p[CV_COCHUNKS];
+  const int tiles = (cout_g + MR - 1) / MR, K = cin_g, cs = p[CV_IN_CS];
+  const f32 *wp = PTR(const f32, p[CV_WP]), *bias = PTR(const f32, p[CV_BIAS]);
+  for (int item = lo; item < hi; item++) {
+    int chunk = item % chunks, rest = item / chunks / ((p[CV_OH] * p[CV_OW] + p[CV_NB] - 1) / p[CV_NB]);
+    int g = rest % G, n = rest / G;
+    int t_lo = (int)((int64_t)tiles * chunk / chunks), t_hi = (int)((int64_t)tiles * (chunk + 1) / chunks);
+    const f32 *x = PTR(const f32, p[CV_IN]) + (int64_t)n * p[CV_IN_NS] + (int64_t)g * cin_g * cs;
+    const f32 *scale = p[CV_SCALE] ? PTR(const f32, p[CV_SCALE]) + (int64_t)n * p[CV_SCALE_NS] + (int64_t)g * cin_g * p[CV_SCALE_CS] : 0;
+    const int scs = p[CV_SCALE_CS];
+    for (int t = t_lo; t < t_hi; t++) {
+      const f32 *a = wp + ((int64_t)g * tiles + t) * K * MR;
+      v4 c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
+      int k = 0;
+#define XK(i) (scale ? x[(int64_t)(i) * cs] * scale[(int64_t)(i) * scs] : x[(int64_t)(i) * cs])
+      for (; k + 4 <= K; k += 4, a += 4 * MR) {
+        c0 = vmadd(wasm_v128_load(a), wasm_f32x4_splat(XK(k)), c0);
+        c1 = vmadd(wasm_v128_load(a + MR), wasm_f32x4_splat(XK(k + 1)), c1);
+        c2 = vmadd(wasm_v128_load(a + 2 * MR), wasm_f32x4_splat(XK(k + 2)), c2);
+        c3 = vmadd(wasm_v128_load(a + 3 * MR), wasm_f32x4_splat(XK(k + 3)), c3);
+      }
+      for (; k < K; k++, a += MR) c0 = vmadd(wasm_v128_load(a), wasm_f32x4_splat(XK(k)), c0);
+#undef XK
+      v4 y = wasm_f32x4_add(wasm_f32x4_add(c0, c1), wasm_f32x4_add(c2, c3));
+      y = wasm_f32x4_add(y, wasm_v128_load(bias + (g * tiles + t) * MR));
+      const int co0 = g * cout_g + t * MR, rows = cout_g - t * MR < MR ? cout_g - t * MR : MR;
+      f32 *out = PTR(f32, p[CV_OUT]) + (int64_t)n * p[CV_OUT_NS] + (int64_t)co0 * p[CV_OUT_CS];
+      const f32 *res = p[CV_RES] ? PTR(const f32, p[CV_RES]) + (int64_t)n * p[CV_RES_NS] + (int64_t)co0 * p[CV_RES_CS] : 0;
+      /* residual lanes gathered through its channel stride (a dense [N, C, 1, 1] has stride 1; any other works too) */
+      v4 r = wasm_f32x4_splat(0.0f);
+      if (res) r = wasm_f32x4_make(res[0], rows > 1 ? res[p[CV_RES_CS]] : 0.0f, rows > 2 ? res[2 * p[CV_RES_CS]] : 0.0f, rows > 3 ? res[3 * p[CV_RES_CS]] : 0.0f);
+      if (res && !e->res_after) y = wasm_f32x4_add(y, r);
+      y = v_act_inline(y, e);
+      if (res && e->res_after) y = wasm_f32x4_add(y, r);
+      if (p[CV_OUT_CS] == 1) {
+        store_lanes(out, y, rows);
+      } else {
+        const int ocs = p[CV_OUT_CS];
+        out[0] = wasm_f32x4_extract_lane(y, 0);
+        if (rows > 1) out[ocs] = wasm_f32x4_extract_lane(y, 1);
+        if (rows > 2) out[2 * ocs] = wasm_f32x4_extract_lane(y, 2);
+        if (rows > 3) out[3 * ocs] = wasm_f32x4_extract_lane(y, 3);
+      }
+    }
+  }
+}
+
 /* Work items of a conv call (the unit threads claim). */
 int conv2d_items(const int32_t *p) {
   const int G = p[CV_GROUPS];
@@ -165,6 +218,10 @@ EXPORT(conv2d) void conv2d(const int32_t *p, int lo, int hi, int tid) {
   const epilogue_t e = {p[CV_ACT], bits_f32(p[CV_ALPHA]), bits_f32(p[CV_BETA]), bits_f32(p[CV_LO]), bits_f32(p[CV_HI]), p[CV_RES_AFTER]};
   if (p[CV_MODE] == MODE_PADDED) {
     conv2d_padded(p, lo, hi, &e);
+    return;
+  }
+  if (p[CV_H] == 1 && p[CV_W] == 1 && p[CV_KH] == 1 && p[CV_KW] == 1 && p[CV_PH] == 0 && p[CV_PW] == 0 && p[CV_OH] * p[CV_OW] == 1) {
+    conv2d_pixel(p, lo, hi, &e);
     return;
   }
   const int G = p[CV_GROUPS], cin_g = p[CV_CIN] / G, cout_g = p[CV_COUT] / G;

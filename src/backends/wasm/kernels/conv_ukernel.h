@@ -38,16 +38,14 @@ INLINE void store_row(f32 *out, const f32 *res, v4 y0, v4 y1, f32 bias, int m, c
   y0 = wasm_f32x4_add(y0, vb);
   y1 = wasm_f32x4_add(y1, vb);
   if (res && !e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
-  y0 = v_act(y0, e);
-  y1 = v_act(y1, e);
+  y0 = v_act_inline(y0, e);
+  y1 = v_act_inline(y1, e);
   if (res && e->res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
   if (m >= 4) {
     wasm_v128_store(out, y0);
     out += 4;
     m -= 4;
     y0 = y1;
-    if (m == 4) { wasm_v128_store(out, y0); return; }
   }
-  if (m & 2) { wasm_v128_store64_lane(out, y0, 0); out += 2; y0 = wasm_i32x4_shuffle(y0, y0, 2, 3, 2, 3); }
-  if (m & 1) wasm_v128_store32_lane(out, y0, 0);
+  store_lanes(out, y0, m);
 }

@@ -16,6 +16,25 @@ enum {
   DW_COUNT
 };
 
+/* Four output vectors (four accumulator chains, bias first) over every tap of the window; src[q] is vector q's first
+ * input float in the padded plane. Inlined with constant KW / sw / dw at the call sites that have them. */
+INLINE void dw_taps(const f32 *const *src, const f32 *w, f32 b, int KH, int KW, int sw, int dh, int dw, int Wp, v4 *acc) {
+  v4 a0 = wasm_f32x4_splat(b), a1 = a0, a2 = a0, a3 = a0;
+  const f32 *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3];
+  for (int kh = 0; kh < KH; kh++, w += KW) {
+    const int r = kh * dh * Wp;
+    for (int kw = 0; kw < KW; kw++) {
+      const v4 wv = wasm_v128_load32_splat(w + kw);
+      const int t = r + kw * dw;
+      a0 = vmadd(wv, load_strided(s0 + t, sw), a0);
+      a1 = vmadd(wv, load_strided(s1 + t, sw), a1);
+      a2 = vmadd(wv, load_strided(s2 + t, sw), a2);
+      a3 = vmadd(wv, load_strided(s3 + t, sw), a3);
+    }
+  }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
 int depthwise2d_items(const int32_t *p) { return p[DW_N] * p[DW_C]; }
 
 EXPORT(depthwise2d) void depthwise2d(const int32_t *p, int lo, int hi, int tid) {
@@ -33,55 +52,35 @@ EXPORT(depthwise2d) void depthwise2d(const int32_t *p, int lo, int hi, int tid) 
     const f32 b = PTR(const f32, p[DW_BIAS])[c];
     f32 *out = PTR(f32, p[DW_OUT]) + (int64_t)n * p[DW_OUT_NS] + (int64_t)c * p[DW_OUT_CS];
     const f32 *res = p[DW_RES] ? PTR(const f32, p[DW_RES]) + (int64_t)n * p[DW_RES_NS] + (int64_t)c * p[DW_RES_CS] : 0;
-    for (int oh = 0; oh < OH; oh++) {
-      const f32 *rows = pad + oh * sh * Wp;
-      f32 *o = out + oh * OW;
-      const f32 *rr = res ? res + oh * OW : 0;
-      int ow = 0;
-      /* 16 outputs at a time: four independent accumulator chains hide the multiply-add latency */
-      for (; ow + 16 <= OW; ow += 16) {
-        v4 a0 = wasm_f32x4_splat(b), a1 = a0, a2 = a0, a3 = a0;
-        for (int kh = 0; kh < KH; kh++) {
-          const f32 *row = rows + kh * dh * Wp + ow * sw;
-          for (int kw = 0; kw < KW; kw++) {
-            v4 wv = wasm_v128_load32_splat(w + kh * KW + kw);
-            const f32 *x0 = row + kw * dw;
-            a0 = vmadd(wv, load_strided(x0, sw), a0);
-            a1 = vmadd(wv, load_strided(x0 + 4 * sw, sw), a1);
-            a2 = vmadd(wv, load_strided(x0 + 8 * sw, sw), a2);
-            a3 = vmadd(wv, load_strided(x0 + 12 * sw, sw), a3);
-          }
-        }
-        v4 acc[4] = {a0, a1, a2, a3};
-        for (int q = 0; q < 4; q++) {
-          v4 v = acc[q];
-          if (rr && !e.res_after) v = wasm_f32x4_add(v, wasm_v128_load(rr + ow + 4 * q));
-          v = v_act(v, &e);
-          if (rr && e.res_after) v = wasm_f32x4_add(v, wasm_v128_load(rr + ow + 4 * q));
-          wasm_v128_store(o + ow + 4 * q, v);
-        }
+    /* The plane's output vectors (V per row, the last one short when 4 does not divide OW) in groups of four: four
+     * independent accumulator chains hide the multiply-add latency, and a 7- or 14-wide row costs two or four vector
+     * jobs instead of scalar tails. The padded plane is wide enough for every lane of every vector (lower.ts
+     * paddedPlane); lanes past the row end are computed and not stored. */
+    const int V = (OW + 3) >> 2, jobs = OH * V;
+    for (int j0 = 0; j0 < jobs; j0 += 4) {
+      const f32 *src[4];
+      int at[4], m[4];
+      for (int q = 0; q < 4; q++) {
+        int j = j0 + q < jobs ? j0 + q : j0; /* a short last group repeats its first job and stores nothing for it */
+        int oh = j / V, ow = (j - oh * V) * 4;
+        src[q] = pad + oh * sh * Wp + ow * sw;
+        at[q] = oh * OW + ow;
+        m[q] = j0 + q < jobs ? (OW - ow < 4 ? OW - ow : 4) : 0;
       }
-      for (; ow + 4 <= OW; ow += 4) {
-        v4 acc = wasm_f32x4_splat(b);
-        for (int kh = 0; kh < KH; kh++) {
-          const f32 *row = rows + kh * dh * Wp + ow * sw;
-          for (int kw = 0; kw < KW; kw++) acc = vmadd(wasm_v128_load32_splat(w + kh * KW + kw), load_strided(row + kw * dw, sw), acc);
-        }
-        if (rr && !e.res_after) acc = wasm_f32x4_add(acc, wasm_v128_load(rr + ow));
-        acc = v_act(acc, &e);
-        if (rr && e.res_after) acc = wasm_f32x4_add(acc, wasm_v128_load(rr + ow));
-        wasm_v128_store(o + ow, acc);
-      }
-      for (; ow < OW; ow++) {
-        f32 acc = b;
-        for (int kh = 0; kh < KH; kh++) {
-          const f32 *row = rows + kh * dh * Wp + ow * sw;
-          for (int kw = 0; kw < KW; kw++) acc += w[kh * KW + kw] * row[kw * dw];
-        }
-        if (rr && !e.res_after) acc += rr[ow];
-        acc = s_act(acc, &e);
-        if (rr && e.res_after) acc += rr[ow];
-        o[ow] = acc;
+      v4 acc[4];
+      /* the common windows get constant taps (unrolled, load offsets as immediates); any other runs the generic loop */
+      if (dw == 1 && KW == 3 && sw == 1) dw_taps(src, w, b, KH, 3, 1, dh, 1, Wp, acc);
+      else if (dw == 1 && KW == 3 && sw == 2) dw_taps(src, w, b, KH, 3, 2, dh, 1, Wp, acc);
+      else if (dw == 1 && KW == 5 && sw == 1) dw_taps(src, w, b, KH, 5, 1, dh, 1, Wp, acc);
+      else if (dw == 1 && KW == 5 && sw == 2) dw_taps(src, w, b, KH, 5, 2, dh, 1, Wp, acc);
+      else dw_taps(src, w, b, KH, KW, sw, dh, dw, Wp, acc);
+      for (int q = 0; q < 4; q++) {
+        if (!m[q]) continue;
+        v4 v = acc[q];
+        if (res && !e.res_after) v = wasm_f32x4_add(v, wasm_v128_load(res + at[q]));
+        v = v_act_inline(v, &e);
+        if (res && e.res_after) v = wasm_f32x4_add(v, wasm_v128_load(res + at[q]));
+        store_lanes(out + at[q], v, m[q]);
       }
     }
   }

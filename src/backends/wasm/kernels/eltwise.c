@@ -49,7 +49,7 @@ EXPORT(eltwise) void eltwise(const int32_t *p, int lo, int hi, int tid) {
         v4 va = as3 ? wasm_v128_load(a + j) : wasm_v128_load32_splat(a);
         v4 y = va;
         if (op != OP_COPY) y = vop(op, va, bs3 ? wasm_v128_load(b + j) : wasm_v128_load32_splat(b));
-        wasm_v128_store(o + j, v_act(y, &e));
+        wasm_v128_store(o + j, v_act_inline(y, &e));
       }
     }
     for (; j < d3; j++) {
@@ -86,7 +86,7 @@ EXPORT(channel_affine) void channel_affine(const int32_t *p, int lo, int hi, int
       /* affine: x * a + b fused where relaxed SIMD has it (PyTorch's CPU BatchNorm is an fma) */
       v4 y = mode == 1 ? vmadd(wasm_v128_load(x + j), vs, vb) : wasm_f32x4_mul(wasm_v128_load(x + j), vs);
       if (r && !e.res_after) y = wasm_f32x4_add(y, wasm_v128_load(r + j));
-      y = v_act(y, &e);
+      y = v_act_inline(y, &e);
       if (r && e.res_after) y = wasm_f32x4_add(y, wasm_v128_load(r + j));
       wasm_v128_store(o + j, y);
     }

@@ -65,7 +65,24 @@ EXPORT(gemm) void gemm(const int32_t *p, int lo, int hi, int tid) {
     const f32 *a3 = A + (int64_t)(m0 + (rows > 3 ? 3 : 0)) * lda;
     v4 c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     const f32 *b = ldb ? PTR(const f32, p[GM_BP]) + boff : PTR(const f32, p[GM_BP]) + (int64_t)jt * K * 8;
-    for (int k = 0; k < K; k++) {
+    int k = 0;
+    if (rows == 1 && !ldb) {
+      /* one row (a classifier on one image): the 4-row kernel would repeat it 4 times; four k per step into four
+       * chains instead, summed at the end (the packed B streams once, the loop is bound by its loads) */
+      v4 d0 = c00, d1 = c00, d2 = c00, d3 = c00, d4 = c00, d5 = c00;
+      for (; k + 4 <= K; k += 4) {
+        const f32 *bk = b + 8 * k;
+        v4 x0 = wasm_v128_load32_splat(a0 + k), x1 = wasm_v128_load32_splat(a0 + k + 1);
+        v4 x2 = wasm_v128_load32_splat(a0 + k + 2), x3 = wasm_v128_load32_splat(a0 + k + 3);
+        c00 = vmadd(x0, wasm_v128_load(bk), c00); c01 = vmadd(x0, wasm_v128_load(bk + 4), c01);
+        d0 = vmadd(x1, wasm_v128_load(bk + 8), d0); d1 = vmadd(x1, wasm_v128_load(bk + 12), d1);
+        d2 = vmadd(x2, wasm_v128_load(bk + 16), d2); d3 = vmadd(x2, wasm_v128_load(bk + 20), d3);
+        d4 = vmadd(x3, wasm_v128_load(bk + 24), d4); d5 = vmadd(x3, wasm_v128_load(bk + 28), d5);
+      }
+      c00 = wasm_f32x4_add(wasm_f32x4_add(c00, d0), wasm_f32x4_add(d2, d4));
+      c01 = wasm_f32x4_add(wasm_f32x4_add(c01, d1), wasm_f32x4_add(d3, d5));
+    }
+    for (; k < K; k++) {
       v4 b0, b1;
       if (ldb) {
         load_b_row(b, k, jt * 8, N, ldb, ldbn, &b0, &b1);
@@ -89,7 +106,7 @@ EXPORT(gemm) void gemm(const int32_t *p, int lo, int hi, int tid) {
       v4 y0 = wasm_f32x4_add(acc[2 * r], vb0), y1 = wasm_f32x4_add(acc[2 * r + 1], vb1);
       if (cols == 8) {
         if (res && !e.res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
-        y0 = v_act(y0, &e); y1 = v_act(y1, &e);
+        y0 = v_act_inline(y0, &e); y1 = v_act_inline(y1, &e);
         if (res && e.res_after) { y0 = wasm_f32x4_add(y0, wasm_v128_load(res)); y1 = wasm_f32x4_add(y1, wasm_v128_load(res + 4)); }
         wasm_v128_store(o, y0);
         wasm_v128_store(o + 4, y1);

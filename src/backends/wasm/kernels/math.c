@@ -85,11 +85,8 @@ static v4 v_half_y_one_plus(v4 y, v4 g) {
 
 v4 v_act(v4 y, const epilogue_t *e) {
   switch (e->act) {
-    case ACT_RELU: {
-      /* max(y, 0) keeping NaN (the reference propagates NaN) */
-      v4 r = wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), y);
-      return wasm_v128_bitselect(y, r, wasm_f32x4_ne(y, y));
-    }
+    case ACT_RELU:
+      return v_relu(y);
     case ACT_CLIP: {
       v4 r = wasm_v128_bitselect(wasm_f32x4_splat(e->lo), y, wasm_f32x4_lt(y, wasm_f32x4_splat(e->lo)));
       return wasm_v128_bitselect(wasm_f32x4_splat(e->hi), r, wasm_f32x4_gt(y, wasm_f32x4_splat(e->hi)));

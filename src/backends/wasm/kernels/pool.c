@@ -42,7 +42,9 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
     }
     if (kind == POOL_MAX) {
       /* windows wholly inside the plane: 4 outputs per f32x4 straight from the input rows (no padded copy: a
-       * max pool moves more bytes than it computes); the clipped border windows go through the scalar loop below */
+       * max pool moves more bytes than it computes); the clipped border windows go through the scalar loop below.
+       * A row's last, short vector (strides 1 and 2) reads at most 9 floats past the row's last window: the next row,
+       * or the tensor's 64-byte tail; its lanes past the row's inner windows are not stored. */
       int ow_lo = (pw + sw - 1) / sw, ow_hi = OW; /* vector for ow in [ow_lo, ow_hi) in steps of 4 */
       while (ow_hi > ow_lo && (ow_hi - 1) * sw - pw + (KW - 1) * dw >= W) ow_hi--;
       for (int oh = 0; oh < OH; oh++) {
@@ -52,8 +54,7 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
         if (KW == 3 && sw == 2 && dw == 1) {
           /* 3 wide, stride 2 (SqueezeNet, GoogLeNet, ResNet stems): the column max over the window's rows once per
            * input column (3 loads per row for 4 outputs), then columns 2o, 2o+1, 2o+2 by shuffles */
-          int ow = ow_lo;
-          for (; ow + 4 <= ow_hi; ow += 4) {
+          for (int ow = ow_lo; ow < ow_hi; ow += 4) {
             const f32 *base = x + h0 * W + ow * 2 - pw;
             v4 a = wasm_v128_load(base), b = wasm_v128_load(base + 4), c = wasm_v128_load(base + 8);
             for (int kh = 1; kh < KH; kh++) {
@@ -64,16 +65,16 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
             }
             v4 even = wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), odd = wasm_i32x4_shuffle(a, b, 1, 3, 5, 7);
             v4 next = wasm_i32x4_shuffle(even, c, 1, 2, 3, 4);
-            wasm_v128_store(o + ow, wasm_f32x4_max(wasm_f32x4_max(even, odd), next));
+            store_lanes(o + ow, wasm_f32x4_max(wasm_f32x4_max(even, odd), next), ow_hi - ow < 4 ? ow_hi - ow : 4);
           }
           continue;
         }
-        for (int ow = ow_lo; ow + 4 <= ow_hi; ow += 4) {
+        for (int ow = ow_lo; ow + 4 <= ow_hi || (sw <= 2 && ow < ow_hi); ow += 4) {
           const f32 *base = x + h0 * W + ow * sw - pw;
           v4 m = wasm_f32x4_splat(-__builtin_inff());
           for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++) m = wasm_f32x4_max(m, load_strided(base + kh * dh * W + kw * dw, sw));
-          wasm_v128_store(o + ow, m);
+          store_lanes(o + ow, m, ow_hi - ow < 4 ? ow_hi - ow : 4);
         }
       }
     }
@@ -86,7 +87,8 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
         skip_lo = (pw + sw - 1) / sw;
         int hi_ = OW;
         while (hi_ > skip_lo && (hi_ - 1) * sw - pw + (KW - 1) * dw >= W) hi_--;
-        skip_hi = skip_lo + ((hi_ - skip_lo) / 4) * 4;
+        /* the vector loops stop at whole vectors only where the row's short tail is not vectorised (stride > 2) */
+        skip_hi = (KW == 3 && sw == 2 && dw == 1) || sw <= 2 ? hi_ : skip_lo + ((hi_ - skip_lo) / 4) * 4;
         if (skip_hi < skip_lo) skip_hi = skip_lo;
       }
       for (int ow = 0; ow < OW; ow++) {
