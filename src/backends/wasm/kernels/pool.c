@@ -88,7 +88,7 @@ EXPORT(pool2d) void pool2d(const int32_t *p, int lo, int hi, int tid) {
         int hi_ = OW;
         while (hi_ > skip_lo && (hi_ - 1) * sw - pw + (KW - 1) * dw >= W) hi_--;
         /* the vector loops stop at whole vectors only where the row's short tail is not vectorised (stride > 2) */
-        skip_hi = (KW == 3 && sw == 2 && dw == 1) || sw <= 2 ? hi_ : skip_lo + ((hi_ - skip_lo) / 4) * 4;
+        skip_hi = sw <= 2 ? hi_ : skip_lo + ((hi_ - skip_lo) / 4) * 4;
         if (skip_hi < skip_lo) skip_hi = skip_lo;
       }
       for (int ow = 0; ow < OW; ow++) {
