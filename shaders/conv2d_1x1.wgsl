@@ -57,16 +57,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var widx = ocb * 2u;
   let xs_base = n * u.xs_batch_stride; // @if IN_SCALE
   for (var ic = 0u; ic < u.in_c; ic++) {
-    let x0 = x_at4(xq + q0); // @if X4
-    let x1 = x_at4(xq + q1); // @if X4
-    let x2 = x_at4(xq + q2); // @if X4
-    let x3 = x_at4(xq + q3); // @if X4
+    var x0 = x_at4(xq + q0); // @if X4
+    var x1 = x_at4(xq + q1); // @if X4
+    var x2 = x_at4(xq + q2); // @if X4
+    var x3 = x_at4(xq + q3); // @if X4
     xq += quads; // @if X4
-    let x0 = vec4<f32>(x_at(xr + e0.x), x_at(xr + e0.y), x_at(xr + e0.z), x_at(xr + e0.w)); // @if X1
-    let x1 = vec4<f32>(x_at(xr + e1.x), x_at(xr + e1.y), x_at(xr + e1.z), x_at(xr + e1.w)); // @if X1
-    let x2 = vec4<f32>(x_at(xr + e2.x), x_at(xr + e2.y), x_at(xr + e2.z), x_at(xr + e2.w)); // @if X1
-    let x3 = vec4<f32>(x_at(xr + e3.x), x_at(xr + e3.y), x_at(xr + e3.z), x_at(xr + e3.w)); // @if X1
+    var x0 = vec4<f32>(x_at(xr + e0.x), x_at(xr + e0.y), x_at(xr + e0.z), x_at(xr + e0.w)); // @if X1
+    var x1 = vec4<f32>(x_at(xr + e1.x), x_at(xr + e1.y), x_at(xr + e1.z), x_at(xr + e1.w)); // @if X1
+    var x2 = vec4<f32>(x_at(xr + e2.x), x_at(xr + e2.y), x_at(xr + e2.z), x_at(xr + e2.w)); // @if X1
+    var x3 = vec4<f32>(x_at(xr + e3.x), x_at(xr + e3.y), x_at(xr + e3.z), x_at(xr + e3.w)); // @if X1
     xr += u.hw; // @if X1
+    // BatchNormConv: the input prologue, BN (as shaders/batchnorm.wgsl computes it) then ReLU, per input channel.
+    let bn_inv = bn_scale_at(ic) / sqrt(bn_var_at(ic) + u.in_epsilon); // @if IN_BN
+    let bn_mean = bn_mean_at(ic); // @if IN_BN
+    let bn_bias = bn_bias_at(ic); // @if IN_BN
+    x0 = (x0 - bn_mean) * bn_inv + bn_bias; x1 = (x1 - bn_mean) * bn_inv + bn_bias; // @if IN_BN
+    x2 = (x2 - bn_mean) * bn_inv + bn_bias; x3 = (x3 - bn_mean) * bn_inv + bn_bias; // @if IN_BN
+    x0 = max(x0, vec4<f32>(0.0)); x1 = max(x1, vec4<f32>(0.0)); x2 = max(x2, vec4<f32>(0.0)); x3 = max(x3, vec4<f32>(0.0)); // @if IN_RELU
     var wa = w_at4(widx);
     var wb = w_at4(widx + 1u);
     // ChannelScaleConv: the input's per-(n, ic) scale, folded into this channel's weights (@if IN_SCALE).

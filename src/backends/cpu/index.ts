@@ -16,6 +16,7 @@ import { ExecutionError, InputError } from './errors.js';
 import { fusedCpuKernels } from './fused.js';
 import { fusedBatchNormCpuKernels } from './fused_batchnorm.js';
 import { channelScaleCpuKernels } from './channel_scale.js';
+import { batchNormConvCpuKernels } from './batchnorm_conv.js';
 import { geluCpuKernels } from './gelu.js';
 import { gemmKernels } from './gemm.js';
 import { poolKernels } from './pool.js';
@@ -52,6 +53,7 @@ export const cpuKernels: Record<string, CpuKernel> = {
   ...fusedBatchNormCpuKernels,
   ...binaryCpuKernels,
   ...channelScaleCpuKernels,
+  ...batchNormConvCpuKernels,
   ...winogradCpuKernels,
   ...im2colCpuKernels,
   ...resizeCpuKernels,

@@ -11,6 +11,7 @@
 import { f16ToF32, sizeOf, type DType, type Graph, type Node, type Tensor, type TypedArray, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { expandResidualViews } from '../../graph/passes/fold_residual_view.js';
+import { expandBatchNormConvs } from '../../graph/passes/fold_batchnorm_conv.js';
 import { planMemory } from '../../plan/index.js';
 import type { MemoryPlan, TensorPlacement } from '../../plan/types.js';
 import { cpuKernels, ExecutionError } from '../cpu/index.js';
@@ -107,6 +108,8 @@ export class WasmExecutor {
     const relaxed = (options.relaxedSimd ?? true) && features.relaxedSimd;
     // The conv kernels read a residual at the output's own index: residual views become Slice → Pad again.
     graph = expandResidualViews(graph, options.inputShapes);
+    // Its convs take no input prologue: BatchNormConv becomes FusedBatchNorm → FusedConv again.
+    graph = expandBatchNormConvs(graph);
     const shapes = inferShapes(graph, options.inputShapes);
     const values = new Map<string, ValueInfo>(shapes);
     const plan = planMemory(graph, values, {

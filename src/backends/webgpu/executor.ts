@@ -28,7 +28,7 @@ import {
 } from './program.js';
 import { PlanError, planMemory, RESHAPE_OPS, type MemoryPlan, type PlanOptions } from '../../plan/index.js';
 import { webgpuKernels, webgpuSupports } from './kernels.js';
-import { lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
+import { lowerBatchNormConvs, lowerIm2col, lowerWinograd, subsampleStridedPointwise } from './lower.js';
 import { unfuseAttention, type AttentionLowering } from './lower_attention.js';
 import { withResidualView } from './residual_view.js';
 import type { ConvVariantOverride } from './conv_select.js';
@@ -285,6 +285,7 @@ export class WebGPUExecutor {
     }
     graph = lowerWinograd(graph, inputShapes, options.convVariant); // after the shapes: the choice depends on them
     graph = lowerIm2col(graph, inputShapes, options.convVariant);
+    graph = lowerBatchNormConvs(graph, inputShapes, options.convVariant); // the BN prologue only on conv2d_1x1
     const software = gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription);
     if ((options.attention ?? (software ? 'unfused' : 'fused')) === 'unfused') graph = unfuseAttention(graph, inputShapes);
     const values = inferShapes(graph, inputShapes);

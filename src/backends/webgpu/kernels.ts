@@ -3,6 +3,7 @@ import { ACTIVATIONS, type Kernel } from './program.js';
 import { binaryKernel, unaryKernel } from './elementwise.js';
 import { binaryWebgpuKernels } from './binary_conv.js';
 import { channelScaleConvKernel, channelScaleKernel } from './channel_scale.js';
+import { batchNormConvKernel } from './batchnorm_conv.js';
 import { convKernel } from './conv.js';
 import { convTransposeKernel } from './conv_transpose.js';
 import { fusedBatchNormKernel } from './fused_batchnorm.js';
@@ -73,6 +74,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   ...binaryWebgpuKernels,
   ChannelScale: channelScaleKernel,
   ChannelScaleConv: channelScaleConvKernel,
+  BatchNormConv: batchNormConvKernel,
   ...winogradWebgpuKernels,
   ...im2colWebgpuKernels,
   ...resizeWebgpuKernels,

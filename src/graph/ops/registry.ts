@@ -5,6 +5,7 @@
 import { batchNormRule } from './batchnorm.js';
 import { binaryShapeRules } from './binary.js';
 import { channelScaleShapeRules } from './channel_scale.js';
+import { batchNormConvShapeRules } from './batchnorm_conv.js';
 import { convRule } from './conv.js';
 import { convTransposeRule } from './conv_transpose.js';
 import { elementwiseRules } from './elementwise.js';
@@ -49,6 +50,7 @@ export const shapeRules: Record<string, ShapeRule> = {
   ...fusedBatchNormShapeRules,
   ...binaryShapeRules,
   ...channelScaleShapeRules,
+  ...batchNormConvShapeRules,
   ...winogradShapeRules,
   ...im2colShapeRules,
   ...resizeShapeRules,

@@ -21,6 +21,8 @@
  *   4. fuseEpilogue          bias Add, residual Add, activation -> FusedConv / FusedGemm / FusedConvTranspose (fuseResidual: residuals)
  *      foldChannelScaleIntoConv  (fuseChannelScale) a bare ChannelScale read only by a 1x1 conv -> ChannelScaleConv
  *      fuseBatchNormActivation   a BN (left after folding) read only by an activation -> FusedBatchNorm
+ *      foldBatchNormIntoConv     a FusedBatchNorm read only by a 1x1 / stride 1 / unpadded conv -> BatchNormConv
+ *                                (the conv applies BN + activation to its input as it reads it; DenseNet)
  *      fuseResizeAdd        Add(Resize(x), y), y of the Add's exact shape -> FusedResize (FPN top-down step); after
  *                           fuseEpilogue, which may already have taken the Add as a conv residual (same dispatch count)
  *      foldResidualViews    FusedConv residual Pad(Slice(x)) (constant 0; CIFAR ResNets' option-A shortcut) -> the conv
@@ -34,6 +36,7 @@ import { foldBatchNormBackward, foldBatchNormForward } from './fold_batchnorm.js
 import { foldConstantArithmetic } from './fold_constants.js';
 import { foldChannelScaleIntoConv, fuseChannelScale } from './fuse_channel_scale.js';
 import { fuseBatchNormActivation } from './fuse_batchnorm_activation.js';
+import { foldBatchNormIntoConv } from './fold_batchnorm_conv.js';
 import { fuseEpilogues } from './fuse_epilogue.js';
 import { fuseGelu } from './fuse_gelu.js';
 import { fuseHardActivations } from './fuse_hard_activations.js';
@@ -63,6 +66,7 @@ export { mergeSlices } from './merge_slices.js';
 export { channelsLastToNchw } from './channels_last.js';
 export { fuseResizeAdd } from './fuse_resize_add.js';
 export { expandResidualViews, foldResidualViews } from './fold_residual_view.js';
+export { expandBatchNormConvs, foldBatchNormIntoConv } from './fold_batchnorm_conv.js';
 export { removeIdentityOps } from './remove_identity.js';
 export { matMulToGemm } from './matmul_to_gemm.js';
 
@@ -98,6 +102,8 @@ export interface OptimizeOptions {
   fuseResidual?: boolean;
   /** A BatchNormalization that could not fold, read only by an activation -> FusedBatchNorm (one dispatch). */
   fuseBatchNormActivation?: boolean;
+  /** A FusedBatchNorm read only by a 1x1 / stride 1 / unpadded conv -> BatchNormConv (the conv's input prologue). */
+  foldBatchNormIntoConv?: boolean;
   /** Add(Resize(x), y) with y of the Add's exact shape -> FusedResize (one dispatch; FPN decoders). */
   fuseResizeAdd?: boolean;
   /** A FusedConv residual Pad(Slice(x)) (constant-0 pad) -> x read through a residual view (no Slice / Pad dispatch). */
@@ -125,6 +131,7 @@ export const OPTIMIZATIONS_OFF: Readonly<OptimizeOptions> = Object.freeze({
   fuseEpilogue: false,
   fuseResidual: false,
   fuseBatchNormActivation: false,
+  foldBatchNormIntoConv: false,
   fuseResizeAdd: false,
   foldResidualViews: false,
   removeDeadCode: false,
@@ -162,6 +169,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (on('fuseEpilogue')) run('fuseEpilogue', (x) => fuseEpilogues(x, { residual: on('fuseResidual') }));
   if (on('fuseChannelScale')) run('foldChannelScaleIntoConv', foldChannelScaleIntoConv);
   if (on('fuseBatchNormActivation')) run('fuseBatchNormActivation', fuseBatchNormActivation);
+  if (on('foldBatchNormIntoConv')) run('foldBatchNormIntoConv', foldBatchNormIntoConv);
   if (on('fuseResizeAdd')) run('fuseResizeAdd', fuseResizeAdd);
   if (on('foldResidualViews')) run('foldResidualViews', foldResidualViews);
   if (on('removeDeadCode')) run('removeDeadCode', removeDeadCode);

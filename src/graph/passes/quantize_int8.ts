@@ -50,7 +50,8 @@ function weightAxis(node: Node, w: Tensor, depthwise: boolean): number | undefin
   switch (node.op) {
     case 'Conv':
     case 'FusedConv':
-    case 'ChannelScaleConv': {
+    case 'ChannelScaleConv':
+    case 'BatchNormConv': {
       const group = attrInt(node, 'group', 1);
       if (!depthwise && group > 1 && w.shape[1] === 1) return undefined;
       return 0; // W [M, C/group, kH, kW]

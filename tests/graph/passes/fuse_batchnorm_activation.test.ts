@@ -71,7 +71,8 @@ describe('fuseBatchNormActivation: BatchNormalization -> activation becomes one 
 
   it('DenseNet block through optimize(): every BN -> ReLU left after folding is one node, bit-exact vs the flag off', () => {
     const g = denseBlock(4, 4, 3);
-    const on = optimize(g);
+    // foldBatchNormIntoConv (tests/graph/passes/fold_batchnorm_conv.test.ts) would take every one into its 1x1 conv.
+    const on = optimize(g, { foldBatchNormIntoConv: false });
     const off = optimize(g, { fuseBatchNormActivation: false });
     // Unfused: the 3 concat BNs + the transition BN stay BatchNormalization -> Relu (the 3 bottleneck BNs fold).
     expect(count(off, 'BatchNormalization')).toBe(4);
@@ -83,6 +84,12 @@ describe('fuseBatchNormActivation: BatchNormalization -> activation becomes one 
     const x = randomInput([2, 4, 6, 6], 21);
     expectEquivalent(on, off, { x });
     expectEquivalent(on, g, { x }, 1e-6); // the folds themselves are float64 rewrites (≤ 1e-6)
+    // With the fold on: every FusedBatchNorm feeds a 1x1 conv and becomes its prologue, bit-exact again.
+    const folded = optimize(g);
+    expect(count(folded, 'FusedBatchNorm')).toBe(0);
+    expect(count(folded, 'BatchNormConv')).toBe(4);
+    expect(folded.nodes.length).toBe(on.nodes.length - 4);
+    expectEquivalent(folded, off, { x });
     expect(OPTIMIZATIONS_OFF.fuseBatchNormActivation).toBe(false);
     expect(count(optimize(g, OPTIMIZATIONS_OFF), 'FusedBatchNorm')).toBe(0);
   });
