@@ -4,6 +4,7 @@
  * The GPU side (building proxy graphs, timing them with profile()) is autotune.ts.
  */
 import type { Graph, Node, ValueInfo } from '../../graph/ir.js';
+import { convOf } from '../../graph/ops/batchnorm_conv.js';
 import { CONV_VARIANTS, REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvShape, type ConvVariant, type ConvVariantOverride } from './conv_select.js';
 import { convMacs } from './conv_common.js';
 import { parseConv } from './conv.js';
@@ -82,7 +83,10 @@ export function defaultBudgetMs(macs: number): number {
 export function collectTunableLayers(graph: Graph, values: Map<string, ValueInfo>, policy: boolean | CandidatePolicy = false): TunableLayer[] {
   const pick: CandidatePolicy = typeof policy === 'function' ? policy : (s) => ({ candidates: tunedCandidates(s, policy) });
   const byKey = new Map<string, TunableLayer>();
-  for (const node of graph.nodes) {
+  for (const graphNode of graph.nodes) {
+    // A BatchNormConv is tuned as its conv: the choice decides whether it keeps the prologue (conv2d_1x1) or is
+    // expanded back (lower.ts lowerBatchNormConvs), and the timed layer is the plain conv, as before the fold.
+    const node = graphNode.op === 'BatchNormConv' ? convOf(graphNode) : graphNode;
     if (!isConv(node)) continue;
     let shape: ConvShape;
     try {

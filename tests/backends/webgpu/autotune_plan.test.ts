@@ -24,7 +24,8 @@ import { REAL_GPU_CONV_VARIANTS, convVariantsFor, defaultConvVariant, type ConvS
 import { inferShapes } from '../../../src/graph/infer.js';
 import type { Graph } from '../../../src/graph/ir.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
-import { GraphBuilder, addConv } from '../../graph/passes/helpers.js';
+import { optimize } from '../../../src/graph/passes/index.js';
+import { GraphBuilder, addBn, addConv } from '../../graph/passes/helpers.js';
 
 const base: ConvShape = { n: 1, cin: 64, ih: 56, iw: 56, cout: 64, oh: 56, ow: 56, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1], group: 1, constWeights: true };
 const outRows = (s: ConvShape) => Math.floor((s.ih + s.pads[0] + s.pads[2] - (s.kh - 1) * s.dh - 1) / s.sh) + 1;
@@ -70,6 +71,20 @@ describe('collectTunableLayers', () => {
     }
     for (let i = 1; i < layers.length; i++) expect(layers[i - 1]!.macs).toBeGreaterThanOrEqual(layers[i]!.macs);
     expect(layers.find((l) => l.shape.group === 16)!.candidates).toContain('depthwise');
+  });
+
+  it('tunes a BatchNormConv (BN + ReLU folded into a 1x1 conv) as the plain conv it wraps', () => {
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 16, 8, 8]);
+    const h = b.node('Relu', [addBn(b, 'x', 16, 3, 'bn')], {}, 'act');
+    b.output(addConv(b, h, 16, 32, 4, { k: 1, pads: 0, name: 'c1' }));
+    const g = optimize(b.build());
+    expect(g.nodes.map((n) => n.op)).toEqual(['BatchNormConv']);
+    const layers = collectTunableLayers(g, inferShapes(g));
+    expect(layers).toHaveLength(1);
+    expect(layers[0]!.node.op).toBe('FusedConv');
+    expect(layers[0]!.node.inputs).toHaveLength(4);
+    expect(layers[0]!.shape).toMatchObject({ n: 1, cin: 16, cout: 32, kh: 1, kw: 1, ih: 8, iw: 8, pads: [0, 0, 0, 0] });
   });
 
   it('skips a conv whose weights are a runtime input (conv2d_direct is its only kernel)', () => {
