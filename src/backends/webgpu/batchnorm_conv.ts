@@ -1,35 +1,39 @@
 /**
  * BatchNormConv (src/graph/ops/batchnorm_conv.ts): the pointwise conv with its input's BN + activation applied as
- * it is read, on the conv2d_1x1 kernel with the IN_BN / IN_RELU switches (shaders/conv2d_1x1.wgsl): each loaded
- * input vector becomes max((x - mean[ic]) * scale[ic] / sqrt(var[ic] + eps) + B[ic], 0), the arithmetic of the
- * standalone batchnorm shader, so the normalised tensor never exists in memory.
- * Only the prologue activations 'none' and 'relu' and only convs the variant rule gives to conv2d_1x1 run here;
- * lowerBatchNormConvs (lower.ts) splits the others back into FusedBatchNorm → FusedConv before kernels are planned.
+ * it is read, so the normalised tensor never exists in memory. The conv variant is chosen as for the plain conv
+ * (conv.ts); the kernels with the IN_BN / IN_RELU switches apply the prologue where they load the input, with the
+ * arithmetic of the standalone batchnorm shader:
+ *   conv2d_1x1 (shaders/conv2d_1x1.wgsl): per input channel, on the 4 loaded vec4s;
+ *   conv2d_wgm / conv2d_wgm_8x16 (A-tile gather) and conv2d_splitk (conv_wgsl.ts BN_PROLOGUE): per loaded value,
+ *   whose channel the K index gives (1x1: k = ic), so no division is added.
+ * Only the prologue activations 'none' and 'relu' and only those variants run here; lowerBatchNormConvs (lower.ts)
+ * splits the others back into FusedBatchNorm → FusedConv before kernels are planned.
  */
 import { attrFloat, type Node } from '../../graph/ir.js';
 import { convOf, readPrologue } from '../../graph/ops/batchnorm_conv.js';
 import { WebGPUKernelError, type Kernel } from './program.js';
-import { parseConv } from './conv.js';
-import { pointwisePlan } from './conv_gemm.js';
-import { isPointwise } from './conv_select.js';
+import { convKernel } from './conv.js';
+import type { ConvVariant } from './conv_select.js';
 
-/** True when the conv2d_1x1 prologue computes this node's activation (else the node must be expanded back). */
-export function conv1x1TakesPrologue(node: Node): boolean {
+/** Variants whose shaders take the prologue, and those shaders (the f16-compute split-K included). */
+const PROLOGUE_VARIANTS: readonly ConvVariant[] = ['conv2d_1x1', 'conv2d_wgm', 'conv2d_wgm_8x16', 'conv2d_splitk'];
+const PROLOGUE_SHADERS = new Set(['conv2d_1x1', 'conv2d_wgm', 'conv2d_wgm16', 'conv2d_splitk', 'conv2d_splitk_f16']);
+
+/** True when `variant` applies this node's prologue (else the node must be expanded back). */
+export function takesPrologue(node: Node, variant: ConvVariant): boolean {
   const a = readPrologue(node).activation;
-  return a === 'none' || a === 'relu';
+  return (a === 'none' || a === 'relu') && PROLOGUE_VARIANTS.includes(variant);
 }
 
 export const batchNormConvKernel: Kernel = (ctx) => {
   const { node } = ctx;
-  if (!conv1x1TakesPrologue(node))
-    throw new WebGPUKernelError(`prologue activation '${readPrologue(node).activation}' is not supported by conv2d_1x1 (expand the node)`, node.name, node.op);
-  const conv = parseConv({ ...ctx, node: convOf(node), inputShapes: ctx.inputShapes.slice(0, 4) });
-  if (!isPointwise(conv.shape) || conv.shape.group !== 1 || !conv.weight)
-    throw new WebGPUKernelError('only 1x1 / stride 1 / unpadded / group 1 convs with constant weights take a BN prologue', node.name, node.op);
-  const plan = pointwisePlan(conv);
+  const activation = readPrologue(node).activation;
+  const plan = convKernel({ ...ctx, node: convOf(node), inputShapes: ctx.inputShapes.slice(0, 4) });
   const program = plan.programs[0]!;
-  const relu = readPrologue(node).activation === 'relu' ? 1 : 0;
-  program.name = program.name.replace('conv2d_1x1', relu ? 'conv2d_1x1_bnrelu' : 'conv2d_1x1_bn');
+  if ((activation !== 'none' && activation !== 'relu') || plan.programs.length !== 1 || !PROLOGUE_SHADERS.has(program.shader))
+    throw new WebGPUKernelError(`no BN prologue (activation '${activation}') in kernel ${program.shader}: the node must be expanded (lowerBatchNormConvs)`, node.name, node.op);
+  const relu = activation === 'relu' ? 1 : 0;
+  program.name = program.name.replace(/^(conv2d_1x1|conv2d_wgm|conv2d_splitk)/, `$1_${relu ? 'bnrelu' : 'bn'}`);
   program.defines = { ...program.defines, IN_BN: 1, IN_RELU: relu };
   program.inputs = [
     ...program.inputs,

@@ -66,6 +66,18 @@ export function residualActivateStore(pad: string): string[] {
  * Epilogue for 4 channels (padded column local0.. of group g) of one output position: output row `row` of `rows`
  * (2-D: out_h; 3-D: out_d x out_h, row = od x out_h + oh, the same NCDHW offset), column ow.
  */
+/**
+ * BatchNormConv's input prologue (src/graph/ops/batchnorm_conv.ts; switches IN_BN, IN_RELU): input channel c's BN as
+ * shaders/batchnorm.wgsl computes it, then ReLU, applied to each value the A gather loads. Only 1x1 / unpadded convs
+ * carry it, so every loaded value is a real input (never a padding zero).
+ */
+export const BN_PROLOGUE: readonly string[] = [
+  'fn bn_in(x: f32, c: u32) -> f32 { // @if IN_BN',
+  '  let v = (x - bn_mean_at(c)) * (bn_scale_at(c) / sqrt(bn_var_at(c) + u.in_epsilon)) + bn_bias_at(c); // @if IN_BN',
+  '  return select(v, max(v, 0.0), IN_RELU != 0u); // @if IN_BN',
+  '} // @if IN_BN',
+];
+
 export function store4(rows: string, transposed: boolean): string[] {
   return [
     'fn store4(n: u32, g: u32, local0: u32, row: u32, ow: u32, acc: vec4<f32>) {',
@@ -340,6 +352,7 @@ export function convWgmWgsl(shape: WgmShape = { channelsTile: 32 }): string {
     '      let ih = ih0 + i32((tap / KW) * u.dil_h);',
     '      let iw = iw0 + i32((tap % KW) * u.dil_w);',
     '      if (ih >= 0 && ih < i32(u.in_h) && iw >= 0 && iw < i32(u.in_w)) { v = x_at(xbase + ic * plane + u32(ih) * u.in_w + u32(iw)); }',
+    '      v = bn_in(v, g * u.in_c_per_group + ic); // @if IN_BN',
     '    }',
     '    tile_a[kk * 8u + a_slot][a_lane] = v;',
     '  }',
@@ -375,7 +388,7 @@ export function convWgmWgsl(shape: WgmShape = { channelsTile: 32 }): string {
     'var<workgroup> tile_a: array<vec4<f32>, 256>;',
     `var<workgroup> tile_b: array<vec4<f32>, ${32 * colVecs}>;`,
   ];
-  return shaderText(`2-D implicit-GEMM conv through workgroup memory, 32 x ${ct} tile (convWgmWgsl)`, [...store4('u.out_h', false), ...tiles], main);
+  return shaderText(`2-D implicit-GEMM conv through workgroup memory, 32 x ${ct} tile (convWgmWgsl)`, [...store4('u.out_h', false), ...BN_PROLOGUE, ...tiles], main);
 }
 
 /** The generated conv shaders by name (program.ts looks shaders up here after shaders/*.wgsl). */

@@ -23,7 +23,7 @@ import { RESIDUAL_VIEW_ATTRS } from '../../graph/ops/residual_view.js';
 import { NameGenerator } from '../../graph/passes/graph_utils.js';
 import { expandBatchNormConvs } from '../../graph/passes/fold_batchnorm_conv.js';
 import { convOf } from '../../graph/ops/batchnorm_conv.js';
-import { conv1x1TakesPrologue } from './batchnorm_conv.js';
+import { takesPrologue } from './batchnorm_conv.js';
 import { explicitConvVariant, isIm2colShape, isWinogradShape, selectConvVariant, winogradTileOf, type ConvShape, type ConvVariantOverride, type WinogradTileSize } from './conv_select.js';
 
 /** int64 max as an ONNX-style "to the end" Slice bound (it clamps to the dim). */
@@ -210,9 +210,10 @@ export function lowerIm2col(graph: Graph, inputShapes?: Record<string, number[]>
 }
 
 /**
- * lowerBatchNormConvs: a BatchNormConv (src/graph/ops/batchnorm_conv.ts) runs as one conv2d_1x1 dispatch with the
- * BN + ReLU prologue (batchnorm_conv.ts) only when the variant rule (or the session's chooser) gives its conv to
- * conv2d_1x1 and its prologue activation is one that kernel computes; any other becomes FusedBatchNorm → FusedConv
+ * lowerBatchNormConvs: a BatchNormConv (src/graph/ops/batchnorm_conv.ts) runs as one conv dispatch with the
+ * BN + ReLU prologue (batchnorm_conv.ts) only when the variant rule (or the session's chooser) gives its conv to a
+ * variant with the prologue (conv2d_1x1, conv2d_wgm*, conv2d_splitk) and its prologue activation is one those
+ * compute; any other becomes FusedBatchNorm → FusedConv
  * again (expandBatchNormConvs), so a variant without the prologue never sees the node. Returns a new graph.
  */
 export function lowerBatchNormConvs(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride): Graph {
@@ -220,6 +221,6 @@ export function lowerBatchNormConvs(graph: Graph, inputShapes?: Record<string, n
   const shapes = inferShapes(graph, inputShapes);
   return expandBatchNormConvs(graph, (node) => {
     const s = convShapeOf(graph, convOf(node), shapes);
-    return !s || !s.constWeights || !conv1x1TakesPrologue(node) || selectConvVariant(s, choose) !== 'conv2d_1x1';
+    return !s || !s.constWeights || !takesPrologue(node, selectConvVariant(s, choose));
   });
 }

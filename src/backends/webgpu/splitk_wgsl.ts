@@ -8,7 +8,7 @@
  * partial-sum buffer, no atomics), then SLOTS invocations run the epilogue. Built from shared snippets: store4 and the
  * shell of conv_wgsl.ts, matmul_wgsl.ts's epilogue, the fold of reduce_wgsl.ts.
  */
-import { precisionAlias, shaderText, store4, type Precision } from './conv_wgsl.js';
+import { BN_PROLOGUE, precisionAlias, shaderText, store4, type Precision } from './conv_wgsl.js';
 import { splitKFold } from './reduce_wgsl.js';
 import { matmulStore4 } from './matmul_wgsl.js';
 
@@ -59,7 +59,8 @@ export function convSplitKWgsl(precision: Precision = 'f32'): string {
     '    let ih = ih0[p] + dh;',
     '    let iw = iw0[p] + dw;',
     '    let inside = ih >= 0 && ih < i32(u.in_h) && iw >= 0 && iw < i32(u.in_w);',
-    '    let v = x_at(xb[p] + ic * plane + u32(clamp(ih, 0, i32(u.in_h) - 1)) * u.in_w + u32(clamp(iw, 0, i32(u.in_w) - 1)));',
+    '    var v = x_at(xb[p] + ic * plane + u32(clamp(ih, 0, i32(u.in_h) - 1)) * u.in_w + u32(clamp(iw, 0, i32(u.in_w) - 1)));',
+    '    v = bn_in(v, g * u.in_c_per_group + ic); // @if IN_BN',
     '    part[p] += ft(select(0.0, v, inside)) * w;',
     '  }',
     '}',
@@ -74,7 +75,7 @@ export function convSplitKWgsl(precision: Precision = 'f32'): string {
   ];
   return shaderText(
     `2-D conv, split-K in one workgroup${precision === 'f16' ? ', f16 arithmetic' : ''}`,
-    [precisionAlias(precision), ...store4('u.out_h', false), splitKFold().decl],
+    [precisionAlias(precision), ...store4('u.out_h', false), ...BN_PROLOGUE, splitKFold().decl],
     main,
     'splitk_wgsl.ts',
   );

@@ -3,7 +3,8 @@
  * prologue) on WebGPU in Chromium vs the CPU reference. Seeded random graphs: odd channels, batch 1-3, random BN
  * statistics, prologue activations ReLU / none (conv2d_1x1's IN_BN / IN_RELU switches, one dispatch) and others
  * (expanded back: FusedBatchNorm + the conv, two dispatches), the rule's variant and every conv variant forced (those
- * other than conv2d_1x1 take the expanded form: lowerBatchNormConvs).
+ * without the prologue — all but conv2d_1x1, conv2d_wgm(_8x16) and conv2d_splitk — take the expanded form:
+ * lowerBatchNormConvs).
  */
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../../src/graph/ir.js';
@@ -68,7 +69,7 @@ describe('WebGPU BatchNormConv vs CPU reference', () => {
     }
   }, 600_000);
 
-  it('every conv variant forced: 4 seeded graphs each, the prologue only on conv2d_1x1', async () => {
+  it('every conv variant forced: 4 seeded graphs each, the prologue on conv2d_1x1, conv2d_wgm(_8x16), conv2d_splitk', async () => {
     const r = mulberry32(16162);
     const cases = CONV_VARIANTS.flatMap((v, j) => Array.from({ length: 4 }, (_, i) => randomCase(r, 100 + j * 4 + i, v)));
     const results = await runGraphCases(session(), cases);
@@ -76,11 +77,15 @@ describe('WebGPU BatchNormConv vs CPU reference', () => {
     console.log(`forced: worst rel L2 ${Math.max(...results.map((x) => x.relL2)).toExponential(2)}; kernels ${[...new Set(results.flatMap((x) => x.kernels))].sort().join(' ')}`);
     // A forced variant that cannot run the shape falls back to the rule (conv2d_1x1 here), so only these hold:
     for (const x of results) {
-      const fused = x.kernels.some((k) => k.startsWith('conv2d_1x1_bn'));
+      const fused = x.kernels.some((k) => /_bn(relu)?(_|$)/.test(k));
       if (fused) expect(x.kernels, x.label).toHaveLength(1);
       if (!oneDispatch(x.label)) expect(fused, x.label).toBe(false);
-      if (x.label.includes(' conv2d_1x1 ') && oneDispatch(x.label)) expect(fused, x.label).toBe(true);
+      if (/ (conv2d_1x1|conv2d_wgm|conv2d_wgm_8x16|conv2d_splitk) x/.test(x.label)) expect(fused, x.label).toBe(oneDispatch(x.label));
     }
+    // The variants with the prologue ran it: the 1x1 GEMM, both workgroup-memory tiles, split-K.
+    const fusedKernels = results.flatMap((x) => x.kernels).filter((k) => /_bn(relu)?(_|$)/.test(k));
+    for (const family of [/^conv2d_1x1_bn/, /^conv2d_wgm_bn.*_32x32/, /^conv2d_wgm_bn.*_32x64/, /^conv2d_splitk_bn/])
+      expect(fusedKernels.some((k) => family.test(k)), String(family)).toBe(true);
     // The expanded form ran on the other families (the BN as its own batchnorm_act dispatch before them).
     const expanded = new Set(results.filter((x) => x.kernels.some((k) => k.startsWith('batchnorm_act'))).flatMap((x) => x.kernels));
     for (const family of [/^conv2d_gemm/, /^conv2d_direct/, /^conv2d_wgm/, /^conv2d_rt/, /splitk/])
