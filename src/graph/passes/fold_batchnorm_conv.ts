@@ -14,7 +14,8 @@
  */
 import type { Graph, Node, ValueInfo } from '../ir.js';
 import { inferShapes } from '../infer.js';
-import { PROLOGUE_ATTRS, convOf, isUnpaddedPointwise, prologueOf } from '../ops/batchnorm_conv.js';
+import { PROLOGUE_ATTRS, convOf, prologueOf } from '../ops/batchnorm_conv.js';
+import { isPointwiseConv } from './fuse_channel_scale.js';
 import { macRules } from '../stats.js';
 import { NameGenerator, cloneGraph, graphOutputNames, hasSingleUse, usesOf } from './graph_utils.js';
 
@@ -38,9 +39,7 @@ export function foldBatchNormIntoConv(input: Graph): Graph {
     const y = bn.outputs[0]!;
     if (!hasSingleUse(y, uses, outputs)) continue;
     const { node: conv, index } = uses.get(y)![0]!;
-    if (index !== 0 || (conv.op !== 'Conv' && conv.op !== 'FusedConv') || conv.outputs.length !== 1) continue;
-    const w = graph.initializers.get(conv.inputs[1] ?? '');
-    if (!w || shapes.get(y)?.shape.length !== 4 || !isUnpaddedPointwise(conv, w.shape)) continue;
+    if (index !== 0 || !isPointwiseConv(graph, conv, shapes)) continue;
     const rest = conv.inputs.slice(1, 4);
     while (rest.length < 3) rest.push('');
     const attrs = { ...conv.attrs };

@@ -23,7 +23,8 @@
  * fuseChannelScale runs before fuseEpilogue so that in blocks whose shortcut is a (downsample) conv the Add + ReLU go with the
  * scale rather than into the conv's epilogue: either way one dispatch, but then no standalone Mul is left.
  */
-import { attrInt, attrInts, attrString, type Attrs, type Graph, type Node, type ValueInfo } from '../ir.js';
+import type { Attrs, Graph, Node, ValueInfo } from '../ir.js';
+import { isUnpaddedPointwise } from '../ops/batchnorm_conv.js';
 import { inferShapes } from '../infer.js';
 import { isChannelScaleShape } from '../ops/channel_scale.js';
 import { activationAttrs } from './fuse_epilogue.js';
@@ -144,15 +145,12 @@ export function fuseChannelScale(input: Graph): Graph {
 }
 
 /** A 2-D Conv / FusedConv that the conv2d_1x1 kernel runs: 1x1, stride 1, no pads, dilation 1, group 1, constant W. */
-function isPointwiseConv(graph: Graph, node: Node, shapes: Map<string, ValueInfo>): boolean {
+export function isPointwiseConv(graph: Graph, node: Node, shapes: Map<string, ValueInfo>): boolean {
   if ((node.op !== 'Conv' && node.op !== 'FusedConv') || node.outputs.length !== 1) return false;
   const w = graph.initializers.get(node.inputs[1] ?? '');
   const x = shapes.get(node.inputs[0] ?? '');
   if (!w || w.shape.length !== 4 || !x || x.shape.length !== 4) return false;
-  const ones = (key: string) => attrInts(node, key, [1, 1]).every((v) => v === 1);
-  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  const unpadded = autoPad === 'VALID' || ((autoPad === 'NOTSET' || autoPad === '') && attrInts(node, 'pads', [0, 0, 0, 0]).every((p) => p === 0));
-  return w.shape[2] === 1 && w.shape[3] === 1 && ones('strides') && ones('dilations') && attrInt(node, 'group', 1) === 1 && unpadded;
+  return isUnpaddedPointwise(node, w.shape);
 }
 
 export function foldChannelScaleIntoConv(input: Graph): Graph {
