@@ -26,7 +26,7 @@ export interface WriteOptions {
  * other f32 constants (masks such as -1e9, clip bounds) may not survive f16's ±65504 range. A tensor with any
  * finite value outside that range is kept in f32 even here.
  */
-export const FP16_WEIGHT_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'BatchNormalization', 'FusedBatchNorm', 'FusedConv', 'FusedGemm', 'FusedConvTranspose']);
+export const FP16_WEIGHT_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'BatchNormalization', 'FusedBatchNorm', 'FusedConv', 'FusedGemm', 'FusedConvTranspose', 'BatchNormConv']);
 
 const F16_MAX = 65504;
 

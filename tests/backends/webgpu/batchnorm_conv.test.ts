@@ -24,7 +24,7 @@ const PROLOGUES: Node['attrs'][] = [
   { in_activation: 'clip', in_act_min: 0, in_act_max: 6 },
 ];
 
-function randomCase(r: () => number, i: number, convVariant?: string): GraphCase {
+function randomCase(r: () => number, i: number, convVariant?: string, f16 = false): GraphCase {
   const n = randInt(r, 1, 3);
   const c = [1, 3, 5, 7, 9, 13, 17][randInt(r, 0, 6)]!;
   const cout = randInt(r, 1, 19);
@@ -42,6 +42,8 @@ function randomCase(r: () => number, i: number, convVariant?: string): GraphCase
     { name: 'var', shape: [c], kind: 'const', lo: 0.1, hi: 2 },
   ];
   if (bias) inputs.push({ name: 'b', shape: [cout], kind: 'const' });
+  // A .tessera converted with --fp16 stores BatchNormConv's W, B and BN parameters as halves.
+  if (f16) for (const inp of inputs) if (inp.kind === 'const') inp.dtype = 'f16';
   if (residual) inputs.push({ name: 'r', shape: [n, cout, h, w] });
   const node: Node = {
     name: 'bnconv',
@@ -50,7 +52,7 @@ function randomCase(r: () => number, i: number, convVariant?: string): GraphCase
     outputs: ['y'],
     attrs: { kernel_shape: [1, 1], activation: r() < 0.5 ? 'relu' : 'none', epsilon: r() < 0.5 ? 1e-5 : 1e-3, ...prologue },
   };
-  return { label: `#${i} ${convVariant ?? 'rule'} x [${n},${c},${h},${w}] -> ${cout}${bias ? ' +B' : ''}${residual ? ' +R' : ''} ${JSON.stringify(prologue)}`, nodes: [node], inputs, outputs: ['y'], seed: 1600 + i, convVariant };
+  return { label: `#${i} ${convVariant ?? 'rule'}${f16 ? ' f16' : ''} x [${n},${c},${h},${w}] -> ${cout}${bias ? ' +B' : ''}${residual ? ' +R' : ''} ${JSON.stringify(prologue)}`, nodes: [node], inputs, outputs: ['y'], seed: 1600 + i, convVariant };
 }
 
 const oneDispatch = (label: string) => /"in_activation":"(relu|none)"/.test(label);
@@ -67,6 +69,14 @@ describe('WebGPU BatchNormConv vs CPU reference', () => {
       if (oneDispatch(x.label)) expect(x.kernels[0], x.label).toMatch(/^conv2d_1x1_bn/);
       else expect(x.kernels.map((k) => k.replace(/_v4$/, '')), x.label).toContain('batchnorm_act');
     }
+  }, 600_000);
+
+  it('f16 weights and BN parameters: 10 seeded graphs on the rule and on conv2d_wgm', async () => {
+    const r = mulberry32(16163);
+    const cases = Array.from({ length: 10 }, (_, i) => randomCase(r, 200 + i, i % 2 ? 'conv2d_wgm' : undefined, true));
+    const results = await runGraphCases(session(), cases);
+    expect(results.filter((x) => !x.ok || !(x.relL2 <= REL_L2)).map((x) => `${x.label}: ${x.error ?? `rel L2 ${x.relL2}`}`)).toEqual([]);
+    for (const x of results) if (oneDispatch(x.label)) expect(x.kernels, x.label).toHaveLength(1);
   }, 600_000);
 
   it('every conv variant forced: 4 seeded graphs each, the prologue on conv2d_1x1, conv2d_wgm(_8x16), conv2d_splitk', async () => {
