@@ -5,7 +5,7 @@
  * convs with padding / stride / groups / several readers are left alone.
  */
 import { describe, expect, it } from 'vitest';
-import type { Attrs, Graph } from '../../../src/graph/ir.js';
+import { GraphError, type Attrs, type Graph } from '../../../src/graph/ir.js';
 import { inferShapes } from '../../../src/graph/infer.js';
 import { OPTIMIZATIONS_OFF, expandBatchNormConvs, foldBatchNormIntoConv, optimize } from '../../../src/graph/passes/index.js';
 import { mulberry32, randInt } from '../../harness/rng.js';
@@ -67,6 +67,25 @@ describe('foldBatchNormIntoConv', () => {
     expect(opsOf(on)).toEqual(['BatchNormConv']);
     expect(on.nodes[0]!.attrs['epsilon']).toBe(1e-3);
     expectEquivalent(on, off, { x: randomInput(shape, 3) });
+  });
+
+  it('the shape rule rejects padded / 3x3 / strided convs and a wrong input count with a GraphError naming the node', () => {
+    const r = mulberry32(5);
+    const { g } = preActConv(r, 0);
+    const fused = optimize(g);
+    const node = fused.nodes[0]!;
+    const bad: [string, (n: typeof node) => void][] = [
+      ['pads', (n) => (n.attrs = { ...n.attrs, pads: [1, 1, 1, 1] })],
+      ['strides', (n) => (n.attrs = { ...n.attrs, strides: [2, 2] })],
+      ['inputs', (n) => (n.inputs = n.inputs.slice(0, 5))],
+      ['activation', (n) => (n.attrs = { ...n.attrs, in_activation: 'nope' })],
+    ];
+    for (const [what, spoil] of bad) {
+      const copy = { ...fused, nodes: [{ ...node, attrs: { ...node.attrs }, inputs: [...node.inputs] }] };
+      spoil(copy.nodes[0]!);
+      expect(() => inferShapes(copy), what).toThrow(GraphError);
+      expect(() => inferShapes(copy), what).toThrow(/BatchNormConv|conv/);
+    }
   });
 
   it('left alone: padded, strided, 3x3 and grouped convs, a BN with a second reader or that is a graph output', () => {
