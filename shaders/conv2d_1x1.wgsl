@@ -67,12 +67,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var x2 = vec4<f32>(x_at(xr + e2.x), x_at(xr + e2.y), x_at(xr + e2.z), x_at(xr + e2.w)); // @if X1
     var x3 = vec4<f32>(x_at(xr + e3.x), x_at(xr + e3.y), x_at(xr + e3.z), x_at(xr + e3.w)); // @if X1
     xr += u.hw; // @if X1
-    // BatchNormConv: the input prologue, BN (as shaders/batchnorm.wgsl computes it) then ReLU, per input channel.
-    let bn_inv = bn_scale_at(ic) / sqrt(bn_var_at(ic) + u.in_epsilon); // @if IN_BN
-    let bn_mean = bn_mean_at(ic); // @if IN_BN
-    let bn_bias = bn_bias_at(ic); // @if IN_BN
-    x0 = (x0 - bn_mean) * bn_inv + bn_bias; x1 = (x1 - bn_mean) * bn_inv + bn_bias; // @if IN_BN
-    x2 = (x2 - bn_mean) * bn_inv + bn_bias; x3 = (x3 - bn_mean) * bn_inv + bn_bias; // @if IN_BN
+    // BatchNormConv: the input prologue x * a[ic] + b[ic] (BN's float32 terms, the CPU reference's), then ReLU.
+    let bn_a = bn_ab_at(ic); // @if IN_BN
+    let bn_b = bn_ab_at(u.in_c + ic); // @if IN_BN
+    x0 = x0 * bn_a + bn_b; x1 = x1 * bn_a + bn_b; x2 = x2 * bn_a + bn_b; x3 = x3 * bn_a + bn_b; // @if IN_BN
     x0 = max(x0, vec4<f32>(0.0)); x1 = max(x1, vec4<f32>(0.0)); x2 = max(x2, vec4<f32>(0.0)); x3 = max(x3, vec4<f32>(0.0)); // @if IN_RELU
     var wa = w_at4(widx);
     var wb = w_at4(widx + 1u);

@@ -121,6 +121,8 @@ export interface GraphCase {
   int8Weights?: boolean;
   /** Run every conv on this variant where it is valid (conv_select.ts CONV_VARIANTS; invalid: the rule's). */
   convVariant?: string;
+  /** ExecutorOptions.pointwisePrologue (BatchNormConv's prologue on conv2d_1x1; default: hardware adapters only). */
+  pointwisePrologue?: boolean;
 }
 
 export interface GraphCaseResult extends CaseResult {
@@ -174,7 +176,7 @@ async function runGraphCase(c: GraphCase): Promise<GraphCaseResult> {
   try {
     const gpu = await sharedGpu();
     const convVariant = c.convVariant === undefined ? undefined : () => c.convVariant as ConvVariant;
-    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true, int8Weights: c.int8Weights ?? true, convVariant });
+    const ex = await WebGPUExecutor.create(gpu, graph, { views: c.views ?? true, f16Weights: c.f16Weights ?? true, int8Weights: c.int8Weights ?? true, convVariant, pointwisePrologue: c.pointwisePrologue });
     const out = await ex.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data as Float32Array])));
     ex.release();
     let rel = 0;

@@ -1,8 +1,11 @@
 /**
  * BatchNormConv (src/graph/ops/batchnorm_conv.ts): the pointwise conv with its input's BN + activation applied as
  * it is read, so the normalised tensor never exists in memory. The conv variant is chosen as for the plain conv
- * (conv.ts); the kernels with the IN_BN / IN_RELU switches apply the prologue where they load the input, with the
- * arithmetic of the standalone batchnorm shader:
+ * (conv.ts); the kernels with the IN_BN / IN_RELU switches apply the prologue where they load the input, as
+ * x * a[c] + b[c] then ReLU, with BN's float32 terms a, b computed once at load (batchNormLinearTerms, as the CPU
+ * reference and the WASM channel_affine kernel compute them; constant BN parameters only). Measured on SwiftShader,
+ * computing (x - mean) * scale / sqrt(var + eps) + B in the conv2d_1x1 loop instead made DenseNet-121 1.16x slower
+ * than the separate BN dispatch, a, b 1.05x (so software adapters keep the BN dispatch there: lowerBatchNormConvs).
  *   conv2d_1x1 (shaders/conv2d_1x1.wgsl): per input channel, on the 4 loaded vec4s;
  *   conv2d_wgm / conv2d_wgm_8x16 (A-tile gather) and conv2d_splitk (conv_wgsl.ts BN_PROLOGUE): per loaded value,
  *   whose channel the K index gives (1x1: k = ic), so no division is added.
@@ -10,7 +13,9 @@
  * splits the others back into FusedBatchNorm → FusedConv before kernels are planned.
  */
 import { attrFloat, type Node } from '../../graph/ir.js';
+import { batchNormLinearTerms } from '../../graph/ops/batchnorm.js';
 import { convOf, readPrologue } from '../../graph/ops/batchnorm_conv.js';
+import { weightValues } from './conv_common.js';
 import { WebGPUKernelError, type Kernel } from './program.js';
 import { convKernel } from './conv.js';
 import type { ConvVariant } from './conv_select.js';
@@ -19,10 +24,13 @@ import type { ConvVariant } from './conv_select.js';
 const PROLOGUE_VARIANTS: readonly ConvVariant[] = ['conv2d_1x1', 'conv2d_wgm', 'conv2d_wgm_8x16', 'conv2d_splitk'];
 const PROLOGUE_SHADERS = new Set(['conv2d_1x1', 'conv2d_wgm', 'conv2d_wgm16', 'conv2d_splitk', 'conv2d_splitk_f16']);
 
-/** True when `variant` applies this node's prologue (else the node must be expanded back). */
-export function takesPrologue(node: Node, variant: ConvVariant): boolean {
+/**
+ * True when `variant` applies this node's prologue (else the node must be expanded back); `isConstant` says whether
+ * a tensor is an initializer (the BN parameters must be, for a and b).
+ */
+export function takesPrologue(node: Node, variant: ConvVariant, isConstant: (name: string) => boolean): boolean {
   const a = readPrologue(node).activation;
-  return (a === 'none' || a === 'relu') && PROLOGUE_VARIANTS.includes(variant);
+  return (a === 'none' || a === 'relu') && PROLOGUE_VARIANTS.includes(variant) && node.inputs.slice(4, 8).every(isConstant);
 }
 
 export const batchNormConvKernel: Kernel = (ctx) => {
@@ -35,10 +43,16 @@ export const batchNormConvKernel: Kernel = (ctx) => {
   const relu = activation === 'relu' ? 1 : 0;
   program.name = program.name.replace(/^(conv2d_1x1|conv2d_wgm|conv2d_splitk)/, `$1_${relu ? 'bnrelu' : 'bn'}`);
   program.defines = { ...program.defines, IN_BN: 1, IN_RELU: relu };
-  program.inputs = [
-    ...program.inputs,
-    ...['bn_scale', 'bn_bias', 'bn_mean', 'bn_var'].map((wgsl, k) => ({ wgsl, tensor: node.inputs[4 + k]! })),
-  ];
-  program.uniforms = [...program.uniforms, { name: 'in_epsilon', type: 'f32', value: attrFloat(node, 'epsilon', 1e-5) }];
+  const params = node.inputs.slice(4, 8).map((name) => ctx.constant?.(name));
+  if (params.some((t) => !t)) throw new WebGPUKernelError('the BN prologue needs constant scale, B, mean and var (expand the node)', node.name, node.op);
+  const [scale, bias, mean, variance] = params.map((t) => weightValues(t!)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const eps = attrFloat(node, 'epsilon', 1e-5);
+  const c = scale.length;
+  const ab = new Float32Array(2 * c);
+  for (let k = 0; k < c; k++) [ab[k], ab[c + k]] = batchNormLinearTerms(scale[k]!, bias[k]!, mean[k]!, variance[k]!, eps);
+  // Keyed by the parameter tensors and epsilon: convs sharing a BN share the upload.
+  const abName = `bn_ab:${node.inputs.slice(4, 8).join('|')}|${eps}`;
+  plan.constants = [...(plan.constants ?? []), { name: abName, data: ab }];
+  program.inputs = [...program.inputs, { wgsl: 'bn_ab', tensor: abName }];
   return plan;
 };

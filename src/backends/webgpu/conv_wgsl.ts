@@ -67,13 +67,13 @@ export function residualActivateStore(pad: string): string[] {
  * (2-D: out_h; 3-D: out_d x out_h, row = od x out_h + oh, the same NCDHW offset), column ow.
  */
 /**
- * BatchNormConv's input prologue (src/graph/ops/batchnorm_conv.ts; switches IN_BN, IN_RELU): input channel c's BN as
- * shaders/batchnorm.wgsl computes it, then ReLU, applied to each value the A gather loads. Only 1x1 / unpadded convs
- * carry it, so every loaded value is a real input (never a padding zero).
+ * BatchNormConv's input prologue (src/graph/ops/batchnorm_conv.ts; switches IN_BN, IN_RELU): input channel c's BN
+ * as x * a[c] + b[c] (bn_ab = [a | b], the float32 terms the CPU reference uses), then ReLU, applied to each value
+ * the A gather loads. Only 1x1 / unpadded convs carry it, so every loaded value is a real input (never a padding 0).
  */
 export const BN_PROLOGUE: readonly string[] = [
   'fn bn_in(x: f32, c: u32) -> f32 { // @if IN_BN',
-  '  let v = (x - bn_mean_at(c)) * (bn_scale_at(c) / sqrt(bn_var_at(c) + u.in_epsilon)) + bn_bias_at(c); // @if IN_BN',
+  '  let v = x * bn_ab_at(c) + bn_ab_at(u.in_c + c); // @if IN_BN',
   '  return select(v, max(v, 0.0), IN_RELU != 0u); // @if IN_BN',
   '} // @if IN_BN',
 ];

@@ -94,6 +94,12 @@ export interface ExecutorOptions {
   int8Weights?: boolean;
   /** Run strided 1×1 convs as a subsampling Slice + a stride-1 1×1 conv (default true; see lower.ts). */
   subsamplePointwise?: boolean;
+  /**
+   * BatchNormConv's BN + ReLU prologue on conv2d_1x1 (default: hardware adapters only; on SwiftShader, where a
+   * dispatch is cheap, DenseNet-121 measured no faster with it: lower.ts lowerBatchNormConvs). The real-GPU variants
+   * always take it.
+   */
+  pointwisePrologue?: boolean;
   /** Per-session conv variant choice (e.g. an autotuned table, see autotune.ts); the rule decides where it says nothing. */
   convVariant?: ConvVariantOverride;
   /** Per-session Gemm / MatMul and reduction variant choices (matmul_select.ts, reduce_select.ts), as convVariant. */
@@ -285,8 +291,9 @@ export class WebGPUExecutor {
     }
     graph = lowerWinograd(graph, inputShapes, options.convVariant); // after the shapes: the choice depends on them
     graph = lowerIm2col(graph, inputShapes, options.convVariant);
-    graph = lowerBatchNormConvs(graph, inputShapes, options.convVariant); // the BN prologue only on conv2d_1x1
     const software = gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription);
+    // BatchNormConv stays one node only on a variant that runs its prologue; the others get FusedBatchNorm back.
+    graph = lowerBatchNormConvs(graph, inputShapes, options.convVariant, options.pointwisePrologue ?? !software);
     if ((options.attention ?? (software ? 'unfused' : 'fused')) === 'unfused') graph = unfuseAttention(graph, inputShapes);
     const values = inferShapes(graph, inputShapes);
     const shapeOf = (name: string): Shape => {

@@ -213,14 +213,18 @@ export function lowerIm2col(graph: Graph, inputShapes?: Record<string, number[]>
  * lowerBatchNormConvs: a BatchNormConv (src/graph/ops/batchnorm_conv.ts) runs as one conv dispatch with the
  * BN + ReLU prologue (batchnorm_conv.ts) only when the variant rule (or the session's chooser) gives its conv to a
  * variant with the prologue (conv2d_1x1, conv2d_wgm*, conv2d_splitk) and its prologue activation is one those
- * compute; any other becomes FusedBatchNorm → FusedConv
+ * compute (`pointwise` false: not conv2d_1x1, the executor's default on software adapters, where DenseNet-121 ran
+ * 1.05x slower with it: 5.00 vs 4.76 s median of 7 interleaved runs, SwiftShader, load 4-5); any other becomes
+ * FusedBatchNorm → FusedConv
  * again (expandBatchNormConvs), so a variant without the prologue never sees the node. Returns a new graph.
  */
-export function lowerBatchNormConvs(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride): Graph {
+export function lowerBatchNormConvs(graph: Graph, inputShapes?: Record<string, number[]>, choose?: ConvVariantOverride, pointwise = true): Graph {
   if (!graph.nodes.some((n) => n.op === 'BatchNormConv')) return graph;
   const shapes = inferShapes(graph, inputShapes);
   return expandBatchNormConvs(graph, (node) => {
     const s = convShapeOf(graph, convOf(node), shapes);
-    return !s || !s.constWeights || !takesPrologue(node, selectConvVariant(s, choose));
+    const variant = s && selectConvVariant(s, choose);
+    if (!s || !variant || !s.constWeights || (variant === 'conv2d_1x1' && !pointwise)) return true;
+    return !takesPrologue(node, variant, (name) => graph.initializers.has(name));
   });
 }

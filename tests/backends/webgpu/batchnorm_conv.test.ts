@@ -4,7 +4,7 @@
  * statistics, prologue activations ReLU / none (conv2d_1x1's IN_BN / IN_RELU switches, one dispatch) and others
  * (expanded back: FusedBatchNorm + the conv, two dispatches), the rule's variant and every conv variant forced (those
  * without the prologue — all but conv2d_1x1, conv2d_wgm(_8x16) and conv2d_splitk — take the expanded form:
- * lowerBatchNormConvs).
+ * lowerBatchNormConvs). `pointwisePrologue: true` (the default of hardware adapters) except in the software-default case.
  */
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../../src/graph/ir.js';
@@ -52,7 +52,7 @@ function randomCase(r: () => number, i: number, convVariant?: string, f16 = fals
     outputs: ['y'],
     attrs: { kernel_shape: [1, 1], activation: r() < 0.5 ? 'relu' : 'none', epsilon: r() < 0.5 ? 1e-5 : 1e-3, ...prologue },
   };
-  return { label: `#${i} ${convVariant ?? 'rule'}${f16 ? ' f16' : ''} x [${n},${c},${h},${w}] -> ${cout}${bias ? ' +B' : ''}${residual ? ' +R' : ''} ${JSON.stringify(prologue)}`, nodes: [node], inputs, outputs: ['y'], seed: 1600 + i, convVariant };
+  return { label: `#${i} ${convVariant ?? 'rule'}${f16 ? ' f16' : ''} x [${n},${c},${h},${w}] -> ${cout}${bias ? ' +B' : ''}${residual ? ' +R' : ''} ${JSON.stringify(prologue)}`, nodes: [node], inputs, outputs: ['y'], seed: 1600 + i, convVariant, pointwisePrologue: true };
 }
 
 const oneDispatch = (label: string) => /"in_activation":"(relu|none)"/.test(label);
@@ -68,6 +68,17 @@ describe('WebGPU BatchNormConv vs CPU reference', () => {
       if (oneDispatch(x.label)) expect(x.kernels, x.label).toHaveLength(1);
       if (oneDispatch(x.label)) expect(x.kernels[0], x.label).toMatch(/^conv2d_1x1_bn/);
       else expect(x.kernels.map((k) => k.replace(/_v4$/, '')), x.label).toContain('batchnorm_act');
+    }
+  }, 600_000);
+
+  it('default on a software adapter: conv2d_1x1 keeps the separate BN dispatch, conv2d_wgm takes the prologue', async () => {
+    const r = mulberry32(16164);
+    const cases = Array.from({ length: 4 }, (_, i) => ({ ...randomCase(r, 300 + 5 * i, i % 2 ? 'conv2d_wgm' : undefined), pointwisePrologue: undefined }));
+    const results = await runGraphCases(session(), cases);
+    expect(results.filter((x) => !x.ok || !(x.relL2 <= REL_L2)).map((x) => `${x.label}: ${x.error ?? `rel L2 ${x.relL2}`}`)).toEqual([]);
+    for (const x of results) {
+      const kernels = x.kernels.map((k) => k.replace(/(_v4)?(_res)?$/, '').replace(/_32x\d+$/, ''));
+      expect(kernels, x.label).toEqual(x.label.includes(' conv2d_wgm ') ? ['conv2d_wgm_bnrelu'] : ['batchnorm_act', 'conv2d_1x1']);
     }
   }, 600_000);
 
