@@ -44,6 +44,18 @@ export function inferNode(node: Node, inputs: (InputInfo | undefined)[]): Output
  * ValueInfo of every value of the graph: initializers, graph inputs and node outputs.
  * Throws GraphError for an unknown input name or a rule failure (naming node and op).
  */
+/**
+ * inferShapes for graph passes: undefined where a shape rule throws, so a pass that needs shapes to prove a pattern
+ * leaves the graph as it is instead of failing (the session reports the bad node later, with its name).
+ */
+export function tryInferShapes(graph: Graph): Map<string, ValueInfo> | undefined {
+  try {
+    return inferShapes(graph);
+  } catch {
+    return undefined;
+  }
+}
+
 export function inferShapes(graph: Graph, inputShapes?: Record<string, number[]>): Map<string, ValueInfo> {
   const infos = new Map<string, ValueInfo>();
   for (const [name, t] of graph.initializers) infos.set(name, { name, dtype: t.dtype, shape: [...t.shape] });

@@ -12,47 +12,25 @@
  * expandBatchNormConvs is the inverse (FusedBatchNorm → FusedConv again, through a fresh intermediate value), for
  * the WASM backend and for the WebGPU conv variants that do not apply the prologue.
  */
-import type { Graph, Node, ValueInfo } from '../ir.js';
-import { inferShapes } from '../infer.js';
+import type { Graph, Node } from '../ir.js';
 import { PROLOGUE_ATTRS, convOf, prologueOf } from '../ops/batchnorm_conv.js';
-import { isPointwiseConv } from './fuse_channel_scale.js';
+import { convOperands, foldIntoPointwiseConvs } from './fold_into_pointwise_conv.js';
 import { macRules } from '../stats.js';
-import { NameGenerator, cloneGraph, graphOutputNames, hasSingleUse, usesOf } from './graph_utils.js';
+import { NameGenerator } from './graph_utils.js';
 
 // A BatchNormConv costs what its conv costs (W is input 1, as for Conv); the BN adds a few operations per input.
 macRules['BatchNormConv'] = macRules['Conv']!;
 
 export function foldBatchNormIntoConv(input: Graph): Graph {
-  if (!input.nodes.some((n) => n.op === 'FusedBatchNorm')) return input;
-  const graph = cloneGraph(input);
-  let shapes: Map<string, ValueInfo>;
-  try {
-    shapes = inferShapes(graph);
-  } catch {
-    return graph; // without shapes the pointwise conv cannot be proven: leave the graph as it is
-  }
-  const uses = usesOf(graph);
-  const outputs = graphOutputNames(graph);
-  const dead = new Set<Node>();
-  for (const bn of graph.nodes) {
-    if (bn.op !== 'FusedBatchNorm' || bn.inputs.length !== 5 || bn.outputs.length !== 1) continue;
-    const y = bn.outputs[0]!;
-    if (!hasSingleUse(y, uses, outputs)) continue;
-    const { node: conv, index } = uses.get(y)![0]!;
-    if (index !== 0 || !isPointwiseConv(graph, conv, shapes)) continue;
-    const rest = conv.inputs.slice(1, 4);
-    while (rest.length < 3) rest.push('');
+  const qualifies = (n: Node): boolean => n.op === 'FusedBatchNorm' && n.inputs.length === 5;
+  return foldIntoPointwiseConvs(input, qualifies, (bn, conv) => {
     const attrs = { ...conv.attrs };
-    if (!('activation' in attrs)) attrs['activation'] = 'none';
     if (bn.attrs['epsilon'] !== undefined) attrs['epsilon'] = bn.attrs['epsilon'];
     for (const [bnKey, convKey] of PROLOGUE_ATTRS) if (bn.attrs[bnKey] !== undefined) attrs[convKey] = bn.attrs[bnKey]!;
     conv.op = 'BatchNormConv';
-    conv.inputs = [bn.inputs[0]!, ...rest, ...bn.inputs.slice(1, 5)];
+    conv.inputs = [bn.inputs[0]!, ...convOperands(conv), ...bn.inputs.slice(1, 5)];
     conv.attrs = attrs;
-    dead.add(bn);
-  }
-  if (dead.size > 0) graph.nodes = graph.nodes.filter((n) => !dead.has(n));
-  return graph;
+  });
 }
 
 /**

@@ -24,8 +24,8 @@
  * scale rather than into the conv's epilogue: either way one dispatch, but then no standalone Mul is left.
  */
 import type { Attrs, Graph, Node, ValueInfo } from '../ir.js';
-import { isUnpaddedPointwise } from '../ops/batchnorm_conv.js';
-import { inferShapes } from '../infer.js';
+import { convOperands, foldIntoPointwiseConvs } from './fold_into_pointwise_conv.js';
+import { tryInferShapes } from '../infer.js';
 import { isChannelScaleShape } from '../ops/channel_scale.js';
 import { activationAttrs } from './fuse_epilogue.js';
 import { cloneGraph, graphOutputNames, hasSingleUse, usesOf, type Use } from './graph_utils.js';
@@ -108,12 +108,8 @@ function absorbChain(y: string, uses: Map<string, Use[]>, outputs: Set<string>, 
 
 export function fuseChannelScale(input: Graph): Graph {
   const graph = cloneGraph(input);
-  let shapes: Map<string, ValueInfo>;
-  try {
-    shapes = inferShapes(graph);
-  } catch {
-    return graph; // without shapes the scale pattern cannot be proven: leave the graph as it is
-  }
+  const shapes = tryInferShapes(graph);
+  if (!shapes) return graph; // without shapes the pattern cannot be proven: leave the graph as it is
   const uses = usesOf(graph);
   const outputs = graphOutputNames(graph);
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
@@ -144,40 +140,11 @@ export function fuseChannelScale(input: Graph): Graph {
   return graph;
 }
 
-/** A 2-D Conv / FusedConv that the conv2d_1x1 kernel runs: 1x1, stride 1, no pads, dilation 1, group 1, constant W. */
-export function isPointwiseConv(graph: Graph, node: Node, shapes: Map<string, ValueInfo>): boolean {
-  if ((node.op !== 'Conv' && node.op !== 'FusedConv') || node.outputs.length !== 1) return false;
-  const w = graph.initializers.get(node.inputs[1] ?? '');
-  const x = shapes.get(node.inputs[0] ?? '');
-  if (!w || w.shape.length !== 4 || !x || x.shape.length !== 4) return false;
-  return isUnpaddedPointwise(node, w.shape);
-}
-
 export function foldChannelScaleIntoConv(input: Graph): Graph {
-  const graph = cloneGraph(input);
-  let shapes: Map<string, ValueInfo>;
-  try {
-    shapes = inferShapes(graph);
-  } catch {
-    return graph;
-  }
-  const uses = usesOf(graph);
-  const outputs = graphOutputNames(graph);
-  const dead = new Set<Node>();
-  for (const node of graph.nodes) {
-    if (node.op !== 'ChannelScale' || node.inputs.length !== 2 || (node.attrs['activation'] ?? 'none') !== 'none') continue;
-    const y = node.outputs[0]!;
-    if (!hasSingleUse(y, uses, outputs)) continue;
-    const { node: conv, index } = uses.get(y)![0]!;
-    if (index !== 0 || dead.has(conv) || !isPointwiseConv(graph, conv, shapes)) continue;
-    const [x, s] = node.inputs as [string, string];
-    const rest = conv.inputs.slice(1, 4);
-    while (rest.length < 3) rest.push('');
+  const qualifies = (n: Node): boolean => n.op === 'ChannelScale' && n.inputs.length === 2 && (n.attrs['activation'] ?? 'none') === 'none';
+  return foldIntoPointwiseConvs(input, qualifies, (scale, conv) => {
+    const [x, s] = scale.inputs as [string, string];
     conv.op = 'ChannelScaleConv';
-    conv.inputs = [x, ...rest, s];
-    if (!('activation' in conv.attrs)) conv.attrs = { ...conv.attrs, activation: 'none' };
-    dead.add(node);
-  }
-  graph.nodes = graph.nodes.filter((n) => !dead.has(n));
-  return graph;
+    conv.inputs = [x, ...convOperands(conv), s];
+  });
 }

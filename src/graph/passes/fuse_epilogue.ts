@@ -18,7 +18,7 @@
  * conv with nothing to absorb (it stays a plain Conv / Gemm).
  */
 import { attrFloat, attrInt, type Attrs, type Graph, type Node, type ValueInfo } from '../ir.js';
-import { inferShapes } from '../infer.js';
+import { tryInferShapes } from '../infer.js';
 import type { Activation } from '../ops/fused.js';
 import { geluApproximation } from '../ops/gelu.js';
 import {
@@ -123,14 +123,8 @@ export function fuseEpilogues(input: Graph, options: FuseEpilogueOptions = {}): 
   const outputs = graphOutputNames(graph);
   const producers = producersOf(graph);
   const position = new Map(graph.nodes.map((n, i) => [n, i]));
-  let shapes: Map<string, ValueInfo> | undefined;
-  if (allowResidual) {
-    try {
-      shapes = inferShapes(graph);
-    } catch {
-      shapes = undefined; // without shapes, residual equality cannot be proven: skip residual fusion
-    }
-  }
+  // Without shapes, residual equality cannot be proven: residual fusion is skipped.
+  const shapes = allowResidual ? tryInferShapes(graph) : undefined;
   const availableBefore = (tensor: string, index: number): boolean => {
     if (graph.initializers.has(tensor) || graph.inputs.some((i) => i.name === tensor)) return true;
     const p = producers.get(tensor);

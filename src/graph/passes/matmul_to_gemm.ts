@@ -11,8 +11,8 @@
  *   fuseEpilogue sees Gemm -> Add(bias) -> Gelu; the Reshapes are free (aliases).
  * Needs shape inference to know A's rank; when shapes cannot be inferred the graph is returned unchanged.
  */
-import { sizeOf, type Graph, type Node, type ValueInfo } from '../ir.js';
-import { inferShapes } from '../infer.js';
+import { sizeOf, type Graph, type Node } from '../ir.js';
+import { tryInferShapes } from '../infer.js';
 import { NameGenerator, cloneGraph, graphOutputNames, hasSingleUse, usesOf } from './graph_utils.js';
 
 /** Elementwise single-input ops that may move into the Gemm's 2-D view. */
@@ -34,12 +34,8 @@ function lastAxisConstant(graph: Graph, node: Node, y: string, n: number, rank: 
 export function matMulToGemm(input: Graph): Graph {
   const graph = cloneGraph(input);
   if (!graph.nodes.some((n) => n.op === 'MatMul')) return graph;
-  let shapes: Map<string, ValueInfo>;
-  try {
-    shapes = inferShapes(graph);
-  } catch {
-    return graph;
-  }
+  const shapes = tryInferShapes(graph);
+  if (!shapes) return graph; // without shapes the pattern cannot be proven: leave the graph as it is
   const uses = usesOf(graph);
   const outputs = graphOutputNames(graph);
   const names = new NameGenerator(graph);
