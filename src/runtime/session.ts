@@ -306,7 +306,10 @@ export class Session {
   private static async fromGraph(graph: Graph, format: Session['format'], options: SessionOptions, internal: { progress: ProgressReporter; warmUp?: boolean }): Promise<Session> {
     checkLimitsOf(graph);
     const opt = options.optimize ?? format === 'onnx';
-    if (opt) graph = optimize(graph, typeof opt === 'object' ? opt : {});
+    // An imported ONNX graph's weights are fresh copies no one else holds: BN folding may scale them in place (unless
+    // the caller watches the passes, whose `before` graphs would then change under it).
+    const watched = typeof opt === 'object' && opt.onPass !== undefined;
+    if (opt) graph = optimize(graph, { ownsWeights: format === 'onnx' && !watched, ...(typeof opt === 'object' ? opt : {}) });
     // Exactly binary (XNOR-Net / BWN) layers -> bit-packed binary ops; an exact rewrite, like `tessera convert`'s.
     const bin = options.binarize ?? (!!opt && format === 'onnx');
     if (bin) graph = binarize(graph, typeof bin === 'object' ? bin : {});

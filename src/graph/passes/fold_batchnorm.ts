@@ -78,8 +78,31 @@ function weightOutputChannels(conv: Node, shape: readonly number[]): { cout: num
   return { cout: coutPerGroup * group, channelOf: (i) => Math.floor(i / (coutPerGroup * taps * cinPerGroup)) * coutPerGroup + (Math.floor(i / taps) % coutPerGroup) };
 }
 
-/** Conv or ConvTranspose followed by BN: scale the weights per output channel and fold the shift into the bias. */
-function foldIntoConv(graph: Graph, names: NameGenerator, conv: Node, bn: Node): boolean {
+/**
+ * Initializers whose array only they hold, for in-place folding: none of them shares its buffer with another
+ * initializer (a constant-folded Reshape may alias its input's array).
+ */
+function unsharedInitializers(graph: Graph): Set<string> {
+  const holders = new Map<ArrayBufferLike, string[]>();
+  for (const [name, t] of graph.initializers) {
+    const list = holders.get(t.data.buffer);
+    if (list) list.push(name);
+    else holders.set(t.data.buffer, [name]);
+  }
+  return new Set([...holders.values()].filter((names) => names.length === 1).flat());
+}
+
+/** May `node` overwrite its input `slot`: a weight array it alone holds and reads (once), not a graph output? */
+function ownedBy(node: Node, slot: number, uses: Map<string, { node: Node }[]>, outputs: Set<string>, unshared: Set<string>): boolean {
+  const name = node.inputs[slot] ?? '';
+  return unshared.has(name) && !outputs.has(name) && uses.get(name)?.length === 1;
+}
+
+/**
+ * Conv or ConvTranspose followed by BN: scale the weights per output channel and fold the shift into the bias.
+ * `inPlace`: W may be overwritten (its array is the graph's own and this conv its only reader).
+ */
+function foldIntoConv(graph: Graph, names: NameGenerator, conv: Node, bn: Node, inPlace = false): boolean {
   const wt = graph.initializers.get(conv.inputs[1] ?? '');
   if (!wt || (wt.dtype !== 'f32' && wt.dtype !== 'f16') || wt.shape.length < 3) return false;
   // float64 values only when needed (not for the common f32 Conv): converting the weights costs as much as folding
@@ -98,7 +121,7 @@ function foldIntoConv(graph: Graph, names: NameGenerator, conv: Node, bn: Node):
   let wTensor: Tensor;
   if (conv.op === 'Conv' && w.tensor.dtype === 'f32') {
     const src = w.tensor.data as Float32Array;
-    const out = new Float32Array(src.length);
+    const out = inPlace ? src : new Float32Array(src.length);
     const per = src.length / cout;
     for (let o = 0; o < cout; o++) {
       const s = affine.scale[o]!;
@@ -155,7 +178,11 @@ function foldIntoMatMul(graph: Graph, names: NameGenerator, matmul: Node, bn: No
   return true;
 }
 
-export function foldBatchNormBackward(input: Graph): Graph {
+/**
+ * `inPlace`: the graph's weight arrays are the caller's to overwrite (OptimizeOptions.ownsWeights): a Conv's f32 W
+ * read by that conv alone is scaled where it lies instead of into a copy.
+ */
+export function foldBatchNormBackward(input: Graph, options: { inPlace?: boolean } = {}): Graph {
   const graph = cloneGraph(input);
   const names = new NameGenerator(graph);
   const uses = usesOf(graph);
@@ -173,13 +200,14 @@ export function foldBatchNormBackward(input: Graph): Graph {
     return ranks?.get(t);
   };
   const removed = new Set<Node>();
+  let unshared: Set<string> | undefined;
   for (const bn of graph.nodes) {
     if (!isBn(bn)) continue;
     const x = bn.inputs[0] ?? '';
     const producer = producers.get(x);
     if (!producer || removed.has(producer) || !hasSingleUse(x, uses, outputs) || producer.outputs.length !== 1) continue;
     let folded = false;
-    if (producer.op === 'Conv' || producer.op === 'ConvTranspose') folded = foldIntoConv(graph, names, producer, bn);
+    if (producer.op === 'Conv' || producer.op === 'ConvTranspose') folded = foldIntoConv(graph, names, producer, bn, options.inPlace === true && ownedBy(producer, 1, uses, outputs, (unshared ??= unsharedInitializers(graph))));
     else if (producer.op === 'Gemm') folded = foldIntoGemm(graph, names, producer, bn);
     else if (producer.op === 'MatMul') folded = foldIntoMatMul(graph, names, producer, bn, rankOf);
     if (folded) {

@@ -29,6 +29,53 @@ describe('foldBatchNormBackward', () => {
     });
   });
 
+  it('inPlace (OptimizeOptions.ownsWeights): scales an unshared conv W where it lies, bit-identical to the copy', () => {
+    const build = () => {
+      const b = new GraphBuilder();
+      b.input('x', 'f32', [1, 5, 6, 6]);
+      const y = addConv(b, 'x', 5, 7, 41, { bias: true });
+      const z = addBn(b, y, 7, 42);
+      b.output(b.node('Relu', [z]));
+      return b.build();
+    };
+    const g = build();
+    const w = g.initializers.get(g.nodes[0]!.inputs[1]!)!.data;
+    const copied = foldBatchNormBackward(build());
+    const inPlace = foldBatchNormBackward(g, { inPlace: true });
+    const folded = inPlace.initializers.get(inPlace.nodes[0]!.inputs[1]!)!.data;
+    expect(folded).toBe(w); // the same array, rescaled
+    expect(Array.from(folded)).toEqual(Array.from(copied.initializers.get(copied.nodes[0]!.inputs[1]!)!.data));
+    expectEquivalent(inPlace, build(), { x: randomInput([1, 5, 6, 6], 43) }, TOL);
+  });
+
+  it('inPlace copies a W that another node reads or that shares its array with another initializer', () => {
+    // two convs on one W: the first conv's BN must not rescale the second conv's weights
+    const b = new GraphBuilder();
+    b.input('x', 'f32', [1, 4, 5, 5]);
+    const y = addConv(b, 'x', 4, 4, 51, { name: 'c1' });
+    const w = b.build().nodes[0]!.inputs[1]!;
+    const y2 = b.node('Conv', ['x', w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'c2');
+    const z = addBn(b, y, 4, 52);
+    b.output(b.node('Add', [z, y2]));
+    const shared = b.build();
+    const ref = snapshot(shared);
+    foldBatchNormBackward(shared, { inPlace: true });
+    expect(snapshot(shared)).toBe(ref);
+    // an alias: W2 is another initializer name over W's array (a constant-folded Reshape can leave one)
+    const b2 = new GraphBuilder();
+    b2.input('x', 'f32', [1, 4, 5, 5]);
+    const y3 = addConv(b2, 'x', 4, 4, 53, { name: 'c3' });
+    const g2 = b2.build();
+    const wt = g2.initializers.get(g2.nodes[0]!.inputs[1]!)!;
+    b2.init('alias', { ...wt, shape: [...wt.shape] });
+    b2.output(b2.node('Relu', [addBn(b2, y3, 4, 54)]));
+    b2.output('alias');
+    const aliased = b2.build();
+    const ref2 = snapshot(aliased);
+    foldBatchNormBackward(aliased, { inPlace: true });
+    expect(snapshot(aliased)).toBe(ref2);
+  });
+
   it('does not fold when the conv output has another consumer', () => {
     const b = new GraphBuilder();
     b.input('x', 'f32', [1, 3, 5, 5]);
