@@ -5,14 +5,23 @@
  * worker that the OS deschedules while it holds a work item stalls the caller for a time slice. On a machine whose
  * cores are shared (2 cores here, with the browser's own threads), two threads then run ResNet-20 slower than one
  * (bench: median 2.5 ms on 2 threads vs 1.95 ms on 1), while on a quiet or larger machine they are faster (1.3 ms).
- * Neither a fixed rule nor the model size decides it, so the executor measures: after the first (cold) run it
- * alternates the two modes a few times, then runs the faster one and re-measures the other now and then, so a change
- * of load is noticed (exploring stops early when one mode is clearly slower). Runs slower than `POOL_ALWAYS_MS` on the pool never try the single thread: there the
- * per-node meeting costs are noise and the pool wins by the thread count.
+ * Neither a fixed rule nor the model size decides it, so the executor measures: after the first (cold) run and a few
+ * warm-up runs it alternates the two modes a few times, then runs the faster one and re-measures the other now and
+ * then, so a change of load is noticed (exploring stops early when one mode is clearly slower). Runs slower than
+ * `POOL_ALWAYS_MS` on the pool never try the single thread: there the per-node meeting costs are noise and the pool
+ * wins by the thread count.
+ *
+ * Why the warm-up runs are not measured: the engine compiles the kernels' optimised code in the background during the
+ * first runs (V8: Liftoff first, TurboFan for hot functions), and on a 2-core machine that compile thread takes a
+ * core from the pool, not from the single thread. Chromium, bench run 13: MobileNetV3-small's first pool run took
+ * 14.3 ms against 6.7 ms single, SqueezeNet's 29.7 against 17.6, so both kept the single thread, while warm they run
+ * 3.8 vs 5.9 ms and 9.0 vs 15.9 ms on the pool.
  */
 export type ThreadMode = 'pool' | 'single';
 
-/** Runs per mode while exploring, right after the cold run. */
+/** Runs after the cold run that use the pool and are not measured (the engine is still tiering up its code). */
+const WARMUP_RUNS = 3;
+/** Runs per mode while exploring, right after the warm-up. */
 const EXPLORE_PER_MODE = 3;
 /** Samples kept per mode (the median of these decides). */
 const WINDOW = 5;
@@ -48,29 +57,30 @@ export class ThreadChoice {
 
   /** The mode of the next run. */
   next(): ThreadMode {
-    if (!this.adaptive || this.runs === 0) return 'pool';
+    if (!this.adaptive || this.runs <= WARMUP_RUNS) return 'pool';
     const poolMs = median(this.samples.pool);
     if (poolMs !== undefined && poolMs > POOL_ALWAYS_MS && this.samples.pool.length >= EXPLORE_PER_MODE) return 'pool';
-    const k = this.runs - 1;
+    const k = this.runs - 1 - WARMUP_RUNS;
     if (k < 2 * EXPLORE_PER_MODE && !this.clearWinner()) return k % 2 === 0 ? 'single' : 'pool';
     const other: ThreadMode = this.best === 'pool' ? 'single' : 'pool';
     return k % PROBE_EVERY === 0 ? other : this.best;
   }
 
   /**
-   * Exploring ends early once one mode's every run is CLEAR_WIN times slower than the other's slowest: SqueezeNet's
-   * single-thread runs took 2× its pool runs, and three of them in the first twenty runs moved the bench's median.
+   * Exploring ends early once one mode's every run (two at least) is CLEAR_WIN times slower than the other's slowest:
+   * SqueezeNet's single-thread runs took 2× its pool runs, and three of them in the first twenty runs moved the
+   * bench's median. One run each is not enough: a single slow run (a page fault storm, a late compile) decided it.
    */
   private clearWinner(): boolean {
     const { pool, single } = this.samples;
-    if (!pool.length || !single.length) return false;
+    if (pool.length < 2 || single.length < 2) return false;
     return Math.min(...single) > CLEAR_WIN * Math.max(...pool) || Math.min(...pool) > CLEAR_WIN * Math.max(...single);
   }
 
-  /** Records how long a run of `mode` took (ms, the program only); the first call is the cold run and is ignored. */
+  /** Records how long a run of `mode` took (ms, the program only); the cold run and the warm-up runs are ignored. */
   record(mode: ThreadMode, ms: number): void {
     this.runs++;
-    if (!this.adaptive || this.runs === 1) return;
+    if (!this.adaptive || this.runs <= 1 + WARMUP_RUNS) return;
     const w = this.samples[mode];
     w.push(ms);
     if (w.length > WINDOW) w.shift();
