@@ -31,7 +31,7 @@ import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
 import { isStreamSource, openModelStream, ProgressReporter, readModelStream, type LoadProgress, type StreamSource } from './stream_load.js';
 import { WasmExecutor } from '../backends/wasm/executor.js';
-import { wasmFeatures, WasmUnavailableError } from '../backends/wasm/module.js';
+import { warmUpWasm, wasmFeatures, WasmUnavailableError } from '../backends/wasm/module.js';
 import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
 /** The autotuning options a session takes (the cache aside): see SessionOptions.autotune and docs/tuning.md. */
 type TuneOptions = Pick<AutotuneOptions, 'budgetMs' | 'margin' | 'policy' | 'adapterClass' | 'maxCandidates'>;
@@ -269,6 +269,8 @@ export class Session {
    */
   static async create(src: ModelSource | StreamSource | Graph, options: SessionOptions = {}): Promise<Session> {
     const progress = new ProgressReporter(options.onProgress);
+    // A WASM session's module compile and worker start-up overlap the import and the graph passes (cold start).
+    if (options.backend === 'wasm') warmUpWasm(options.numThreads ?? (await defaultWasmThreads()), options.relaxedSimd ?? true);
     if (typeof src === 'object' && src !== null && 'nodes' in src && 'initializers' in src) return Session.fromGraph(src, 'graph', options, { progress });
     if (isStreamSource(src)) return Session.createStreamed(src, options, progress);
     const bytes = await loadModelBytes(src as ModelSource);

@@ -6,6 +6,7 @@
  * Node). Engines without SIMD128 get WasmUnavailableError and the session falls back to the CPU reference.
  */
 import { RELAXED_THREADS_WASM, RELAXED_WASM, SIMD_THREADS_WASM, SIMD_WASM } from './kernels.gen.js';
+import { prespawnWorkers } from './threads.js';
 
 export class WasmUnavailableError extends Error {
   override name = 'WasmUnavailableError';
@@ -96,4 +97,21 @@ export interface KernelExports {
 export async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
   const inst = await WebAssembly.instantiate(module, { env: { memory } });
   return inst.exports as unknown as KernelExports;
+}
+
+/**
+ * Starts what a coming executor of `numThreads` threads will wait for, while the caller still imports and optimises
+ * the model: the kernel module's compilation and the workers' start-up (threads.ts prespawnWorkers). Best effort:
+ * nothing here throws; the executor does the same work (and reports its errors) when it is not done yet.
+ */
+export function warmUpWasm(numThreads: number, relaxed: boolean): void {
+  try {
+    const f = wasmFeatures();
+    if (!f.simd) return;
+    const threaded = f.threads && numThreads > 1;
+    void kernelModule(threaded, relaxed).catch(() => undefined);
+    if (threaded) prespawnWorkers(numThreads - 1);
+  } catch {
+    // the executor reports it
+  }
 }

@@ -42,8 +42,8 @@ const start = async (d, post) => {
 if (typeof self !== 'undefined' && typeof self.postMessage === 'function' && typeof require === 'undefined') {
   self.onmessage = (e) => start(e.data, (m) => self.postMessage(m));
 } else {
-  const { parentPort, workerData } = require('node:worker_threads');
-  start(workerData, (m) => parentPort.postMessage(m));
+  const { parentPort } = require('node:worker_threads');
+  parentPort.once('message', (d) => start(d, (m) => parentPort.postMessage(m)));
 }
 `;
 
@@ -62,6 +62,85 @@ export interface PoolSpec {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
+/**
+ * A worker started but not yet told its module and memory (it waits for that one message). Spawned ahead by
+ * `prespawnWorkers` so that the thread start-up (Chromium: a thread, an isolate, the script; tens of ms on a
+ * loaded 2-core machine) overlaps the model's import and graph passes instead of following the weight packing.
+ */
+interface SpareWorker {
+  worker: AnyWorker;
+  /** Sends the init message; resolves when the worker has instantiated the module and waits on the epoch word. */
+  init(data: object, onFailure: (message: string) => void): Promise<void>;
+}
+
+const spares: SpareWorker[] = [];
+/** Spawns under way (counted against the cap before they arrive). */
+let spawning = 0;
+const MAX_SPARES = 16;
+
+async function spawnWorker(): Promise<SpareWorker> {
+  if (isNode) {
+    const WT = 'node:worker_threads';
+    const { Worker } = (await import(/* @vite-ignore */ WT)) as typeof import('node:worker_threads');
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    const failed = new Promise<never>((_, reject) => w.once('error', reject));
+    failed.catch(() => undefined); // observed by init's race
+    return {
+      worker: w,
+      init: (data) => {
+        const ready = new Promise<void>((resolve) => w.once('message', () => resolve()));
+        w.postMessage(data);
+        return Promise.race([ready, failed]);
+      },
+    };
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new Worker(url);
+  URL.revokeObjectURL(url);
+  let fail: (e: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  w.onerror = (e) => fail(new Error(`WASM worker failed: ${e.message}`));
+  return {
+    worker: w,
+    init: (data, onFailure) => {
+      const ready = new Promise<void>((resolve) => {
+        w.onmessage = (e: MessageEvent) => (e.data?.error ? onFailure(String(e.data.error)) : resolve());
+      });
+      w.postMessage(data);
+      return Promise.race([ready, failed]);
+    },
+  };
+}
+
+/**
+ * Starts workers for a coming threaded executor (`count`: how many it will take, nthreads - 1) so that they are up
+ * by the time its memory exists. Best effort: a failure here only means ThreadPool.start spawns (and reports) anew.
+ */
+export function prespawnWorkers(count: number): void {
+  const missing = Math.min(count, MAX_SPARES) - spares.length - spawning;
+  for (let i = 0; i < missing; i++) {
+    spawning++;
+    void spawnWorker()
+      .then(
+        (w) => spares.push(w),
+        () => undefined,
+      )
+      .finally(() => spawning--);
+  }
+}
+
+/** How many prespawned workers are up and unclaimed (tests). */
+export function spareWorkers(): number {
+  return spares.length;
+}
+
+/** A prespawned worker if one is up, else a new one. */
+async function takeWorker(): Promise<SpareWorker> {
+  return spares.shift() ?? spawnWorker();
+}
+
 export class ThreadPool {
   /** The first failure a worker reported (its message, for WasmThreadError). */
   failure?: string;
@@ -77,35 +156,13 @@ export class ThreadPool {
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
     const pool = new ThreadPool(workers, ctl, spec.nthreads);
-    for (let tid = 1; tid < spec.nthreads; tid++) {
-      const data = { module: spec.module, memory: spec.memory, ctl: spec.ctl, tid, nthreads: spec.nthreads, stackTop: spec.stackTop(tid) };
-      if (isNode) {
-        const WT = 'node:worker_threads';
-        const { Worker } = (await import(/* @vite-ignore */ WT)) as typeof import('node:worker_threads');
-        const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
-        w.unref();
-        workers.push(w);
-        ready.push(
-          new Promise((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', reject);
-          }),
-        );
-      } else {
-        const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-        const w = new Worker(url);
-        URL.revokeObjectURL(url);
-        workers.push(w);
-        ready.push(
-          new Promise((resolve, reject) => {
-            w.onmessage = (e: MessageEvent) => (e.data?.error ? (pool.failure = e.data.error) : resolve());
-            w.onerror = (e) => reject(new Error(`WASM worker failed: ${e.message}`));
-          }),
-        );
-        w.postMessage(data);
-      }
-    }
     try {
+      for (let tid = 1; tid < spec.nthreads; tid++) {
+        const spare = await takeWorker();
+        workers.push(spare.worker);
+        const data = { module: spec.module, memory: spec.memory, ctl: spec.ctl, tid, nthreads: spec.nthreads, stackTop: spec.stackTop(tid) };
+        ready.push(spare.init(data, (message) => (pool.failure = message)));
+      }
       await Promise.all(ready);
     } catch (e) {
       pool.terminate();

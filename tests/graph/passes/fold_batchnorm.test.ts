@@ -42,9 +42,9 @@ describe('foldBatchNormBackward', () => {
     const w = g.initializers.get(g.nodes[0]!.inputs[1]!)!.data;
     const copied = foldBatchNormBackward(build());
     const inPlace = foldBatchNormBackward(g, { inPlace: true });
-    const folded = inPlace.initializers.get(inPlace.nodes[0]!.inputs[1]!)!.data;
+    const folded = inPlace.initializers.get(inPlace.nodes[0]!.inputs[1]!)!.data as Float32Array;
     expect(folded).toBe(w); // the same array, rescaled
-    expect(Array.from(folded)).toEqual(Array.from(copied.initializers.get(copied.nodes[0]!.inputs[1]!)!.data));
+    expect(Array.from(folded)).toEqual(Array.from(copied.initializers.get(copied.nodes[0]!.inputs[1]!)!.data as Float32Array));
     expectEquivalent(inPlace, build(), { x: randomInput([1, 5, 6, 6], 43) }, TOL);
   });
 
