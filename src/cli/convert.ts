@@ -1,5 +1,7 @@
 /** `tessera convert`: ONNX (or .tessera) → .tessera, with preprocessing metadata from flags. */
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { MAX_CALIBRATION_IMAGES, calibrationFromImages } from './calibration_images.js';
 import { writeTessera } from '../format/index.js';
 import { inferShapes } from '../graph/infer.js';
 import type { GraphMetadata } from '../graph/ir.js';
@@ -37,8 +39,8 @@ export const convertSpec: CommandSpec = {
     },
     'int8-calibration': {
       type: 'string',
-      value: 'X.npy',
-      help: "--int8: preprocessed model inputs [N, ...] float32 (e.g. 64 real images) to measure each layer's effect on the outputs, or 'synthetic' (16 seeded images; their margins are not real images')",
+      value: 'DIR|X.npy',
+      help: `--int8: real inputs to measure each layer's effect on the outputs: a folder of images (PNG / JPEG / WebP, the first ${MAX_CALIBRATION_IMAGES} by name, preprocessed as 'run --image' does), preprocessed model inputs [N, ...] float32 (.npy), or 'synthetic' (16 seeded images; their margins are not real images')`,
     },
     'no-optimize': { type: 'boolean', help: 'write the graph as imported (no BN folding / epilogue fusion)' },
     'no-binarize': { type: 'boolean', help: 'keep exactly binary (XNOR-Net / BWN) layers as float weights, not 1 bit each' },
@@ -135,7 +137,11 @@ function quantizeMixed(graph: Graph, args: ReturnType<typeof parseArgs>, io: Cli
   const file = stringFlag(args, 'int8-calibration');
   if (p !== undefined && file === undefined) throw new UsageError('convert --int8-min-agreement: needs --int8-calibration (inputs to measure the agreement on)');
   let calibration: Tensor | 'synthetic' | undefined = file === 'synthetic' ? file : undefined;
-  if (file !== undefined && file !== 'synthetic') {
+  if (file !== undefined && file !== 'synthetic' && existsSync(file) && statSync(file).isDirectory()) {
+    const images = calibrationFromImages(file, graph);
+    calibration = images.tensor;
+    io.err(`int8 calibration: ${images.files} images from ${file}${images.skipped ? ` (${images.skipped} more not read: at most ${MAX_CALIBRATION_IMAGES})` : ''}`);
+  } else if (file !== undefined && file !== 'synthetic') {
     calibration = readNpy(readInputFile(file, 'convert --int8-calibration'), file);
     const input = mainInput(graph);
     const t = calibration;

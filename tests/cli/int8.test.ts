@@ -1,11 +1,12 @@
 /** `tessera convert --int8` and `tessera inspect --int8 [--check]` on the ResNet-20 fixture. */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTessera, readTesseraHeader, writeTessera } from '../../src/format/index.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { seededRandom, syntheticCnn } from '../format/helpers.js';
 import { ROOT, callCli, tempDir } from './helpers.js';
+import { loadImageInput } from '../../src/cli/image_input.js';
 
 const RESNET20 = join(ROOT, 'tests/fixtures/resnet20/model.onnx');
 
@@ -76,5 +77,46 @@ describe('convert --int8 --int8-calibration (mixed precision)', () => {
     expect(target.stderr).toMatch(/--int8-min-agreement: needs --int8-calibration/);
     const alone = await callCli(['convert', model, '-o', out, '--int8-calibration', calibration]);
     expect(alone.stderr).toMatch(/need --int8/);
+  });
+});
+
+describe('convert --int8 --int8-calibration DIR (a folder of images)', () => {
+  const dir = tempDir();
+  const model = join(ROOT, 'models/resnet20-cifar10.tessera'); // CIFAR mean / std in its metadata
+  const samples = join(ROOT, 'demo/public/samples'); // 24 CIFAR-10 test PNGs (and a samples.json, not an image)
+
+  it('reads the images as run --image does, and gives the file the same .npy of those inputs gives', async () => {
+    const fromDir = join(dir, 'dir.tessera');
+    const r = await callCli(['convert', model, '-o', fromDir, '--int8', '--int8-calibration', samples]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/int8 calibration: 24 images from .*samples/);
+    expect(r.stdout).toMatch(/estimated top-1 agreement [0-9.]+ % on 24 calibration inputs/);
+    // the same 25 pictures through the CLI's one image path, as an .npy
+    const names = readdirSync(samples).filter((f) => f.endsWith('.png')).sort();
+    const graph = readTessera(new Uint8Array(readFileSync(model)));
+    const views = names.map((f) => loadImageInput(join(samples, f), graph).tensor.data as Float32Array);
+    const data = new Float32Array(views.length * views[0]!.length);
+    views.forEach((v, i) => data.set(v, i * v.length));
+    const npyFile = join(dir, 'samples.npy');
+    writeFileSync(npyFile, writeNpy({ dtype: 'f32', shape: [views.length, 3, 32, 32], data }));
+    const fromNpy = join(dir, 'npy.tessera');
+    expect((await callCli(['convert', model, '-o', fromNpy, '--int8', '--int8-calibration', npyFile])).code).toBe(0);
+    expect(Buffer.compare(readFileSync(fromDir), readFileSync(fromNpy))).toBe(0);
+  });
+
+  it('reads at most 64 images and says how many it left; a folder without images is an error naming it', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    const png = readFileSync(join(samples, 'cifar10-test-0000.png'));
+    for (let i = 0; i < 70; i++) writeFileSync(join(many, `img-${String(i).padStart(3, '0')}.png`), png);
+    const r = await callCli(['convert', model, '-o', join(dir, 'many.tessera'), '--int8', '--int8-calibration', many]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/int8 calibration: 64 images from .*many \(6 more not read: at most 64\)/);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'notes.txt'), 'no pictures here');
+    const e = await callCli(['convert', model, '-o', join(dir, 'empty.tessera'), '--int8', '--int8-calibration', empty]);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toMatch(/--int8-calibration '.*empty': no \.png\/\.jpg\/\.jpeg\/\.webp images in the folder/);
   });
 });
