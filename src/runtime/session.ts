@@ -269,8 +269,11 @@ export class Session {
    */
   static async create(src: ModelSource | StreamSource | Graph, options: SessionOptions = {}): Promise<Session> {
     const progress = new ProgressReporter(options.onProgress);
-    // A WASM session's module compile and worker start-up overlap the import and the graph passes (cold start).
-    if (options.backend === 'wasm') warmUpWasm(options.numThreads ?? (await defaultWasmThreads()), options.relaxedSimd ?? true);
+    // A WASM session's module compile and worker start-up overlap the import and the graph passes (cold start): for
+    // 'wasm', and for 'auto' where there is no WebGPU at all (no navigator.gpu: a browser without it, plain Node).
+    const noWebGpu = !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+    if (options.backend === 'wasm' || ((options.backend ?? 'auto') === 'auto' && noWebGpu && !options.device))
+      warmUpWasm(options.numThreads ?? (await defaultWasmThreads()), options.relaxedSimd ?? true);
     if (typeof src === 'object' && src !== null && 'nodes' in src && 'initializers' in src) return Session.fromGraph(src, 'graph', options, { progress });
     if (isStreamSource(src)) return Session.createStreamed(src, options, progress);
     const bytes = await loadModelBytes(src as ModelSource);
