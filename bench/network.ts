@@ -106,6 +106,13 @@ async function job(spec: Omit<NetworkSpec, 'inputUrl'>, input: Float32Array, tim
 
 const s = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
 
+/** Tensors on the GPU at the last byte, and whether the streaming session was kept (else why it was rebuilt). */
+function uploadedText(run: NetworkResult): string {
+  const u = run.uploadedAtLastByte;
+  const at = u ? `${u.done}/${u.total} tensors uploaded by then` : 'uploads ?';
+  return run.streamed?.early === false ? `${at}; rebuilt after it: ${run.streamed.reason}` : at;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const server = await throttledServer(args.rateMBps * 1e6);
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
         const ratio = run.firstResultMs !== undefined && download.downloadMs ? (run.firstResultMs / download.downloadMs).toFixed(2) : '—';
         const detail =
           f.runtime === 'tessera'
-            ? `header ${s(run.headerMs)} s, ${run.pipelines ?? '?'} pipelines done ${s(run.pipelinesDoneMs)} s (${run.pipelinesAfterLastByte ?? '?'} compiled after the last byte), last byte ${s(run.lastByteMs)} s, create ${s(run.createMs)} s, first run ${s(run.firstRunMs)} s`
+            ? `header ${s(run.headerMs)} s, ${run.pipelines ?? '?'} pipelines done ${s(run.pipelinesDoneMs)} s (${run.pipelinesAfterLastByte ?? '?'} compiled after the last byte), last byte ${s(run.lastByteMs)} s (${uploadedText(run)}), create ${s(run.createMs)} s, first run ${s(run.firstRunMs)} s`
             : `fetch ${s(run.downloadMs)} s, create ${s(run.createMs)} s, first run ${s(run.firstRunMs)} s`;
         const row = `| ${name} | ${f.runtime === 'tessera' ? 'Tessera' : 'ORT-web WebGPU'} | ${f.label} | ${(f.bytes.length / 1e6).toFixed(1)} | ${s(download.downloadMs)} | ${run.ok ? s(run.firstResultMs) : `failed: ${run.error}`} | ${ratio} | ${err} | ${detail} |`;
         rows.push(row);

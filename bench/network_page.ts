@@ -38,6 +38,10 @@ export interface NetworkResult {
   pipelines?: number;
   /** Tessera: pipelines created after the last byte arrived (0 when the real build found them all in the cache). */
   pipelinesAfterLastByte?: number;
+  /** Tessera: tensors on the GPU when the last byte arrived, of all (LoadProgress.uploaded). */
+  uploadedAtLastByte?: { done: number; total: number };
+  /** Tessera: whether the session built while streaming was kept (weights uploaded as they came), else why not. */
+  streamed?: { early: boolean; reason?: string };
   device?: string;
   output?: number[];
 }
@@ -72,6 +76,7 @@ async function tessera(spec: NetworkSpec, input: Float32Array, r: NetworkResult)
     if (header === undefined && p.tensors.total > 0) header = now;
     if (lastByte === undefined && p.bytes.total !== null && p.bytes.loaded === p.bytes.total) {
       lastByte = now;
+      r.uploadedAtLastByte = { ...p.uploaded };
       // The device exists by now when the warm-up started (the skeleton came before the last byte).
       atLastByte = sharedGpu().then((g) => g.tracker.pipelinesCreated);
     }
@@ -86,6 +91,7 @@ async function tessera(spec: NetworkSpec, input: Float32Array, r: NetworkResult)
   const t2 = performance.now();
   Object.assign(r, { createMs: t1 - t0, firstRunMs: t2 - t1, firstResultMs: t2 - t0, headerMs: header, lastByteMs: lastByte, pipelinesDoneMs: pipelinesDone });
   r.device = session.deviceDescription;
+  r.streamed = session.streamed;
   if (atLastByte) r.pipelinesAfterLastByte = session.gpuStats()!.pipelinesCreated - (await atLastByte);
   r.output = Array.from(out.data as Float32Array);
   session.release();

@@ -132,14 +132,18 @@ function showDownload(p: DownloadProgress | null): void {
   ui.downloadText.textContent = p.total ? `${formatBytes(p.loaded)} / ${formatBytes(p.total)}` : formatBytes(p.loaded);
 }
 
-/** The three load figures of a streamed model: bytes received, tensors complete, pipelines compiled (docs/loading.md). */
+/**
+ * The load figures of a streamed model: bytes received, tensors complete, pipelines compiled and (WebGPU) tensors
+ * uploaded to the GPU (docs/loading.md).
+ */
 function showLoadProgress(p: LoadProgress): void {
   ui.download.hidden = false;
   ui.downloadBar.max = p.bytes.total ?? Math.max(p.bytes.loaded, 1);
   ui.downloadBar.value = p.bytes.loaded;
   const bytes = p.bytes.total ? `${formatBytes(p.bytes.loaded)} / ${formatBytes(p.bytes.total)}` : formatBytes(p.bytes.loaded);
   const pipelines = p.pipelines.total ? ` · pipelines ${p.pipelines.done} / ${p.pipelines.total}` : '';
-  ui.downloadText.textContent = `${bytes} · tensors ${p.tensors.done} / ${p.tensors.total}${pipelines}`;
+  const uploaded = p.uploaded.total ? ` · on the GPU ${p.uploaded.done} / ${p.uploaded.total}` : '';
+  ui.downloadText.textContent = `${bytes} · tensors ${p.tensors.done} / ${p.tensors.total}${pipelines}${uploaded}`;
 }
 
 /** Whether this browser can hand a ReadableStream to the worker (transferable streams), so it can stream the model. */

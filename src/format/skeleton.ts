@@ -3,12 +3,14 @@
  * nodes, shapes and dtypes, real values for the "structural" tensors the graph's shapes may depend on (Reshape
  * targets, Slice starts, Resize scales...) and for every other tensor already received, and seeded placeholder values
  * for the rest (the weights still on their way). Backends build their
- * kernel plans and compile pipelines from it while the weights stream; nothing computed from a placeholder is ever
- * run (the session is rebuilt from the verified file). Placeholders are plausible data of the entry's storage (f32,
- * f16 halves, int8 values with scales) so that data-dependent choices (int8 layouts, f16 repacks) usually fall the way
- * they will with the real weights, and the pipelines compiled now are the ones the real build asks for.
+ * kernel plans and compile pipelines from it while the weights stream. A placeholder is replaced in place by the
+ * real values when they arrive (fillPlaceholder: the WebGPU session built from the skeleton then rewrites what it
+ * derived from it, src/runtime/stream_upload.ts); nothing computed from a placeholder is ever run. Placeholders are
+ * plausible data of the entry's storage (f32, f16 halves, int8 values with scales) so that data-dependent choices
+ * (int8 layouts, f16 repacks) usually fall the way they will with the real weights: when one does not, the session
+ * is rebuilt from the verified file.
  */
-import type { Graph } from '../graph/ir.js';
+import type { Graph, Tensor } from '../graph/ir.js';
 import { f32ToF16 } from '../graph/ir.js';
 import { int8StoredBytes } from '../graph/quant_int8.js';
 import type { TensorEntry, TesseraHeader } from './header.js';
@@ -70,11 +72,38 @@ function placeholderBytes(entry: TensorEntry, seed: number): Uint8Array {
 
 /**
  * The skeleton graph: `raw(entry)` gives the bytes of a tensor that has arrived (every structural one must have),
- * every other tensor is a placeholder. Throws FormatError like readTessera when a received tensor is malformed.
+ * every other tensor is a placeholder, recorded in `placeholders` by name (the Tensor objects the graph holds, in its
+ * initializers and tensor attributes). Throws FormatError like readTessera when a received tensor is malformed.
  */
-export function skeletonGraph(info: Pick<TesseraHeaderInfo, 'header' | 'payloadOffset'>, keepF16: boolean, raw: (entry: TensorEntry) => Uint8Array | undefined): Graph {
+export function skeletonGraph(
+  info: Pick<TesseraHeaderInfo, 'header' | 'payloadOffset'>,
+  keepF16: boolean,
+  raw: (entry: TensorEntry) => Uint8Array | undefined,
+  placeholders?: Map<string, Tensor>,
+): Graph {
   return graphFromHeader(new Uint8Array(0), info, keepF16, (entry, i) => {
     const where = `header.tensors[${i}]`;
-    return tensorFromBytes(raw(entry) ?? placeholderBytes(entry, i + 1), entry, keepF16, where);
+    const bytes = raw(entry);
+    const t = tensorFromBytes(bytes ?? placeholderBytes(entry, i + 1), entry, keepF16, where);
+    if (!bytes) placeholders?.set(entry.name, t);
+    return t;
   });
+}
+
+/**
+ * Copies `real`'s values into the placeholder tensor (in place: every graph and lowering sharing its arrays sees
+ * them). False, and nothing copied, when the two differ in storage (dtype, array kind, length, int8 tables).
+ */
+export function fillPlaceholder(placeholder: Tensor, real: Tensor): boolean {
+  const a = placeholder.quant;
+  const b = real.quant;
+  const sameArray = (x: ArrayLike<unknown>, y: ArrayLike<unknown>) => x.constructor === y.constructor && x.length === y.length;
+  if (placeholder.dtype !== real.dtype || !sameArray(placeholder.data, real.data) || (a === undefined) !== (b === undefined)) return false;
+  if (a && b && (a.axis !== b.axis || !sameArray(a.values, b.values) || !sameArray(a.scales, b.scales))) return false;
+  (placeholder.data as Float32Array).set(real.data as Float32Array);
+  if (a && b) {
+    a.values.set(b.values);
+    a.scales.set(b.scales);
+  }
+  return true;
 }

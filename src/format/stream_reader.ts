@@ -7,11 +7,12 @@
  * Hostile input stays bounded: the buffer grows with the bytes actually received (doubling, never to a size a header
  * merely declares), a stream longer than the header says fails at the first extra byte, and every failure is a
  * FormatError naming what and where. Tensor bytes handed out before finish() are unverified: use them only for work
- * that is thrown away or redone if the hash fails (the skeleton graph, skeleton.ts).
+ * that is thrown away or redone if the hash fails (the skeleton graph, skeleton.ts; weights uploaded while streaming,
+ * src/runtime/stream_upload.ts). They are the very bytes the hash covers: the buffer only ever grows by appending.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { Graph } from '../graph/ir.js';
+import type { Graph, Tensor } from '../graph/ir.js';
 import { DEFAULT_MAX_FILE_BYTES, PRELUDE_BYTES } from './constants.js';
 import { FormatError } from './errors.js';
 import type { TensorEntry } from './header.js';
@@ -28,10 +29,11 @@ export interface StreamReaderOptions {
   /** Every byte of a tensor arrived (`done` of `total` tensors; unverified until finish()). */
   onTensor?: (entry: TensorEntry, done: number, total: number) => void;
   /**
-   * The header and every structural tensor arrived: the skeleton graph (weights are placeholders, skeleton.ts). Not
-   * called when the skeleton cannot be built from the unverified bytes (finish() then reports what is wrong).
+   * The header and every structural tensor arrived: the skeleton graph (weights are placeholders, skeleton.ts), with
+   * the placeholder tensors by name (the tensors not here yet). Not called when the skeleton cannot be built from
+   * the unverified bytes (finish() then reports what is wrong).
    */
-  onSkeleton?: (graph: Graph) => void;
+  onSkeleton?: (graph: Graph, placeholders: ReadonlyMap<string, Tensor>) => void;
 }
 
 export class TesseraStreamReader {
@@ -134,12 +136,13 @@ export class TesseraStreamReader {
     const { onSkeleton, keepF16 } = this.options;
     if (!onSkeleton) return;
     let graph: Graph;
+    const placeholders = new Map<string, Tensor>();
     try {
-      graph = skeletonGraph(this.info!, !!keepF16, (entry) => this.tensorBytes(entry));
+      graph = skeletonGraph(this.info!, !!keepF16, (entry) => this.tensorBytes(entry), placeholders);
     } catch {
       return; // unverified bytes that do not read: finish() reports the real problem (hash or tensor data)
     }
-    onSkeleton(graph);
+    onSkeleton(graph, placeholders);
   }
 
   /** The bytes of a tensor that has fully arrived (unverified before finish()), else undefined. */

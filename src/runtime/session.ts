@@ -29,7 +29,8 @@ import { SessionReleasedError, WebGPUExecutor, type DispatchInfo, type ProfileOp
 import { WebGPUKernelError } from '../backends/webgpu/program.js';
 import { webgpuSupports } from '../backends/webgpu/kernels.js';
 import { graphFromBytes, loadModelBytes, type ModelSource } from './load.js';
-import { isStreamSource, openModelStream, ProgressReporter, readModelStream, type LoadProgress, type StreamSource } from './stream_load.js';
+import { isStreamSource, openModelStream, ProgressReporter, readModelStream, type LoadProgress, type StreamedModel, type StreamSource } from './stream_load.js';
+import { skeletonNotKept, StreamUpload } from './stream_upload.js';
 import { WasmExecutor } from '../backends/wasm/executor.js';
 import { warmUpWasm, wasmFeatures, WasmUnavailableError } from '../backends/wasm/module.js';
 import { autotuneGraph, type AutotuneOptions, type TuningReport } from '../backends/webgpu/autotune.js';
@@ -203,6 +204,16 @@ export class Session {
   private f16Compute = false;
   /** Pipeline compile progress of the executor built at create (SessionOptions.onProgress). */
   private onPipelines?: (done: number, total: number) => void;
+  /**
+   * A streamed load's (stream_upload.ts): the executor built at create keeps what a weight refresh needs, and this is
+   * called just before it reads the graph's weights (the ones real by then need no rewrite).
+   */
+  private onWeightsRead?: () => void;
+  /**
+   * Streamed `.tessera` loads on WebGPU: `early` when the weights went to the GPU as they arrived (the session built
+   * while streaming is the result), else `reason` says why the session was built after the last byte instead.
+   */
+  streamed?: { early: boolean; reason?: string };
   private wasmInfo?: WasmExecutor['info'];
   private released = false;
   private recovering?: Promise<void>;
@@ -283,32 +294,78 @@ export class Session {
   }
 
   /**
-   * Streams the model. As soon as a `.tessera` header (and its few structural tensors) arrived, a throw-away session
-   * is built from the skeleton graph (placeholder weights): that compiles every WebGPU pipeline into the per-device
-   * cache while the payload streams. When the payload is complete and its hash checked, the real session is built
-   * from the verified graph, its pipelines cache hits (weights are uploaded then). Any failure frees the warm-up's GPU
-   * buffers before create rejects.
+   * Streams the model. As soon as a `.tessera` header (and its few structural tensors) arrived, a WebGPU session is
+   * built from the skeleton graph (placeholder weights): its pipelines compile while the payload streams, and each
+   * weight is written into its buffers as its bytes arrive (stream_upload.ts). When the payload hash checks out, that
+   * session is the result. When it cannot be (a storage choice fell differently with the real weights, a backend
+   * other than WebGPU...), it only warmed the pipeline cache: the session is built from the verified file. Any failure
+   * frees the warm-up's GPU buffers before create rejects.
    */
   private static async createStreamed(src: StreamSource, options: SessionOptions, progress: ProgressReporter): Promise<Session> {
     const { stream, total, what } = await openModelStream(src);
     progress.update('bytes', 0, total);
+    const upload = new StreamUpload(progress);
     let warm: Promise<Session | undefined> | undefined;
-    const warmUp = (skeleton: Graph) => {
+    const warmUp = (skeleton: Graph, placeholders: ReadonlyMap<string, Tensor>, tensorCount: number) => {
       if (options.backend === 'cpu' || options.backend === 'wasm') return; // they wait for the whole payload
+      const notKept = skeletonNotKept(skeleton, options);
+      if (notKept) upload.fail(notKept);
+      else upload.begin(placeholders, tensorCount);
       // Best effort: a skeleton that fails to build says nothing about the file (its bytes are not verified yet).
-      warm = Session.fromGraph(skeleton, 'tessera', options, { progress, warmUp: true }).catch(() => undefined);
+      const onWeightsRead = notKept ? undefined : () => upload.building();
+      warm = Session.fromGraph(skeleton, 'tessera', options, { progress, warmUp: true, onWeightsRead }).then(
+        (s) => {
+          upload.attach(s.streamedExecutor(skeleton));
+          return s;
+        },
+        (e: unknown) => {
+          upload.fail(e instanceof NotWebGPU ? 'the backend chosen is not WebGPU' : `building from the skeleton failed: ${(e as Error).message}`);
+          return undefined;
+        },
+      );
     };
-    // Success or failure: the warm-up's executors are built once it settles (fromGraph awaits them); free them now.
-    const model = await readModelStream(stream, { total, what, progress, onSkeleton: warmUp }).finally(async () => (await warm)?.release());
-    const session = await Session.fromGraph(model.graph, model.format, options, { progress });
+    let model: StreamedModel;
+    try {
+      model = await readModelStream(stream, { total, what, progress, onSkeleton: warmUp, onTensorBytes: (entry, bytes) => upload.arrived(entry, bytes) });
+    } catch (e) {
+      await (await warm)?.release(); // the warm-up's executors are built once it settles (fromGraph awaits them)
+      throw e;
+    }
+    const early = await warm;
+    if (early && upload.complete) {
+      early.sealStreamedWeights();
+      early.streamed = { early: true };
+      return early;
+    }
+    await early?.release();
+    const session = await Session.fromGraph(model.graph(), model.format, options, { progress });
+    if (session.backend === 'webgpu' && model.format === 'tessera') {
+      progress.allUploaded();
+      session.streamed = { early: false, reason: upload.failed ?? 'no session was built while streaming' };
+    }
     // Tuning measured during the warm-up (stored, then found in the cache by this build) happened in this load: say so.
-    const tuned = (await warm)?.tuning;
+    const tuned = early?.tuning;
     if (tuned?.source === 'measured' && tuned.key !== undefined && tuned.key === session.tuning.key) session.tuning = tuned;
     return session;
   }
 
+  /**
+   * The executor a streamed load writes real weights into: the one built at create from `skeleton` (null: none was,
+   * the input shapes being symbolic), or why this session cannot be kept.
+   */
+  private streamedExecutor(skeleton: Graph): WebGPUExecutor | null | string {
+    if (this.graph !== skeleton) return 'graph passes rewrote the skeleton';
+    if (!this.createShapes) return null;
+    return this.executors.get(signatureKey(this.inputs, this.createShapes))?.executor ?? 'its executor was not built at create';
+  }
+
+  /** The streamed weights are all in: executors stop keeping what a refresh needs. */
+  private sealStreamedWeights(): void {
+    for (const entry of this.executors.values()) entry.executor?.sealWeights();
+  }
+
   /** The session for a graph (create's common path); `warmUp`: stop with NotWebGPU instead of a CPU/WASM session. */
-  private static async fromGraph(graph: Graph, format: Session['format'], options: SessionOptions, internal: { progress: ProgressReporter; warmUp?: boolean }): Promise<Session> {
+  private static async fromGraph(graph: Graph, format: Session['format'], options: SessionOptions, internal: { progress: ProgressReporter; warmUp?: boolean; onWeightsRead?: () => void }): Promise<Session> {
     checkLimitsOf(graph);
     const opt = options.optimize ?? format === 'onnx';
     // An imported ONNX graph's weights are fresh copies no one else holds: BN folding may scale them in place (unless
@@ -411,7 +468,11 @@ export class Session {
     if (known) {
       try {
         session.onPipelines = (done, total) => internal.progress.update('pipelines', done, total);
-        await session.executorFor(known, true).ready.finally(() => (session.onPipelines = undefined));
+        session.onWeightsRead = internal.onWeightsRead;
+        await session.executorFor(known, true).ready.finally(() => {
+          session.onPipelines = undefined;
+          session.onWeightsRead = undefined;
+        });
       } catch (e) {
         // A size read from the metadata's inputSize is a hint, not the model's contract: if the model cannot run at
         // it, create still succeeds and each run's size decides (the run gets the InputError). Explicit or static
@@ -477,7 +538,9 @@ export class Session {
     const build = async () => {
       const convVariant = await this.tuneFor(gpu, key, shapes, atCreate);
       const inputShapes = Object.fromEntries(Object.entries(shapes).map(([k, v]) => [k, [...v]]));
-      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant, onPipelines: this.onPipelines, ...(this.attentionLowering ? { attention: this.attentionLowering } : {}), ...(this.int8Weights !== undefined ? { int8Weights: this.int8Weights } : {}), f16Compute: this.f16Compute });
+      // create() reads every weight synchronously (plans, repacks, uploads) before its first await.
+      this.onWeightsRead?.();
+      return WebGPUExecutor.create(gpu, this.graph, { inputShapes, memoryPlan: this.memoryPlan, convVariant, onPipelines: this.onPipelines, refreshableWeights: !!this.onWeightsRead, ...(this.attentionLowering ? { attention: this.attentionLowering } : {}), ...(this.int8Weights !== undefined ? { int8Weights: this.int8Weights } : {}), f16Compute: this.f16Compute });
     };
     created.ready = build().then(
       (ex) => {

@@ -1,10 +1,12 @@
 /**
  * Streaming model load (docs/loading.md): a URL, a fetch Response or a ReadableStream of bytes is read chunk by chunk.
  * A `.tessera` file goes through TesseraStreamReader: the header is checked as soon as it arrives, the skeleton graph
- * (weights as placeholders) is handed to the caller to build pipelines with while the payload streams, the payload
- * hash is checked at the end. ONNX files need their whole protobuf: they are collected, then imported as before.
+ * (weights as placeholders) is handed to the caller to build pipelines with while the payload streams, each tensor's
+ * bytes are handed over as they complete (WebGPU uploads them: stream_upload.ts), the payload hash is checked at the
+ * end. ONNX files need their whole protobuf: they are collected, then imported as before.
  */
-import type { Graph } from '../graph/ir.js';
+import type { Graph, Tensor } from '../graph/ir.js';
+import type { TensorEntry } from '../format/header.js';
 import { MAGIC } from '../format/constants.js';
 import { graphFromHeader } from '../format/reader.js';
 import { TesseraStreamReader } from '../format/stream_reader.js';
@@ -22,11 +24,16 @@ export interface LoadProgress {
   tensors: { done: number; total: number };
   /** WebGPU pipelines compiled for the executor being built (0 / 0 on the CPU and WASM backends). */
   pipelines: { done: number; total: number };
+  /**
+   * Tensors of the `.tessera` file whose real values the WebGPU session holds: uploaded as their bytes arrive while
+   * streaming, or all at once by a session built after the last byte (0 / 0 on the CPU and WASM backends, and ONNX).
+   */
+  uploaded: { done: number; total: number };
 }
 
 /** Holds the current figures and reports a copy on every change. */
 export class ProgressReporter {
-  private readonly state: LoadProgress = { bytes: { loaded: 0, total: null }, tensors: { done: 0, total: 0 }, pipelines: { done: 0, total: 0 } };
+  private readonly state: LoadProgress = { bytes: { loaded: 0, total: null }, tensors: { done: 0, total: 0 }, pipelines: { done: 0, total: 0 }, uploaded: { done: 0, total: 0 } };
   constructor(private readonly listener?: (p: LoadProgress) => void) {}
 
   update(key: keyof LoadProgress, done: number, total: number | null): void {
@@ -34,7 +41,12 @@ export class ProgressReporter {
     if (key === 'bytes') this.state.bytes = { loaded: done, total };
     else this.state[key] = { done, total: total ?? 0 };
     const s = this.state;
-    this.listener({ bytes: { ...s.bytes }, tensors: { ...s.tensors }, pipelines: { ...s.pipelines } });
+    this.listener({ bytes: { ...s.bytes }, tensors: { ...s.tensors }, pipelines: { ...s.pipelines }, uploaded: { ...s.uploaded } });
+  }
+
+  /** Every tensor of the file is on the GPU (a session built after the last byte uploaded them together). */
+  allUploaded(): void {
+    this.update('uploaded', this.state.tensors.total, this.state.tensors.total);
   }
 }
 
@@ -69,7 +81,8 @@ export async function openModelStream(src: StreamSource): Promise<{ stream: Read
 }
 
 export interface StreamedModel {
-  graph: Graph;
+  /** The model's graph, read from the verified file when first asked (a session kept from the stream needs none). */
+  graph: () => Graph;
   format: 'tessera' | 'onnx';
   /** The whole file (verified for `.tessera`). */
   bytes: Uint8Array;
@@ -79,8 +92,13 @@ export interface ReadStreamOptions {
   total?: number | null;
   what?: string;
   progress?: ProgressReporter;
-  /** `.tessera` only: the skeleton graph (placeholder weights), as soon as the header and structural tensors are in. */
-  onSkeleton?: (graph: Graph) => void;
+  /**
+   * `.tessera` only: the skeleton graph as soon as the header and structural tensors are in, with its placeholder
+   * tensors by name (the weights still on their way) and the number of tensors in the file.
+   */
+  onSkeleton?: (graph: Graph, placeholders: ReadonlyMap<string, Tensor>, tensorCount: number) => void;
+  /** `.tessera` only: every byte of a tensor arrived (unverified until the stream ends). */
+  onTensorBytes?: (entry: TensorEntry, bytes: Uint8Array) => void;
 }
 
 /** Does `head` (the first bytes, maybe fewer than 8) start like a `.tessera` file? */
@@ -122,23 +140,30 @@ export async function readModelStream(stream: ReadableStream<Uint8Array>, option
         progress?.update('bytes', loaded, total);
       }
       const bytes = concatBytes(rest, loaded);
-      return { graph: importOnnx(bytes), format: 'onnx', bytes };
+      const graph = importOnnx(bytes);
+      return { graph: () => graph, format: 'onnx', bytes };
     }
-    const tessera = new TesseraStreamReader({
+    let tensorCount = 0;
+    const tessera: TesseraStreamReader = new TesseraStreamReader({
       keepF16: true,
       onHeader: (info) => {
         total = info.fileByteLength;
-        progress?.update('tensors', 0, info.header.tensors.length);
+        tensorCount = info.header.tensors.length;
+        progress?.update('tensors', 0, tensorCount);
       },
-      onTensor: (_entry, done, count) => progress?.update('tensors', done, count),
-      onSkeleton: options.onSkeleton,
+      onTensor: (entry, done, count) => {
+        progress?.update('tensors', done, count);
+        options.onTensorBytes?.(entry, tessera.tensorBytes(entry)!);
+      },
+      onSkeleton: options.onSkeleton && ((graph, placeholders) => options.onSkeleton!(graph, placeholders, tensorCount)),
     });
     for (chunk = first; chunk; chunk = await next()) {
       tessera.push(chunk);
       progress?.update('bytes', tessera.received, total);
     }
     const { bytes, info } = tessera.finish();
-    return { graph: graphFromHeader(bytes, info, true), format: 'tessera', bytes };
+    let graph: Graph | undefined;
+    return { graph: () => (graph ??= graphFromHeader(bytes, info, true)), format: 'tessera', bytes };
   } catch (e) {
     reader.cancel().catch(() => undefined); // stop the download; the error is the answer
     throw e;

@@ -9,7 +9,8 @@ import type { Graph, Tensor } from '../../src/graph/ir.js';
 import { FormatError, readTessera, writeTessera } from '../../src/format/index.js';
 import { assembleTessera } from '../../src/format/framing.js';
 import { TesseraStreamReader, type StreamReaderOptions } from '../../src/format/stream_reader.js';
-import { structuralTensors } from '../../src/format/skeleton.js';
+import { fillPlaceholder, structuralTensors } from '../../src/format/skeleton.js';
+import { tensorFromBytes } from '../../src/format/reader.js';
 import { quantizeWeightsInt8 } from '../../src/graph/passes/quantize_int8.js';
 import { seededRandom, syntheticCnn } from './helpers.js';
 
@@ -105,6 +106,44 @@ describe('TesseraStreamReader', () => {
       expect(sameData(p, t), name).toBe(arrived);
       if (p.data instanceof Float32Array) expect(p.data.every(Number.isFinite)).toBe(true);
     }
+  });
+
+  it.each([
+    ['f32', f32File],
+    ['f16', f16File],
+    ['int8', int8File],
+  ] as const)('%s: the placeholders reported are the tensors not in yet; filled in place as they arrive, the skeleton equals the file', (_kind, file) => {
+    let skeleton: { graph: Graph; placeholders: ReadonlyMap<string, Tensor> } | undefined;
+    const filled: string[] = [];
+    const reader: TesseraStreamReader = new TesseraStreamReader({
+      keepF16: true,
+      onSkeleton: (graph, placeholders) => (skeleton = { graph, placeholders }),
+      onTensor: (entry) => {
+        const p = skeleton?.placeholders.get(entry.name);
+        if (!p) return;
+        const before = p.data;
+        expect(fillPlaceholder(p, tensorFromBytes(reader.tensorBytes(entry)!, entry, true, entry.name))).toBe(true);
+        expect(p.data).toBe(before); // in place: graphs sharing the array see the real values
+        filled.push(entry.name);
+      },
+    });
+    for (let at = 0; at < file.length; at += 700) reader.push(file.subarray(at, at + 700));
+    reader.finish();
+    expect(skeleton!.placeholders.size).toBeGreaterThan(0);
+    expect(filled.sort()).toEqual([...skeleton!.placeholders.keys()].sort());
+    const real = readTessera(file, { keepF16: true });
+    for (const [name, t] of real.initializers) expect(sameData(skeleton!.graph.initializers.get(name)!, t), name).toBe(true);
+    for (const [name, t] of real.initializers) expect(skeleton!.graph.initializers.get(name)!.quant, name).toEqual(t.quant);
+  });
+
+  it('fillPlaceholder refuses a tensor stored differently (dtype, length, int8 tables) and changes nothing', () => {
+    const p: Tensor = { dtype: 'f32', shape: [4], data: new Float32Array([1, 2, 3, 4]) };
+    expect(fillPlaceholder(p, { dtype: 'f16', shape: [4], data: new Uint16Array(4) })).toBe(false);
+    expect(fillPlaceholder(p, { dtype: 'f32', shape: [3], data: new Float32Array(3) })).toBe(false);
+    expect(fillPlaceholder(p, { dtype: 'f32', shape: [4], data: new Float32Array(4), quant: { values: new Int8Array(4), scales: new Float32Array(1) } })).toBe(false);
+    expect(Array.from(p.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(fillPlaceholder(p, { dtype: 'f32', shape: [4], data: new Float32Array([5, 6, 7, 8]) })).toBe(true);
+    expect(Array.from(p.data as Float32Array)).toEqual([5, 6, 7, 8]);
   });
 
   it('the skeleton waits for structural tensors (an i64 Reshape shape) and carries their real values', () => {

@@ -10,10 +10,10 @@
  * Run: write inputs, encode every dispatch in ONE command encoder and compute pass, ONE submit, map the outputs.
  * Nothing is created after load except by `profile()` (its query set, once).
  */
-import { GraphError, f16ToF32, f32ToF16, sizeOf, tensorToNumbers, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
+import { GraphError, sizeOf, type Graph, type Node, type Shape, type Tensor, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
 import { BufferUsage, MapMode, ShaderStage } from './gpu_constants.js';
-import { channelGeometry, findInt8Layout, quantMatches, type Int8Layout } from '../../graph/quant_int8.js';
+import { ConstantStore, type Slot } from './constant_store.js';
 import { WebGPUDeviceError, isSoftwareAdapter, type GpuContext } from './device.js';
 import {
   WebGPUKernelError,
@@ -117,17 +117,11 @@ export interface ExecutorOptions {
   attention?: AttentionLowering;
   /** Called as the executor's distinct pipelines compile (cache hits count at once): done of total. */
   onPipelines?: (done: number, total: number) => void;
-}
-
-/** Where a tensor lives on the GPU: a byte range of a buffer. Arena slots share their buffer with other tensors. */
-interface Slot {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-  /** Bytes per element as stored (2 for f16 constants, 1 for int8). */
-  elementBytes: number;
-  /** int8 constants: scale table geometry (the scales follow the values in the same buffer). */
-  int8?: { scaleByte: number; inner: number; channels: number; panel: number; block: number; count: number };
+  /**
+   * Keep what `refreshWeights` needs (the constant store, the kernel plans' programs) until `sealWeights()`: a
+   * streamed load builds the executor from placeholder weights and writes the real ones as they arrive.
+   */
+  refreshableWeights?: boolean;
 }
 
 const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
@@ -153,23 +147,6 @@ function layoutFor(device: GPUDevice, p: Program): { bgl: GPUBindGroupLayout; pl
     cache.set(key, l);
   }
   return l;
-}
-
-function toF32(t: Tensor): Float32Array {
-  if (t.data instanceof Float32Array) return t.data;
-  if (t.dtype === 'f16') return Float32Array.from(t.data as Uint16Array, f16ToF32);
-  return Float32Array.from(tensorToNumbers(t));
-}
-
-/** f16 bits of `data` when every value is exactly a half float (repacked f16 weights), else undefined. */
-function exactHalves(data: Float32Array): Uint16Array | undefined {
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const h = f32ToF16(data[i]!);
-    if (f16ToF32(h) !== data[i] && !(Number.isNaN(data[i]!) && Number.isNaN(f16ToF32(h)))) return undefined;
-    out[i] = h;
-  }
-  return out;
 }
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -215,6 +192,24 @@ export function planActivations(graph: Graph, values: Map<string, ValueInfo>, ke
   return views && legacyOnView ? planWith(false) : plan;
 }
 
+type KernelChoices = Pick<KernelContext, 'convVariant' | 'matmulVariant' | 'reductionVariant' | 'features' | 'f16Compute'>;
+
+/** The kernel plan of one node (step 1 of WebGPUExecutor.create; again for a streamed load's real weights). */
+function planNode(graph: Graph, values: Map<string, ValueInfo>, node: Node, choices: KernelChoices): NodeKernel {
+  // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
+  const kernel = webgpuSupports(node.op) ? webgpuKernels[node.op] : undefined;
+  if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
+  const plan0 = kernel({
+    node,
+    inputShapes: node.inputs.map((n) => (n === '' ? undefined : values.get(n)?.shape)),
+    outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
+    constant: (name: string) => graph.initializers.get(name),
+    ...choices,
+  });
+  const plan = withResidualView(node, plan0, values);
+  return { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length };
+}
+
 /** Kernel plans of every node (what step 1 of WebGPUExecutor.create computes), for tools and tests. */
 export function planKernels(
   graph: Graph,
@@ -223,22 +218,29 @@ export function planKernels(
   more: Pick<KernelContext, 'matmulVariant' | 'reductionVariant' | 'features' | 'f16Compute'> = {},
 ): Map<string, NodeKernel> {
   const out = new Map<string, NodeKernel>();
-  for (const node of graph.nodes) {
-    // Own properties only: an op named 'constructor' or '__proto__' must not find Object's members.
-    const kernel = webgpuSupports(node.op) ? webgpuKernels[node.op] : undefined;
-    if (!kernel) throw new WebGPUKernelError('op is not supported by the WebGPU backend', node.name, node.op);
-    const plan0 = kernel({
-      node,
-      inputShapes: node.inputs.map((n) => (n === '' ? undefined : values.get(n)?.shape)),
-      outputShapes: node.outputs.map((n) => (n === '' ? [] : values.get(n)!.shape)),
-      constant: (name: string) => graph.initializers.get(name),
-      convVariant,
-      ...more,
-    });
-    const plan = withResidualView(node, plan0, values);
-    out.set(node.name, { node, plan, accessors: plan.programs.every((p) => !!p.accessors) && !plan.aliases?.length });
-  }
+  for (const node of graph.nodes) out.set(node.name, planNode(graph, values, node, { convVariant, ...more }));
   return out;
+}
+
+/** Initializer values a node reads: its constant inputs and tensor attributes (the typed arrays, by identity). */
+function weightsRead(graph: Graph, node: Node): unknown[] {
+  const out: unknown[] = [];
+  for (const i of node.inputs) {
+    const t = graph.initializers.get(i);
+    if (t) out.push(t.data);
+  }
+  for (const a of Object.values(node.attrs)) if (typeof a === 'object' && a !== null && 'data' in a) out.push(a.data);
+  return out;
+}
+
+/**
+ * What refreshWeights needs of the build (kept only with ExecutorOptions.refreshableWeights, until sealWeights):
+ * the constant store, and each node's plan again (base plan: its constants; programs: what it dispatches, as text).
+ */
+interface WeightRefresh {
+  store: ConstantStore;
+  replan: (node: Node) => { constants: NonNullable<KernelPlan['constants']>; programs: string };
+  programs: Map<string, string>;
 }
 
 export class WebGPUExecutor {
@@ -320,10 +322,15 @@ export class WebGPUExecutor {
     // 1. Kernel plans; alias outputs resolve to the storage of their source.
     const root = new Map<string, string>();
     const rootOf = (name: string): string => root.get(name) ?? name;
-    /** Derived constants (repacked weights...), with their f16 bits when the node's weights were f16. */
-    const derived = new Map<string, { data: Float32Array; halves?: Uint16Array; source: string; weight?: string }>();
     let planAllowed = true;
-    const useF16 = options.f16Weights !== false;
+    const checkBinding = (tensor: string, bytes: number) => {
+      if (bytes > gpu.maxStorageBufferBindingSize)
+        throw new WebGPULimitError(`needs a ${bytes}-byte binding, above the device's maxStorageBufferBindingSize (${gpu.maxStorageBufferBindingSize})`, tensor, 'maxStorageBufferBindingSize', bytes);
+    };
+    // int8 weights stay int8 on hardware adapters by default (ExecutorOptions.int8Weights).
+    const int8OnGpu = options.int8Weights ?? !(gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription));
+    /** Initializers and derived constants (repacked weights...): their storage choices and buffers. */
+    const constants = new ConstantStore(gpu, graph, owned, { f16: options.f16Weights !== false, int8: int8OnGpu, checkBinding });
     for (const node of graph.nodes) {
       for (const out of node.outputs) {
         const v = values.get(out);
@@ -335,20 +342,12 @@ export class WebGPUExecutor {
     }
     const kernels = planKernels(graph, values, options.convVariant, kernelChoices);
     for (const { node, plan } of kernels.values()) {
-      const halfWeights = useF16 && node.inputs.some((i) => graph.initializers.get(i)?.dtype === 'f16');
-      for (const c of plan.constants ?? []) {
-        if (derived.has(c.name)) continue;
-        // Errors about a derived constant (repacked weights) name the initializer it came from.
-        const source = node.inputs.find((i) => graph.initializers.has(i)) ?? node.name;
-        // `weight`: an int8 initializer of the node, whose values a repacked constant may still be (findInt8Layout).
-        const weight = node.inputs.find((i) => graph.initializers.get(i)?.quant !== undefined);
-        derived.set(c.name, { data: c.data, halves: halfWeights ? exactHalves(c.data) : undefined, source, weight });
-      }
+      constants.addPlan(node, plan);
       for (const a of plan.aliases ?? []) root.set(node.outputs[a.output]!, rootOf(node.inputs[a.input]!));
       // The planner extends live ranges through reshape-like views only; other aliases need the unplanned path.
       if (plan.aliases?.length && !RESHAPE_OPS.has(node.op)) planAllowed = false;
     }
-    const isConstant = (r: string) => derived.has(r) || graph.initializers.has(r);
+    const isConstant = (r: string) => constants.isConstant(r);
 
     // 2. Static memory plan. Views only where every program touching them reads/writes through accessors.
     const offsetAlign = device.limits.minStorageBufferOffsetAlignment;
@@ -367,81 +366,22 @@ export class WebGPUExecutor {
     }
 
     // Programs to run, in node order: elided nodes (views) run nothing; partially in-place Concats copy the rest.
+    const dispatched = (node: Node, plan: KernelPlan): KernelPlan => {
+      const inPlace = memoryPlan?.concatInPlace.get(node.name);
+      return inPlace ? webgpuKernels[node.op]!(contextOf(node, inPlace)) : plan;
+    };
     const specs: { node: Node; spec: ProgramSpec }[] = [];
     for (const node of graph.nodes) {
       if (memoryPlan?.elidedNodes.has(node.name)) continue;
-      let plan = kernels.get(node.name)!.plan;
-      const inPlace = memoryPlan?.concatInPlace.get(node.name);
-      if (inPlace) plan = webgpuKernels[node.op]!(contextOf(node, inPlace));
+      const plan = dispatched(node, kernels.get(node.name)!.plan);
       for (const spec of plan.programs) if (spec.workgroups > 0) specs.push({ node, spec });
     }
 
-    // 3. Storage. Constants (initializers, repacked weights) get one buffer each (f16 bytes when kept as halves).
-    //    Activations live where the plan put them, or without a plan in one buffer each.
+    // 3. Storage. Constants (initializers, repacked weights) get one buffer each (constant_store.ts: f16 halves or
+    //    int8 values + scales where exact). Activations live where the plan put them, or without a plan in one buffer each.
     const storageUsage = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
     const slots = new Map<string, Slot>();
-    let constantBytes = 0;
-    let f16ConstantBytes = 0;
-    let int8ConstantBytes = 0;
     let activationBytes = 0;
-    const checkBinding = (tensor: string, bytes: number) => {
-      if (bytes > gpu.maxStorageBufferBindingSize)
-        throw new WebGPULimitError(`needs a ${bytes}-byte binding, above the device's maxStorageBufferBindingSize (${gpu.maxStorageBufferBindingSize})`, tensor, 'maxStorageBufferBindingSize', bytes);
-    };
-    const constantSlot = (r: string, half: boolean): Slot => {
-      const key = `${half ? 'h' : 'f'}:${r}`;
-      let slot = slots.get(key);
-      if (slot) return slot;
-      const init = graph.initializers.get(r);
-      const bits = half ? (derived.get(r)?.halves ?? (init?.dtype === 'f16' ? (init.data as Uint16Array) : undefined)) : undefined;
-      const data = bits ?? derived.get(r)?.data ?? toF32(init!);
-      const size = Math.max(16, align(data.byteLength, 16));
-      checkBinding(derived.get(r)?.source ?? r, size);
-      const buffer = tracker.createBuffer({ size, usage: storageUsage, mappedAtCreation: true });
-      const range = buffer.getMappedRange();
-      if (bits) new Uint16Array(range).set(bits);
-      else new Float32Array(range).set(data as Float32Array);
-      buffer.unmap();
-      owned.push(buffer);
-      constantBytes += size;
-      if (bits) f16ConstantBytes += size;
-      slots.set(key, (slot = { buffer, offset: 0, size, elementBytes: bits ? 2 : 4 }));
-      return slot;
-    };
-    const canBeHalf = (r: string) => useF16 && (derived.get(r)?.halves !== undefined || graph.initializers.get(r)?.dtype === 'f16');
-    // int8 only where the values and scales reproduce the f32 data exactly (checked once per tensor): an initializer
-    // whose `quant` still matches it, or a repacked constant that is a layout of such a weight's values.
-    const int8OnGpu = options.int8Weights ?? !(gpu.isFallbackAdapter || isSoftwareAdapter(gpu.adapterDescription));
-    const int8Layouts = new Map<string, Int8Layout | undefined>();
-    const int8Of = (r: string): Int8Layout | undefined => {
-      if (!int8OnGpu) return undefined;
-      if (int8Layouts.has(r)) return int8Layouts.get(r);
-      let layout: Int8Layout | undefined;
-      const d = derived.get(r);
-      const w = graph.initializers.get(d ? (d.weight ?? '') : r);
-      if (w?.quant && quantMatches(w))
-        layout = d ? findInt8Layout(d.data, w.quant, w.shape) : { values: w.quant.values, scales: w.quant.scales, ...channelGeometry(w.shape, w.quant.axis), panel: 0, block: 1 };
-      int8Layouts.set(r, layout);
-      return layout;
-    };
-    /** int8 values (padded to a u32 word) then the f32 scales: the .tessera int8 layout, uploaded as is. */
-    const int8Slot = (r: string, q: Int8Layout): Slot => {
-      let slot = slots.get(`q:${r}`);
-      if (slot) return slot;
-      const scaleByte = 4 * Math.ceil(q.values.length / 4);
-      const size = Math.max(16, align(scaleByte + 4 * q.scales.length, 16));
-      checkBinding(derived.get(r)?.source ?? r, size);
-      const buffer = tracker.createBuffer({ size, usage: storageUsage, mappedAtCreation: true });
-      const range = buffer.getMappedRange();
-      new Int8Array(range).set(q.values);
-      new Float32Array(range, scaleByte, q.scales.length).set(q.scales);
-      buffer.unmap();
-      owned.push(buffer);
-      constantBytes += size;
-      int8ConstantBytes += size;
-      slots.set(`q:${r}`, (slot = { buffer, offset: 0, size, elementBytes: 1, int8: { scaleByte, inner: q.inner, channels: q.channels, panel: q.panel, block: q.block, count: q.values.length } }));
-      return slot;
-    };
     if (memoryPlan) {
       const arenas = memoryPlan.buffers.map((b) => {
         const size = align(b.bytes + 16, 16);
@@ -455,9 +395,7 @@ export class WebGPUExecutor {
     /** Storage of a tensor; constants as int8 or f16 when `compact` (an accessor read) and available. */
     const slotOf = (name: string, compact = false): Slot => {
       const r = rootOf(name);
-      const q = compact && isConstant(r) ? int8Of(r) : undefined;
-      if (q) return int8Slot(r, q);
-      if (isConstant(r)) return constantSlot(r, compact && canBeHalf(r));
+      if (isConstant(r)) return constants.slot(r, compact);
       let slot = slots.get(`a:${name}`) ?? slots.get(`a:${r}`);
       if (!slot) {
         const size = Math.max(16, align(sizeOf(shapeOf(r)) * 4, 16));
@@ -496,7 +434,7 @@ export class WebGPUExecutor {
         // Whole 16-byte vectors where the buffer has room (arenas keep 16 bytes of slack): a binding read or written
         // as array<vec4<f32>> then covers the tensor's last, partial vector instead of clamping it onto element 0.
         const size = Math.min(align(end - start, 16), Math.max(align(end - start, 4), alignDown(buffer.size - start, 4)));
-        checkBinding(derived.get(members[0]!.tensor)?.source ?? members[0]!.tensor, size);
+        checkBinding(constants.sourceOf(members[0]!.tensor), size);
         return { buffer, offset: start, size, members };
       });
       if (ranges.length > gpu.maxStorageBuffersPerShaderStage)
@@ -607,12 +545,59 @@ export class WebGPUExecutor {
       activationBytes,
       plannedActivationBytes: memoryPlan?.peakActivationBytes ?? null,
       lowerBoundBytes: memoryPlan?.lowerBoundBytes ?? null,
-      weightBytes: constantBytes,
-      f16WeightBytes: f16ConstantBytes,
-      int8WeightBytes: int8ConstantBytes,
+      weightBytes: constants.bytes.all,
+      f16WeightBytes: constants.bytes.f16,
+      int8WeightBytes: constants.bytes.int8,
     };
+    if (options.refreshableWeights) {
+      // What each node dispatches (its plan, or the in-place Concat variant), as text to compare a new plan with.
+      const programsOf = (node: Node, plan: KernelPlan) => JSON.stringify(dispatched(node, plan).programs);
+      const replan = (node: Node) => {
+        const { plan } = planNode(graph, values, node, { convVariant: options.convVariant, ...kernelChoices });
+        return { constants: plan.constants ?? [], programs: programsOf(node, plan) };
+      };
+      const programs = new Map(graph.nodes.map((node) => [node.name, programsOf(node, kernels.get(node.name)!.plan)]));
+      exec.weights = { store: constants, replan, programs };
+    }
     gpu.checkHealthy();
     return exec;
+  }
+
+  /** Build state for refreshWeights (ExecutorOptions.refreshableWeights), dropped by sealWeights(). */
+  private weights?: WeightRefresh;
+
+  /**
+   * A streamed load's real weights: the initializers whose typed arrays are in `changed` now hold their real values
+   * (filled in place, src/runtime/stream_upload.ts). Every node reading them whose initializers are all real (none in
+   * `pending`) is planned again; its programs must come out the same, and its derived constants (repacks) are
+   * written into the buffers already allocated, after the same f16 / int8 storage choices; initializers read
+   * directly are rewritten too. Returns undefined when done, or why the executor would have been built differently
+   * with these values (the caller builds a new one). Only with ExecutorOptions.refreshableWeights.
+   */
+  refreshWeights(changed: ReadonlySet<unknown>, pending: ReadonlySet<unknown>): string | undefined {
+    const w = this.weights;
+    if (!w) return 'this executor does not keep what a weight refresh needs (refreshableWeights)';
+    if (this.released) return 'this executor was released';
+    for (const node of this.graph.nodes) {
+      const reads = weightsRead(this.graph, node);
+      if (!reads.some((d) => changed.has(d)) || reads.some((d) => pending.has(d))) continue;
+      const again = w.replan(node);
+      if (again.programs !== w.programs.get(node.name)) return `node '${node.name}' (${node.op}) plans different programs with the real weights`;
+      for (const c of again.constants) {
+        const why = w.store.madeBy(c.name, node) ? w.store.updateDerived(c.name, c.data) : undefined;
+        if (why) return why;
+      }
+    }
+    for (const [name, t] of this.graph.initializers) {
+      const why = changed.has(t.data) ? w.store.rewrite(name) : undefined;
+      if (why) return why;
+    }
+    return undefined;
+  }
+
+  /** Every weight is final: drop what refreshWeights kept (repacked weights in CPU memory, plans). */
+  sealWeights(): void {
+    this.weights = undefined;
   }
 
   /**
