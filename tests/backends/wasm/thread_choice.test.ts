@@ -66,6 +66,19 @@ describe('ThreadChoice', () => {
     expect(modes.slice(10).every((m) => m === 'pool')).toBe(true);
   });
 
+  it('decides on each mode\'s fastest run, and the pool must win by 10 %: ResNet-20 in bench run 16 stays single', () => {
+    const c = new ThreadChoice(true);
+    // exploring: single 2.9, 4.5, 2.5 (still warming), pool 2.5, 7.4, 2.4 (a stall); then single runs 1.7 ms
+    const single = [2.9, 4.5, 2.5];
+    const pool = [2.5, 7.4, 2.4];
+    const modes = drive(c, 20, (m, run) => (run <= 3 ? 12 : m === 'single' ? (single.shift() ?? 1.7) : (pool.shift() ?? 2.1)));
+    expect(modes.slice(10).every((m) => m === 'single')).toBe(true);
+    expect(c.report()).toMatchObject({ mode: 'single', poolMs: 2.4, singleMs: 1.7 });
+    // the same with a pool 1.5x faster: the pool
+    const d = new ThreadChoice(true);
+    expect(drive(d, 20, (m) => (m === 'pool' ? 1.0 : 1.5)).slice(10).every((m) => m === 'pool')).toBe(true);
+  });
+
   it('not adaptive: always the pool, nothing measured', () => {
     const c = new ThreadChoice(false);
     expect(drive(c, 20, () => 1).every((m) => m === 'pool')).toBe(true);
