@@ -57,9 +57,10 @@ describe('demo page', () => {
     const page = await open(`?model=${MODEL}&backend=webgpu`);
     expect(await modelLoaded(page)).toBe('network');
     expect(await page.locator('#model-status').innerText()).toMatch(/Downloaded .* stored in the browser cache/);
-    // The streamed load's three figures, as last shown (the bar hides once the model is ready): all complete.
+    // The streamed load's figures, as last shown (the bar hides once the model is ready): all complete, and every
+    // tensor of the file on the GPU (uploaded as its bytes arrived: the session built while streaming was kept).
     const figures = await page.evaluate(() => document.querySelector('#download-text')!.textContent);
-    expect(figures).toMatch(/^([\d.]+ (?:B|KiB|MiB)) \/ \1 · tensors (\d+) \/ \2 · pipelines (\d+) \/ \3$/);
+    expect(figures).toMatch(/^([\d.]+ (?:B|KiB|MiB)) \/ \1 · tensors (\d+) \/ \2 · pipelines (\d+) \/ \3 · on the GPU \2 \/ \2$/);
     const top5 = await classifySample(page, 0);
     expect(samples.samples[0]!.className).toBe('cat');
     expect(top5[0]).toBe('cat');
