@@ -67,7 +67,11 @@ const CALLER_MAY_WAIT = typeof (globalThis as { window?: unknown }).window === '
 const INSN_BYTES = 32;
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-type Step = { kind: 'wasm'; prog: number; count: number } | { kind: 'js'; node: Node };
+/**
+ * A run of consecutive kernel calls: `prog` encoded for the pool's threads, `single` (the same calls) for the calling
+ * thread alone (lower.ts `Addresses.threads`); without a pool the two are one.
+ */
+type Step = { kind: 'wasm'; prog: number; single: number; count: number } | { kind: 'js'; node: Node };
 
 const ARRAY_OF: Partial<Record<DType, new (b: ArrayBufferLike, o: number, n: number) => TypedArray>> = {
   f32: Float32Array,
@@ -132,7 +136,7 @@ export class WasmExecutor {
       return w;
     };
     const views = new Map<string, TensorPlacement>();
-    const ctx = { graph, plan, nthreads, constant, views, packed: new Map() };
+    const ctx = { graph, plan, constant, views, packed: new Map() };
 
     // Lower every node that computes something; group consecutive kernel calls into segments.
     const lowered: (KernelCall[] | Node)[] = [];
@@ -157,11 +161,13 @@ export class WasmExecutor {
     const stacksAt = at;
     at += (nthreads - 1) * STACK_BYTES;
     const calls = lowered.flatMap((l) => (Array.isArray(l) ? l : []));
-    const paramWords = calls.reduce((s, c) => s + 64, 0);
+    // One program for the pool and, with threads, a second for runs on the calling thread alone (see Step).
+    const programs = nthreads > 1 ? [nthreads, 1] : [1];
     const progAt = align(at, 32);
-    at = progAt + calls.length * INSN_BYTES;
+    const progBytes = calls.length * INSN_BYTES;
+    at = progAt + programs.length * progBytes;
     const paramsAt = align(at, 16);
-    at = paramsAt + paramWords * 4;
+    at = paramsAt + programs.length * calls.length * 64 * 4;
     // Weights and constants.
     const weightAt = new Map<KernelCall, number[]>();
     const constAt = new Map<string, number>();
@@ -240,31 +246,32 @@ export class WasmExecutor {
       bytes.fill(0, arena, arena + stage.stageUsed); // the arena starts zeroed, as without staging
       const i32 = new Int32Array(memory.buffer);
       let pAt = paramsAt;
-      steps = [];
-      let progCursor = progAt;
-      let segStart = progAt;
-      let segCount = 0;
-      const flush = () => {
-        if (segCount > 0) steps.push({ kind: 'wasm', prog: segStart, count: segCount });
-        segStart = progCursor;
-        segCount = 0;
-      };
-      for (const l of lowered) {
-        if (!Array.isArray(l)) {
-          flush();
-          steps.push({ kind: 'js', node: l });
-          continue;
-        }
-        for (const c of l) {
+      programs.forEach((threads, p) => {
+        calls.forEach((c, i) => {
           const w = weightAt.get(c)!;
-          const fields = c.encode({ tensor: tensorAddr, weight: (i) => w[i]!, scratch, scratchStride, shared });
+          const fields = c.encode({ tensor: tensorAddr, weight: (k) => w[k]!, scratch, scratchStride, shared, threads });
           if (fields.length > 64) throw new Error(`parameter block of ${c.node.name} too long`);
           i32.set(fields, pAt / 4);
-          i32[progCursor / 4] = KERNEL_IDS[c.kernel];
-          i32[progCursor / 4 + 1] = pAt;
-          progCursor += INSN_BYTES;
+          const insn = progAt + p * progBytes + i * INSN_BYTES;
+          i32[insn / 4] = KERNEL_IDS[c.kernel];
+          i32[insn / 4 + 1] = pAt;
           pAt += 64 * 4;
-          segCount++;
+        });
+      });
+      // Segments: runs of kernel calls between CPU-reference nodes.
+      const singleAt = progAt + (programs.length - 1) * progBytes;
+      steps = [];
+      let index = 0;
+      let segStart = 0;
+      const flush = () => {
+        if (index > segStart) steps.push({ kind: 'wasm', prog: progAt + segStart * INSN_BYTES, single: singleAt + segStart * INSN_BYTES, count: index - segStart });
+        segStart = index;
+      };
+      for (const l of lowered) {
+        if (Array.isArray(l)) index += l.length;
+        else {
+          flush();
+          steps.push({ kind: 'js', node: l });
         }
       }
       flush();
@@ -337,13 +344,14 @@ export class WasmExecutor {
     });
   }
 
-  run(feeds: Record<string, Float32Array>): Record<string, Tensor> {
+  /** `force`: run on the pool or the calling thread alone this once, unmeasured (tests; default: the thread choice's). */
+  run(feeds: Record<string, Float32Array>, force?: ThreadMode): Record<string, Tensor> {
     if (this.released) throw new ExecutionError('the WASM executor was released', '(graph)', 'wasm');
     this.writeFeeds(feeds);
-    const mode = this.pool ? this.threadChoice.next() : 'pool';
+    const mode = !this.pool ? 'pool' : (force ?? this.threadChoice.next());
     const t0 = performance.now();
     for (const step of this.steps) this.runStep(step, mode);
-    if (this.pool) this.threadChoice.record(mode, performance.now() - t0);
+    if (this.pool && !force) this.threadChoice.record(mode, performance.now() - t0);
     return this.readOutputs();
   }
 
@@ -363,7 +371,7 @@ export class WasmExecutor {
     if (step.kind === 'js') return this.runJs(step.node);
     const pool = this.pool;
     // The caller alone: the workers stay asleep (or finish leaving the last pooled run: they only read its counters).
-    if (!pool || mode === 'single') return this.exports.run(step.prog, step.count, 0, 1, this.ctl, 0, 0);
+    if (!pool || mode === 'single') return this.exports.run(step.single, step.count, 0, 1, this.ctl, 0, 0);
     // Tag every instruction's claim and done counters with this run's epoch, then wake the workers.
     const epoch = pool.nextEpoch();
     // 64-bit atomic stores: a worker still leaving an older run must never read a half-written counter.
@@ -406,7 +414,7 @@ export class WasmExecutor {
     try {
       for (const step of saved) {
         if (step.kind === 'js') this.steps.push(step);
-        else for (let i = 0; i < step.count; i++) this.steps.push({ kind: 'wasm', prog: step.prog + INSN_BYTES * i, count: 1 });
+        else for (let i = 0; i < step.count; i++) this.steps.push({ kind: 'wasm', prog: step.prog + INSN_BYTES * i, single: step.single + INSN_BYTES * i, count: 1 });
       }
       const names = this.callNames;
       let wasmIndex = 0;

@@ -65,6 +65,12 @@ export interface Addresses {
   scratchStride: number;
   /** One scratch area shared by all threads (e.g. a conv's padded input), reused by every call. */
   shared: number;
+  /**
+   * Threads that will run this program. The executor encodes a pooled program (its thread count) and, beside it,
+   * a one-thread program for runs on the calling thread alone: splitting a node into channel chunks only pays when
+   * threads share them (each chunk repeats its block's im2col or Winograd input transform).
+   */
+  threads: number;
 }
 
 export interface KernelCall {
@@ -83,7 +89,6 @@ export interface KernelCall {
 export interface LowerContext {
   graph: Graph;
   plan: MemoryPlan;
-  nthreads: number;
   constant(name: string): Tensor | undefined;
   /** Views the lowerers add (depth slices of a 3-D conv), addressed like planned tensors. */
   views?: Map<string, TensorPlacement>;
@@ -225,7 +230,6 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scal
   const K = (cin / G) * KH * KW;
   const P = OH * OW;
   const tiles = Math.ceil(cout / G / 4);
-  const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
   const [peh, pew] = two ? [p.pads[2]!, p.pads[3]!] : [0, p.pads[1]!];
   if (!scale && two && KH === 3 && KW === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && G === 1 && winogradPays(cin, cout, OH, OW)) {
     const geom = { N: x.N, cin, H: x.H, W: x.W, ns: x.ns, cs: x.cs, cout, OH, OW, pads: [ph, pw, peh, pew] as const };
@@ -255,7 +259,6 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scal
     // Rows per work item: >= 64 output pixels, so a channel tile's weights are reused from cache (7x7 planes).
     const R = Math.min(OH, Math.max(1, Math.ceil(64 / OW)));
     const rows = x.N * G * Math.ceil(OH / R);
-    const chunks = rows >= want ? 1 : Math.min(tiles, Math.ceil(want / rows));
     // + one row and 8 floats: lanes past a row's end read into the next row (computed, never stored)
     const sharedBytes = (x.N * cin * Hp * Wp + Wp + 16) * 4;
     const pad = pad2dCall(node, inputAddr, x, Hp, Wp, ph, pw, sharedBytes);
@@ -266,7 +269,7 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scal
       scratchBytes: 0,
       sharedBytes,
       constants: [],
-      encode: (a) => fields(a, a.shared, R, chunks, 2, Hp, Wp, a.weight(2)),
+      encode: (a) => fields(a, a.shared, R, channelChunks(rows, tiles, a.threads), 2, Hp, Wp, a.weight(2)),
     };
     return [pad, conv];
   }
@@ -277,7 +280,6 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scal
   const nblocks = Math.ceil(P / nbMax);
   const NB = Math.ceil(Math.ceil(P / nblocks) / 8) * 8;
   const items = x.N * G * nblocks;
-  const chunks = items >= want ? 1 : Math.min(tiles, Math.ceil(want / items));
   // K panel rows plus the one row im2col gathers before spreading it over the panels (kernels/conv.c)
   const scratchBytes = (K + 1) * (is1x1 ? 8 : Math.min(NB, Math.ceil(P / 8) * 8)) * 4;
   return {
@@ -286,8 +288,17 @@ function lowerConv(node: Node, ctx: LowerContext, override?: InputOverride, scal
     weights: packed,
     scratchBytes,
     constants: scale?.constant ? [scale.name] : [],
-    encode: (a) => fields(a, inputAddr(a), NB, chunks, is1x1 ? 1 : 0),
+    encode: (a) => fields(a, inputAddr(a), NB, channelChunks(items, tiles, a.threads), is1x1 ? 1 : 0),
   };
+}
+
+/**
+ * Channel chunks per work item of a conv: with threads, enough that every thread gets ~4 items (a static split stays
+ * balanced when the pixel blocks are few); alone, none (each chunk repeats its block's input gather or transform).
+ */
+function channelChunks(items: number, tiles: number, threads: number): number {
+  const want = threads > 1 ? 4 * threads : 1;
+  return items >= want ? 1 : Math.min(tiles, Math.ceil(want / items));
 }
 
 /** The zero-padded copy of a conv's input into the shared scratch (planes of Hp × Wp, the input at row top, column left). */
@@ -345,9 +356,7 @@ function lowerWinograd(
   const Hp = 2 * TH + 2, Wp = 2 * TW + 4;
   const NB = winogradBlock(g.cin);
   const items = g.N * Math.ceil((TH * TW) / NB);
-  const want = ctx.nthreads > 1 ? 4 * ctx.nthreads : 1;
   const tiles = Math.ceil(g.cout / 4);
-  const chunks = items >= want ? 1 : Math.min(tiles, Math.ceil(want / items));
   const sharedBytes = (g.N * g.cin * Hp * Wp + 16) * 4;
   const pad = pad2dCall(node, inputAddr, { ...g, C: g.cin }, Hp, Wp, g.pads[0], g.pads[1], sharedBytes);
   const wg: KernelCall = {
@@ -361,7 +370,7 @@ function lowerWinograd(
       a.shared, a.tensor(node.outputs[0]!), res ? a.tensor(res.name) : 0, a.weight(0), a.weight(1),
       g.N, g.cin, g.cout, g.OH, g.OW, Hp, Wp, TH, TW,
       y.ns, y.cs, res?.ns ?? 0, res?.cs ?? 0,
-      ...epilogueFields(e), a.scratch, a.scratchStride, NB, chunks,
+      ...epilogueFields(e), a.scratch, a.scratchStride, NB, channelChunks(items, tiles, a.threads),
     ],
   };
   return [pad, wg];

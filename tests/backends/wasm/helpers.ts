@@ -95,7 +95,7 @@ export function cpuOutputs(graph: Graph, feeds: Record<string, Float32Array>, sh
 
 /**
  * Runs `c` on the CPU reference and on WasmExecutor with each thread count (one executor per count, released
- * after); returns one result per thread count: the worst rel L2 over the outputs and the fallback nodes.
+ * after; a threaded one runs on its pool and on the calling thread alone); returns one result per thread count: the worst rel L2 over the outputs and the fallback nodes.
  */
 export async function check(c: Case, threads: readonly number[] = [1, 2]): Promise<CheckResult[]> {
   const graph = c.build();
@@ -110,14 +110,16 @@ export async function check(c: Case, threads: readonly number[] = [1, 2]): Promi
     let ex: WasmExecutor | undefined;
     try {
       ex = await WasmExecutor.create(graph, { inputShapes: c.shapes, numThreads: t });
-      const out = ex.run(c.feeds);
+      // with threads: the pool's program and the one-thread program beside it (encoded apart: lower.ts Addresses.threads)
+      const runs = t > 1 ? [ex.run(c.feeds, 'pool'), ex.run(c.feeds, 'single')] : [ex.run(c.feeds)];
       let err = 0;
-      for (const o of graph.outputs) {
-        const a = out[o.name];
-        const b = ref[o.name]!;
-        if (!a || a.shape.join(',') !== b.shape.join(',')) err = Infinity;
-        else err = Math.max(err, relL2(a.data as Float32Array, b.data as Float32Array));
-      }
+      for (const out of runs)
+        for (const o of graph.outputs) {
+          const a = out[o.name];
+          const b = ref[o.name]!;
+          if (!a || a.shape.join(',') !== b.shape.join(',')) err = Infinity;
+          else err = Math.max(err, relL2(a.data as Float32Array, b.data as Float32Array));
+        }
       // single thread: also which kernels ran (profile() runs the same program once more, call by call)
       const kernels = t === 1 ? ex.profile(c.feeds).rows.map((row) => row.kernel) : undefined;
       results.push({ label: c.label, threads: t, err, fallback: [...ex.info.fallbackNodes], ...(kernels ? { kernels } : {}) });
