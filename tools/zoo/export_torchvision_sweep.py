@@ -11,7 +11,7 @@ detection, optical-flow or quantized builders, which live in sub-modules) and `l
 Each is built with weights=None, given seeded random weights (tools/zoo/common.py he_init + calibrate_bn, the steps
 of common.randomize: He-normal, calibrated BatchNorm; LayerNorm affines, layer scales, class tokens and
 relative-position biases are randomized here too: randomize_modern; and between the two steps the last BatchNorm of
-every inverted-residual branch is scaled by RESIDUAL_BRANCH_SCALE: shrink_residual_branches) and exported with
+every inverted-residual and 2-D ResNet branch is scaled by RESIDUAL_BRANCH_SCALE: shrink_residual_branches) and exported with
 common.export_onnx: static batch 1, one folder per opset, `<out>/<model>-op<opset>/` holding model.onnx,
 input.npy (seeded), output.npy (PyTorch, eval mode) and meta.json (ONNX op types, params, bytes), or status.json
 when the model is left out: `skipped` (the ONNX file would be ≥ 1 GB: the largest ViTs and RegNet-Y-128GF need
@@ -98,10 +98,18 @@ def randomize_modern(model: torch.nn.Module, gen: torch.Generator) -> None:
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.1)
 
 
+# torchvision's 2-D ResNet blocks (ResNet, ResNeXt, Wide ResNet): residual branches ending in bn2 / bn3
+RESNET_BLOCKS = (tvm.resnet.BasicBlock, tvm.resnet.Bottleneck)
+
+
 def shrink_residual_branches(model: torch.nn.Module, scale: float = RESIDUAL_BRANCH_SCALE) -> int:
     """Scale the affine (weight and bias) of the last BatchNorm of every residual branch of torchvision's
     inverted-residual blocks (EfficientNet MBConv / FusedMBConv, MobileNet V2/V3 InvertedResidual: use_res_connect;
-    MNASNet: apply_residual) by `scale`; returns how many. Found by structure, not by model name.
+    MNASNet: apply_residual) and of its 2-D ResNet blocks (BasicBlock bn2, Bottleneck bn3: ResNet, ResNeXt, Wide
+    ResNet) by `scale`; returns how many. Found by structure (attributes, block classes), not by model name.
+
+    ResNets: unscaled, ResNet-152's PyTorch float32 output differs from its float64 output by 1.2e-4 (rel L2), and
+    two float32 runs of PyTorch itself by 1.0e-4 (ResNet-101: 4.3e-5): the reference alone would fail the 1e-4 bound.
 
     Why: with every branch's last BN gamma ~ U(0.5, 1.5), each block adds an O(1) branch to the residual stream, and
     in eval mode (running statistics from a few random batches, which a new input does not match exactly) the
@@ -115,8 +123,11 @@ def shrink_residual_branches(model: torch.nn.Module, scale: float = RESIDUAL_BRA
     count = 0
     with torch.no_grad():
         for m in model.modules():
-            if getattr(m, 'use_res_connect', False) is True or getattr(m, 'apply_residual', False) is True:
-                bns = common.batchnorms(m)  # modules() order: the branch's last BN is the last one
+            inverted = getattr(m, 'use_res_connect', False) is True or getattr(m, 'apply_residual', False) is True
+            if inverted or isinstance(m, RESNET_BLOCKS):
+                # modules() order: the branch's last BN is the last one (a ResNet block's downsample BN comes after
+                # it: bn2 / bn3 is the branch's)
+                bns = [getattr(m, 'bn3', None) or m.bn2] if isinstance(m, RESNET_BLOCKS) else common.batchnorms(m)
                 if bns:
                     bns[-1].weight.mul_(scale)
                     bns[-1].bias.mul_(scale)
