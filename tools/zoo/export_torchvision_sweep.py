@@ -11,8 +11,8 @@ detection, optical-flow or quantized builders, which live in sub-modules) and `l
 Each is built with weights=None, given seeded random weights (tools/zoo/common.py he_init + calibrate_bn, the steps
 of common.randomize: He-normal, calibrated BatchNorm; LayerNorm affines, layer scales, class tokens and
 relative-position biases are randomized here too: randomize_modern; and between the two steps the last BatchNorm of
-every inverted-residual and 2-D ResNet branch is scaled by RESIDUAL_BRANCH_SCALE: shrink_residual_branches) and exported with
-common.export_onnx: static batch 1, one folder per opset, `<out>/<model>-op<opset>/` holding model.onnx,
+every inverted-residual and 2-D ResNet branch is scaled by RESIDUAL_BRANCH_SCALE: shrink_residual_branches) and
+exported with common.export_onnx: static batch 1, one folder per opset, `<out>/<model>-op<opset>/` holding model.onnx,
 input.npy (seeded), output.npy (PyTorch, eval mode) and meta.json (ONNX op types, params, bytes), or status.json
 when the model is left out: `skipped` (the ONNX file would be ≥ 1 GB: the largest ViTs and RegNet-Y-128GF need
 external data) or `export-error` (torch.onnx cannot export it; the error is recorded). A folder that already holds
