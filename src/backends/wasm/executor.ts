@@ -3,10 +3,11 @@
  *
  * At create: shapes are inferred, the activations planned by src/plan (the same static plan as WebGPU's: Concat
  * inputs written in place, reshapes and slices as views), every node lowered (lower.ts), and ONE linear memory laid
- * out: [thread-0 stack | control words | worker stacks | program + parameter blocks | packed weights | activation
+ * out: [thread-0 stack | control words | worker stacks | programs + parameter blocks | packed weights | activation
  * arena | per-thread scratch]. Weights are packed once; a run allocates nothing in wasm memory. Nodes no kernel
  * takes run on the CPU reference kernel on views of the same memory (`fallbackNodes`), splitting the program into
- * segments. With threads, a worker pool shares the memory (threads.ts).
+ * segments. With threads, a worker pool shares the memory (threads.ts), and the program is encoded twice: for the
+ * pool and for runs on the calling thread alone (Step).
  */
 import { f16ToF32, sizeOf, type DType, type Graph, type Node, type Tensor, type TypedArray, type ValueInfo } from '../../graph/ir.js';
 import { inferShapes } from '../../graph/infer.js';
