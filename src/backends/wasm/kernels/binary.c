@@ -42,15 +42,44 @@ EXPORT(binarize) void binarize(const int32_t *p, int lo, int hi, int tid) {
         }
       continue;
     }
-    for (int i = 0; i < W * words; i++) sign[i] = nz[i] = 0;
     const f32 *x = PTR(const f32, p[BZ_X]) + (int64_t)n * p[BZ_NS] + h * W;
-    for (int c = 0; c < C; c++) {
+    const int all_nz = p[BZ_ZERO_SIGN] == -1;
+    int q0 = 0;
+    /* four pixels at a time: each channel's four values compared in f64 (two f64x2 halves narrowed to i32 lanes),
+     * its bit OR-ed into the four pixels' words; a word's 32 channels accumulate in registers before one store */
+    for (; q0 + 4 <= W; q0 += 4)
+      for (int j = 0; j < words; j++) {
+        v4 as = wasm_i32x4_splat(0), an = wasm_i32x4_splat(0);
+        const int c1 = C < 32 * j + 32 ? C : 32 * j + 32;
+        for (int c = 32 * j; c < c1; c++) {
+          const v4 xv = wasm_v128_load(x + (int64_t)c * p[BZ_CS] + q0);
+          const v4 s = wasm_f64x2_splat(T ? T[c] : 1.0), l = wasm_f64x2_splat(T ? T[C + c] : 0.0), u = wasm_f64x2_splat(T ? T[2 * C + c] : 0.0);
+          const v4 v0 = wasm_f64x2_mul(s, wasm_f64x2_promote_low_f32x4(xv));
+          const v4 v1 = wasm_f64x2_mul(s, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xv, xv, 2, 3, 0, 1)));
+          const v4 gt = wasm_i32x4_shuffle(wasm_f64x2_gt(v0, u), wasm_f64x2_gt(v1, u), 0, 2, 4, 6);
+          const v4 lt = wasm_i32x4_shuffle(wasm_f64x2_lt(v0, l), wasm_f64x2_lt(v1, l), 0, 2, 4, 6);
+          const v4 bit = wasm_i32x4_splat((int32_t)(1u << (c & 31)));
+          as = wasm_v128_or(as, wasm_v128_and(gt, bit));
+          an = wasm_v128_or(an, all_nz ? bit : wasm_v128_and(wasm_v128_or(gt, lt), bit));
+        }
+        sign[(q0 + 0) * words + j] = (uint32_t)wasm_i32x4_extract_lane(as, 0);
+        sign[(q0 + 1) * words + j] = (uint32_t)wasm_i32x4_extract_lane(as, 1);
+        sign[(q0 + 2) * words + j] = (uint32_t)wasm_i32x4_extract_lane(as, 2);
+        sign[(q0 + 3) * words + j] = (uint32_t)wasm_i32x4_extract_lane(as, 3);
+        nz[(q0 + 0) * words + j] = (uint32_t)wasm_i32x4_extract_lane(an, 0);
+        nz[(q0 + 1) * words + j] = (uint32_t)wasm_i32x4_extract_lane(an, 1);
+        nz[(q0 + 2) * words + j] = (uint32_t)wasm_i32x4_extract_lane(an, 2);
+        nz[(q0 + 3) * words + j] = (uint32_t)wasm_i32x4_extract_lane(an, 3);
+      }
+    /* the last W % 4 pixels one by one */
+    for (int i = q0 * words; i < W * words; i++) sign[i] = nz[i] = 0;
+    for (int c = 0; c < C && q0 < W; c++) {
       const f32 *row = x + (int64_t)c * p[BZ_CS];
       /* f64 as the reference: s * x is exact there, and the comparison must flip exactly where it does */
       double s = T ? T[c] : 1.0, l = T ? T[C + c] : 0.0, u = T ? T[2 * C + c] : 0.0;
       uint32_t bit = 1u << (c & 31);
       int j = c >> 5;
-      for (int q = 0; q < W; q++) {
+      for (int q = q0; q < W; q++) {
         double v = s * (double)row[q];
         if (v > u) {
           sign[q * words + j] |= bit;
@@ -107,12 +136,27 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
         }
       }
       for (int i = 0; i < k64; i++) counted += __builtin_popcountll(gn[i]);
-      for (int o0 = 0; o0 < M; o0 += 4) {
-        /* four output channels per pass over the gathered words: each word is loaded once for all four */
-        int pcs[4] = {0, 0, 0, 0};
-        int nout = M - o0 < 4 ? M - o0 : 4;
+      for (int o0 = 0; o0 < M; ) {
+        /* eight (or four) output channels per pass over the gathered words: each word is loaded once for all */
+        int pcs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int nout = M - o0 >= 8 ? 8 : M - o0 < 4 ? M - o0 : 4;
         const uint64_t *w0 = wp + (int64_t)o0 * k64;
-        if (nout == 4) {
+        if (nout == 8) {
+          const uint64_t *w1 = w0 + k64, *w2 = w1 + k64, *w3 = w2 + k64, *w4 = w3 + k64, *w5 = w4 + k64, *w6 = w5 + k64, *w7 = w6 + k64;
+          int p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+          for (int i = 0; i < k64; i++) {
+            uint64_t s = gs[i], m = gn[i];
+            p0 += __builtin_popcountll((s ^ w0[i]) & m);
+            p1 += __builtin_popcountll((s ^ w1[i]) & m);
+            p2 += __builtin_popcountll((s ^ w2[i]) & m);
+            p3 += __builtin_popcountll((s ^ w3[i]) & m);
+            p4 += __builtin_popcountll((s ^ w4[i]) & m);
+            p5 += __builtin_popcountll((s ^ w5[i]) & m);
+            p6 += __builtin_popcountll((s ^ w6[i]) & m);
+            p7 += __builtin_popcountll((s ^ w7[i]) & m);
+          }
+          pcs[0] = p0; pcs[1] = p1; pcs[2] = p2; pcs[3] = p3; pcs[4] = p4; pcs[5] = p5; pcs[6] = p6; pcs[7] = p7;
+        } else if (nout == 4) {
           const uint64_t *w1 = w0 + k64, *w2 = w1 + k64, *w3 = w2 + k64;
           int p0 = 0, p1 = 0, p2 = 0, p3 = 0;
           for (int i = 0; i < k64; i++) {
@@ -148,6 +192,7 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
         }
         *out = y;
         }
+        o0 += nout;
       }
     }
   }
@@ -175,7 +220,27 @@ EXPORT(bbits) void bbits(const int32_t *p, int lo, int hi, int tid) {
     const int32_t *plane = PTR(const int32_t, p[BB_DOTS]) + (int64_t)n * OH * OW * M;
     for (int px = 0; px < PW; px++) {
       uint32_t *word = out + px * words;
-      for (int o = 0; o < M; o++) {
+      int o = 0;
+      /* four channels at a time: the dots are pixel-major, so a tap's four channels are one vector load; each lane
+       * keeps its own OR / AND rule (bitselect), and i32x4.bitmask turns the four results into four bits */
+      for (; o + 4 <= M; o += 4) {
+        const v4 qlo = wasm_v128_load(q + o), qhi = wasm_v128_load(q + M + o);
+        const v4 is_or = wasm_i32x4_ne(wasm_v128_load(q + 2 * M + o), wasm_i32x4_splat(0));
+        v4 acc = wasm_v128_not(is_or); /* AND channels start all ones, OR channels all zeros */
+        for (int ky = 0; ky < KH; ky++) {
+          int iy = py * sh - ph + ky * dh;
+          if (iy < 0 || iy >= OH) continue;
+          for (int kx = 0; kx < KW; kx++) {
+            int ix = px * sw - pw + kx * dw;
+            if (ix < 0 || ix >= OW) continue;
+            const v4 v = wasm_v128_load(plane + ((int64_t)iy * OW + ix) * M + o);
+            const v4 b = wasm_v128_and(wasm_i32x4_ge(v, qlo), wasm_i32x4_le(v, qhi));
+            acc = wasm_v128_bitselect(wasm_v128_or(acc, b), wasm_v128_and(acc, b), is_or);
+          }
+        }
+        word[o >> 5] |= (uint32_t)wasm_i32x4_bitmask(acc) << (o & 31);
+      }
+      for (; o < M; o++) {
         int qlo = q[o], qhi = q[M + o], is_or = q[2 * M + o] != 0, bit = !is_or;
         for (int ky = 0; ky < KH; ky++) {
           int iy = py * sh - ph + ky * dh;
