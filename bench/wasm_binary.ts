@@ -1,7 +1,7 @@
 /**
  * Binary layers vs the same layers in float on the WASM backend (issue 14's "binary speed"):
  *
- *   /usr/bin/python3 tools/export_xnor.py bin_vgg13 -o DIR        # XNOR VGG-13 (DIR/bin_vgg13.onnx)
+ *   /usr/bin/python3 tools/export_xnor.py bin_vgg13 -o DIR/bin_vgg13.onnx --verify   # XNOR VGG-13 (pretrained)
  *   npx tsx bench/wasm_binary.ts DIR/bin_vgg13.onnx [--reps 15] [--threads 1]
  *
  * Two WASM sessions of the same ONNX file in Node: the default one (the binarize pass turns each sign → conv into a
