@@ -14,8 +14,10 @@ const INTRO = `## torchvision sweep (issue 15)
 
 Every classifier of \`torchvision.models\` and \`torchvision.models.video\` (0.14.1), random weights (seeded He-normal,
 calibrated BatchNorm, random LayerNorm affines, layer scales and relative-position biases; the last BatchNorm of
-each inverted-residual branch (EfficientNet, MobileNet, MNASNet) scaled by 0.2, without which the deep EfficientNets
-are chaotic: B4 differs by 3e-2 between PyTorch float32 and float64, see tools/zoo/export_torchvision_sweep.py),
+each residual branch of the inverted-residual blocks (EfficientNet, MobileNet, MNASNet) and of the 2-D ResNet blocks
+(ResNet, ResNeXt, Wide ResNet) scaled by 0.2, without which deep nets drift apart from their own float64 result:
+EfficientNet-B4 by 3e-2, ResNet-152 by 1.2e-4 between PyTorch float32 and float64, see
+tools/zoo/export_torchvision_sweep.py),
 static batch 1, exported with torch 1.13 at opset 17 and at opset 14 (no LayerNormalization op), then \`convert\`ed
 (optimize, .tessera f32) and run on the CPU reference and on WebGPU (Node Dawn on SwiftShader: its latency is a CPU figure on 2 shared cores,
 ±30 %). Latency: median of the runs after the first (by default the second run; "1st" marks a \`--runs 1\` row,
