@@ -137,9 +137,10 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
       }
       for (int i = 0; i < k64; i++) counted += __builtin_popcountll(gn[i]);
       for (int o0 = 0; o0 < M; ) {
-        /* eight (or four) output channels per pass over the gathered words: each word is loaded once for all */
+        /* eight output channels per pass over the gathered words: each word is loaded once for all eight (the
+         * last M % 8 channels one by one) */
         int pcs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int nout = M - o0 >= 8 ? 8 : M - o0 < 4 ? M - o0 : 4;
+        int nout = M - o0 >= 8 ? 8 : M - o0;
         const uint64_t *w0 = wp + (int64_t)o0 * k64;
         if (nout == 8) {
           const uint64_t *w1 = w0 + k64, *w2 = w1 + k64, *w3 = w2 + k64, *w4 = w3 + k64, *w5 = w4 + k64, *w6 = w5 + k64, *w7 = w6 + k64;
@@ -156,17 +157,6 @@ EXPORT(bdots) void bdots(const int32_t *p, int lo, int hi, int tid) {
             p7 += __builtin_popcountll((s ^ w7[i]) & m);
           }
           pcs[0] = p0; pcs[1] = p1; pcs[2] = p2; pcs[3] = p3; pcs[4] = p4; pcs[5] = p5; pcs[6] = p6; pcs[7] = p7;
-        } else if (nout == 4) {
-          const uint64_t *w1 = w0 + k64, *w2 = w1 + k64, *w3 = w2 + k64;
-          int p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-          for (int i = 0; i < k64; i++) {
-            uint64_t s = gs[i], m = gn[i];
-            p0 += __builtin_popcountll((s ^ w0[i]) & m);
-            p1 += __builtin_popcountll((s ^ w1[i]) & m);
-            p2 += __builtin_popcountll((s ^ w2[i]) & m);
-            p3 += __builtin_popcountll((s ^ w3[i]) & m);
-          }
-          pcs[0] = p0; pcs[1] = p1; pcs[2] = p2; pcs[3] = p3;
         } else {
           for (int q = 0; q < nout; q++) {
             const uint64_t *w = w0 + (int64_t)q * k64;
