@@ -27,6 +27,8 @@ export class ImportContext {
   readonly notes: string[] = [];
   /** Tensors consumed by some live source node or by a graph output (set by the importer before normalising). */
   readonly used = new Set<string>();
+  /** Sequence values (SequenceEmpty, SequenceInsert...): lists of tensor names, resolved at import (sequences.ts). */
+  readonly sequences = new Map<string, string[]>();
   private readonly tensorNames = new Set<string>();
   private readonly nodeNames = new Set<string>();
   /** Next suffix to try per base name: keeps naming linear when a hostile model gives every node the same name. */

@@ -41,6 +41,9 @@ export type OnnxAttribute =
   | { name: string; kind: 'floats'; value: number[] }
   | { name: string; kind: 'ints'; value: number[] }
   | { name: string; kind: 'strings'; value: string[] }
+  /** A subgraph (If's branches, Loop's body): inlined or unrolled at import (control_flow.ts). */
+  | { name: string; kind: 'graph'; value: OnnxGraphProto }
+  | { name: string; kind: 'graphs'; value: OnnxGraphProto[] }
   | { name: string; kind: 'other'; typeCode: number };
 
 export interface OnnxNode {
@@ -191,7 +194,13 @@ function decodeValueInfo(msg: Msg): OnnxValueInfo {
   return info;
 }
 
-function decodeAttribute(msg: Msg, where: string): OnnxAttribute {
+/**
+ * Deepest nesting of subgraphs (a Loop in an If in a Loop...). Exporters nest two or three levels; the cap keeps a
+ * hostile file from recursing the decoder (and later the inliner) off the stack.
+ */
+export const MAX_SUBGRAPH_DEPTH = 16;
+
+function decodeAttribute(msg: Msg, where: string, depth: number): OnnxAttribute {
   const name = str(msg, 'name');
   const here = `${where} attribute '${name}'`;
   let type = Number(msg['type'] ?? 0);
@@ -221,12 +230,23 @@ function decodeAttribute(msg: Msg, where: string): OnnxAttribute {
       return { name, kind: 'ints', value: arr(msg, 'ints').map((v) => int64ToNumber(v, here)) };
     case OnnxAttrType.STRINGS:
       return { name, kind: 'strings', value: arr(msg, 'strings').map(bytesToText) };
+    case OnnxAttrType.GRAPH:
+      if (!has(msg, 'g')) throw new OnnxImportError('graph attribute without a graph', here);
+      return { name, kind: 'graph', value: decodeSubgraph(msg['g'] as Msg, here, depth) };
+    case OnnxAttrType.GRAPHS:
+      return { name, kind: 'graphs', value: (arr(msg, 'graphs') as Msg[]).map((g) => decodeSubgraph(g, here, depth)) };
     default:
       return { name, kind: 'other', typeCode: type };
   }
 }
 
-function decodeNode(msg: Msg, index: number): OnnxNode {
+function decodeSubgraph(msg: Msg, where: string, depth: number): OnnxGraphProto {
+  if (depth >= MAX_SUBGRAPH_DEPTH)
+    throw new OnnxImportError(`subgraphs nested deeper than ${MAX_SUBGRAPH_DEPTH} levels`, where);
+  return decodeGraph(msg, depth + 1);
+}
+
+function decodeNode(msg: Msg, index: number, depth: number): OnnxNode {
   const name = str(msg, 'name');
   const opType = str(msg, 'op_type');
   const where = `node ${index} (${opType || '?'} '${name}')`;
@@ -236,15 +256,15 @@ function decodeNode(msg: Msg, index: number): OnnxNode {
     domain: str(msg, 'domain'),
     inputs: arr(msg, 'input').map(String),
     outputs: arr(msg, 'output').map(String),
-    attributes: (arr(msg, 'attribute') as Msg[]).map((a) => decodeAttribute(a, where)),
+    attributes: (arr(msg, 'attribute') as Msg[]).map((a) => decodeAttribute(a, where, depth)),
   };
 }
 
-function decodeGraph(msg: Msg): OnnxGraphProto {
+function decodeGraph(msg: Msg, depth: number): OnnxGraphProto {
   return {
     name: str(msg, 'name'),
     docString: str(msg, 'doc_string'),
-    nodes: (arr(msg, 'node') as Msg[]).map(decodeNode),
+    nodes: (arr(msg, 'node') as Msg[]).map((n, i) => decodeNode(n, i, depth)),
     initializers: (arr(msg, 'initializer') as Msg[]).map((t) => decodeTensor(t, 'initializer')),
     inputs: (arr(msg, 'input') as Msg[]).map(decodeValueInfo),
     outputs: (arr(msg, 'output') as Msg[]).map(decodeValueInfo),
@@ -282,6 +302,6 @@ export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
       version: int64ToNumber(o['version'] ?? 0, 'ModelProto.opset_import.version'),
     })),
     metadataProps,
-    graph: decodeGraph(msg['graph'] as Msg),
+    graph: decodeGraph(msg['graph'] as Msg, 0),
   };
 }

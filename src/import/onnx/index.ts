@@ -4,7 +4,8 @@
  * Pipeline: decode -> keep only nodes that reach a graph output -> reject unsupported ops (all listed at once) ->
  * walk the nodes in topological order, normalising each to canonical form and folding every node whose inputs are
  * all constants (CPU reference kernels; Shape of a statically shaped tensor is a constant) -> drop nodes and
- * initializers that no longer reach an output.
+ * initializers that no longer reach an output. If / Loop nodes are resolved during the walk (control_flow.ts): the
+ * taken branch or each iteration's copy of the body goes through the same walk.
  *
  * Dynamic dims: a symbolic dim (dim_param, e.g. a dynamic batch) becomes -1 in the IR unless `options.inputShapes`
  * fixes it. Shape arithmetic that depends on a -1 dim cannot fold; for Reshape the importer tracks such values
@@ -20,6 +21,9 @@ import { decodeOnnxModel, type OnnxGraphProto, type OnnxModel, type OnnxNode, ty
 import { OnnxImportError, UnsupportedOpsError, type UnsupportedOp } from './errors.js';
 import { normalizeNode, SUPPORTED_OPS } from './normalize.js';
 import { requireDtype, tensorFromOnnx } from './tensor.js';
+import { CONTROL_FLOW_OPS, importControlFlow } from './control_flow.js';
+import { importSequenceOp, SEQUENCE_OPS } from './sequences.js';
+import { dependencies } from './subgraph.js';
 import { checkLimit, checkShapeLimits } from '../../load/limits.js';
 
 export { OnnxImportError, UnsupportedOpsError, type UnsupportedOp } from './errors.js';
@@ -62,22 +66,41 @@ export function graphFromModel(model: OnnxModel, options: ImportOnnxOptions, ser
 
   const outputNames = g.outputs.map((o) => o.name);
   const live = liveNodes(g.nodes, outputNames);
-  for (const n of live) for (const i of n.inputs) ctx.used.add(i);
+  for (const n of live) for (const i of dependencies(n)) ctx.used.add(i);
   for (const o of outputNames) ctx.used.add(o);
   const indexOf = new Map(g.nodes.map((n, i) => [n, i]));
   const named = live.map((n) => ({ onnx: n, name: ctx.freshNodeName(n.name !== '' ? n.name : `${n.opType}_${indexOf.get(n)}`) }));
   rejectUnsupported(named, opset);
   const available = new Set<string>(['', ...ctx.constants.keys(), ...inputs.map((i) => i.name)]);
-  for (const { onnx, name } of topologicalOrder(named, available)) {
-    const node: Node = { name, op: onnx.opType, inputs: [...onnx.inputs], outputs: [...onnx.outputs], attrs: convertAttrs(onnx, name) };
-    if (node.op === 'Constant') addConstantNode(ctx, node);
-    else normalizeNode(ctx, node);
-  }
+  for (const { onnx, name } of topologicalOrder(named, available)) importNode(ctx, onnx, name);
 
   return assembleGraph(model, ctx, inputs, outputNames);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+/** One source node: control flow and sequence ops are resolved here, every other op is normalised. */
+function importNode(ctx: ImportContext, onnx: OnnxNode, name: string): void {
+  if (CONTROL_FLOW_OPS.has(onnx.opType))
+    return importControlFlow(ctx, onnx, name, (nodes, outputs, prefix) => importBody(ctx, nodes, outputs, prefix));
+  const node: Node = { name, op: onnx.opType, inputs: [...onnx.inputs], outputs: [...onnx.outputs], attrs: convertAttrs(onnx, name) };
+  if (SEQUENCE_OPS.has(node.op)) return importSequenceOp(ctx, node);
+  const seq = node.inputs.find((i) => ctx.sequences.has(i));
+  if (seq !== undefined) throw new OnnxImportError(`input '${seq}' is a sequence; ${node.op} takes tensors`, nodeWhere(node));
+  if (node.op === 'Constant') addConstantNode(ctx, node);
+  else normalizeNode(ctx, node);
+}
+
+/** The renamed nodes of an inlined branch or loop iteration: the same walk as the main graph, from `outputs` back. */
+function importBody(ctx: ImportContext, nodes: OnnxNode[], outputs: string[], prefix: string): void {
+  const live = liveNodes(nodes, outputs);
+  for (const n of live) for (const i of dependencies(n)) ctx.used.add(i);
+  const named = live.map((n) => ({ onnx: n, name: ctx.freshNodeName(`${prefix}/${n.name !== '' ? n.name : n.opType}`) }));
+  rejectUnsupported(named, ctx.opset);
+  const produced = new Set(live.flatMap((n) => n.outputs));
+  const available = new Set(['', ...live.flatMap(dependencies).filter((i) => !produced.has(i))]);
+  for (const { onnx, name } of topologicalOrder(named, available)) importNode(ctx, onnx, name);
+}
 
 function defaultOpset(model: OnnxModel): number {
   const entry = model.opsetImports.find((o) => DEFAULT_DOMAINS.has(o.domain));
@@ -140,7 +163,7 @@ function liveNodes(nodes: OnnxNode[], outputs: string[]): OnnxNode[] {
     const p = producer.get(stack.pop()!);
     if (!p || live.has(p)) continue;
     live.add(p);
-    stack.push(...p.inputs.filter((i) => i !== ''));
+    stack.push(...dependencies(p).filter((i) => i !== ''));
   }
   return nodes.filter((n) => live.has(n));
 }
@@ -166,7 +189,7 @@ function topologicalOrder<T extends { onnx: OnnxNode; name: string }>(nodes: T[]
   const waiting = new Array<number>(nodes.length).fill(0);
   const consumers = new Map<string, number[]>();
   nodes.forEach((n, i) => {
-    for (const input of new Set(n.onnx.inputs)) {
+    for (const input of new Set(dependencies(n.onnx))) {
       if (available.has(input)) continue;
       waiting[i]!++;
       const list = consumers.get(input);
@@ -188,7 +211,7 @@ function topologicalOrder<T extends { onnx: OnnxNode; name: string }>(nodes: T[]
   }
   if (order.length < nodes.length) {
     const n = nodes[waiting.findIndex((w) => w > 0)]!;
-    const missing = n.onnx.inputs.filter((i) => !available.has(i));
+    const missing = dependencies(n.onnx).filter((i) => !available.has(i));
     throw new OnnxImportError(
       `input(s) ${missing.map((m) => `'${m}'`).join(', ')} are produced by no node, initializer or graph input (or the graph has a cycle)`,
       `${n.onnx.opType} node '${n.name}'`,
@@ -249,8 +272,11 @@ function convertAttrs(n: OnnxNode, name: string): Attrs {
       case 'tensor':
         v = tensorFromOnnx(a.value, `${n.opType} node '${name}' attribute '${a.name}'`);
         break;
+      case 'graph':
+      case 'graphs':
+        continue; // If / Loop bodies: read from the source node by control_flow.ts, never part of the IR
       case 'other':
-        continue; // graphs, sparse tensors, type protos: only used by ops we do not support
+        continue; // sparse tensors, type protos: only used by ops we do not support
       default:
         v = a.value;
     }

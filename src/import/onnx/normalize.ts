@@ -12,6 +12,8 @@ import { dtypeOfOnnx } from './tensor.js';
 import { resizeNormalizers } from './normalize_resize.js';
 import { constInput, fail } from './node_inputs.js';
 import { lowerEinsum } from './einsum.js';
+import { CONTROL_FLOW_OPS } from './control_flow.js';
+import { SEQUENCE_OPS } from './sequences.js';
 
 /** ONNX ops the importer accepts (default domain): the canonical ops of docs/ir.md plus import-only ones. */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
@@ -27,6 +29,8 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', // normalize_resize.ts; Upsample becomes Resize
   // Import-only: becomes an initializer.
   'Constant',
+  ...CONTROL_FLOW_OPS, // control_flow.ts: If inlined, Loop unrolled
+  ...SEQUENCE_OPS, // sequences.ts: lists of tensors at import
 ]);
 
 /** Attributes from old opsets that carry no meaning for inference; dropped from every node. */
