@@ -26,6 +26,7 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   'Mod', 'Not', 'And', 'Or', 'Xor', 'LessOrEqual', 'GreaterOrEqual', 'ScatterND', 'CumSum', // graph/ops/logic.ts
   'ConvTranspose', 'LayerNormalization', 'Erf', 'Gelu',
   'Einsum', // einsum.ts: lowered to Transpose / Reshape / MatMul / ReduceSum
+  'Tile', // lowered to Reshape / Expand / Reshape
   'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', // normalize_resize.ts; Upsample becomes Resize
   // Import-only: becomes an initializer.
   'Constant',
@@ -315,6 +316,30 @@ const expand: Normalizer = (ctx, n) => {
   ctx.add(canonical(n, [n.inputs[0]!], { shape }));
 };
 
+/**
+ * Tile (opset 6+) lowered to ops every backend has: Reshape x [d0, d1, ...] to [1, d0, 1, d1, ...], Expand to
+ * [r0, d0, r1, d1, ...], Reshape to [r0·d0, r1·d1, ...]. It folds when x is constant (torch's export of
+ * tensor_split tiles index constants this way).
+ */
+const tile: Normalizer = (ctx, n) => {
+  if (ctx.opset < 6) fail(n, 'Tile before opset 6 (tiles / axis inputs) is not supported');
+  const x = n.inputs[0]!;
+  const shape = ctx.requireShape(x, n, 'input');
+  const repeats = constInts(ctx, n, 1, 'repeats');
+  if (!repeats || repeats.length !== shape.length)
+    fail(n, `repeats must have one entry per input dim (input shape [${shape.join(', ')}], repeats [${repeats?.join(', ') ?? ''}])`);
+  if (repeats.some((r) => !Number.isInteger(r) || r < 0)) fail(n, `repeats [${repeats.join(', ')}] must be non-negative integers`);
+  if (shape.some((d) => d < 0)) fail(n, `needs static input dims, got [${shape.join(', ')}]; pass importOnnx(bytes, { inputShapes })`);
+  if (repeats.every((r) => r === 1)) return ctx.add({ ...canonical(n, [x], {}), op: 'Identity' });
+  const spread = ctx.freshTensorName(`${n.outputs[0]}/spread`);
+  const expanded = ctx.freshTensorName(`${n.outputs[0]}/expanded`);
+  // allowzero: a 0 in these targets is a zero-size dim (a repeat of 0), not "copy the input's dim".
+  const reshape = (target: number[]) => ({ shape: target, ...(target.includes(0) ? { allowzero: 1 } : {}) });
+  ctx.add({ name: ctx.freshNodeName(`${n.name}/spread`), op: 'Reshape', inputs: [x], outputs: [spread], attrs: reshape(shape.flatMap((d) => [1, d])) });
+  ctx.add({ name: ctx.freshNodeName(`${n.name}/expand`), op: 'Expand', inputs: [spread], outputs: [expanded], attrs: { shape: shape.flatMap((d, i) => [repeats[i]!, d]) } });
+  ctx.add({ ...canonical(n, [expanded], reshape(shape.map((d, i) => d * repeats[i]!))), op: 'Reshape' });
+};
+
 const concat: Normalizer = (ctx, n) => {
   // Opsets 1-3: axis optional, default 1.
   ctx.add(canonical(n, n.inputs, { ...n.attrs, axis: numAttr(n, 'axis') ?? 1 }));
@@ -357,6 +382,7 @@ const normalizers: Record<string, Normalizer> = {
   ConvTranspose: conv, // same canonicalisation: kernel_shape from W; the rest is ONNX's (graph/ops/conv_transpose.ts)
   Cast: cast,
   Expand: expand,
+  Tile: tile,
   Concat: concat,
   Gemm: gemm,
   LayerNormalization: layerNormalization,
