@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""CI-sized members of the modern classifier families (ConvNeXt, ViT, Swin, MaxViT) as test fixtures.
+"""CI-sized members of the modern classifier families (ConvNeXt, ViT, Swin, MaxViT, MViT) as test fixtures.
 
   /usr/bin/python3 tools/export_tiny_modern.py            # rewrite tests/fixtures/modern/
   /usr/bin/python3 tools/export_tiny_modern.py --only swin-mini --opsets 17
@@ -19,6 +19,10 @@ runs them on every backend against output.npy (PyTorch, eval mode). Each ONNX fi
                  stage 1, so the shifted blocks (shift 2) carry the attention mask; PatchMerging; relative-position bias
   maxvit-mini    MaxVit(64x64, stem 8, partition 4, channels (16, 32), one layer each, head dim 8): MBConv with SE,
                  block (window) and grid attention with relative-position bias (Einsum in the ONNX)
+  mvit-mini      MViT (video) as mvit_v1_b builds it, 3x4x32x32 clips, three blocks (pooled attention): torch writes
+                 its tensor_split as a Loop filling a sequence (If / Loop / sequence import)
+  mvitv2-mini    the same blocks as mvit_v2_s builds them (residual pooling, relative-position embeddings): the
+                 full mvit_v2_s cannot be exported on a 24 GB machine (docs/zoo.md), this one can
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 from torchvision.models.maxvit import MaxVit
 from torchvision.models.swin_transformer import SwinTransformer
 from torchvision.models.vision_transformer import VisionTransformer
+from torchvision.models.video.mvit import MSBlockConfig, MViT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, 'zoo'))
@@ -56,7 +61,22 @@ MODELS = {
     'maxvit-mini': ((1, 3, 64, 64), lambda: MaxVit(input_size=(64, 64), stem_channels=8, partition_size=4,
                                                    block_channels=[16, 32], block_layers=[1, 1], head_dim=8,
                                                    stochastic_depth_prob=0.0, num_classes=CLASSES)),
+    'mvit-mini': ((1, 3, 4, 32, 32), lambda: mvit_mini(v2=False)),
+    'mvitv2-mini': ((1, 3, 4, 32, 32), lambda: mvit_mini(v2=True)),
 }
+
+
+def mvit_mini(v2: bool) -> MViT:
+    """Three MViT blocks on 2x8x8 tokens: pooled keys / values (stride 2), a pooled query with a channel change, then
+    an unpooled block; V1 as mvit_v1_b builds it (no query pooling where stride_q is empty), V2 as mvit_v2_s
+    (residual pooling, relative-position embeddings, projection after attention)."""
+    no_pool: list[int] = [1, 1, 1] if v2 else []
+    blocks = [MSBlockConfig(1, 16, 16, no_pool and [3, 3, 3], [3, 3, 3], no_pool, [1, 2, 2]),
+              MSBlockConfig(2, 16, 32, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 1, 1]),
+              MSBlockConfig(2, 32, 32, no_pool and [3, 3, 3], [3, 3, 3], no_pool, [1, 1, 1])]
+    return MViT(spatial_size=(32, 32), temporal_size=4, block_setting=blocks, residual_pool=v2,
+                residual_with_cls_embed=False, rel_pos_embed=v2, proj_after_attn=v2, stochastic_depth_prob=0.0,
+                num_classes=CLASSES)
 
 
 def seed_of(name: str) -> int:

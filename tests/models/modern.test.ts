@@ -1,9 +1,9 @@
 /**
  * The CI-sized members of the modern families (tests/fixtures/modern/, written by tools/export_tiny_modern.py from
- * torchvision's own ConvNeXt, VisionTransformer, SwinTransformer and MaxVit classes with seeded random weights, at
- * opset 17 and 14) end to end: import, convert (optimize → .tessera, as `tessera convert` does), then run on the CPU
- * reference, on WASM (Node) and on WebGPU (headless Chromium, SwiftShader), each within relative L2 1e-4 of
- * PyTorch's output.
+ * torchvision's own ConvNeXt, VisionTransformer, SwinTransformer, MaxVit and MViT (V1 and V2 configurations) classes
+ * with seeded random weights, at opset 17 and 14) end to end: import, convert (optimize → .tessera, as `tessera
+ * convert` does), then run on the CPU reference, on WASM (Node) and on WebGPU (headless Chromium, SwiftShader), each
+ * within relative L2 1e-4 of PyTorch's output.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { runInPage } from '../../tools/zoo/webgpu_lib.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'modern');
 const TOLERANCE = 1e-4;
-const FAMILIES = ['convnext', 'maxvit', 'swin', 'vit'];
+const FAMILIES = ['convnext', 'maxvit', 'mvit', 'mvitv2', 'swin', 'vit'];
 const OPSETS = [14, 17];
 
 const cases: ZooCase[] = caseDirs(FIXTURES).map((d) => loadCase(d));

@@ -25,7 +25,17 @@ warm-up included). rel L2 is against PyTorch's output for the same seeded input;
 within 1e-4. Input: each model's weights' transforms (crop size; video: 16-frame clips). Params and MACs are
 Tessera's counts of the imported graph (\`src/graph/model_stats.ts\`); ONNX ops are the op types in the exported
 file. Models whose ONNX file would be over 1 GiB are left out (they need external data), as are models torch cannot
-export (the error is quoted).
+export (the error is quoted). The export errors, with what was tried:
+- Swin-V2 (\`swin_v2_t/s/b\`): torch 1.13 has no ONNX symbolic for \`aten::zero\` at any opset (as the issue
+  foresaw).
+- MViT-V2-S (\`mvit_v2_s\`): torch.onnx's final ONNX shape-type inference pass
+  (\`_jit_pass_onnx_graph_shape_type_inference\`) needs more memory than this 24 GB machine has: one 10.2 GB
+  allocation under the sweep's 16 GB cap (\`--max-memory-gb\`), \`std::bad_alloc\` under a 21 GB cap, with or without
+  constant folding. Exporting without that pass (\`torch.onnx.utils._export(..., onnx_shape_inference=False)\`) takes
+  79 s but writes an invalid model: torch's \`tensor_split\` symbolic, blind to ranks, emits Tile repeats of shape
+  [1, 1], which onnxruntime refuses ("'Repeats' input must be 1D") and which splits the class token off wrongly.
+- MViT-V1-B imports since If / Loop / sequence support (\`src/import/onnx/control_flow.ts\`): its \`tensor_split\` is a
+  Loop filling a sequence with Slices, unrolled at import.
 
 \`\`\`bash
 npm run torchvision-sweep                              # everything; resumable (zoo-out/torchvision/results.json)

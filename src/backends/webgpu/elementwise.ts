@@ -3,7 +3,7 @@ import { attrFloat, sizeOf } from '../../graph/ir.js';
 import { geluApproximation } from '../../graph/ops/gelu.js';
 import { modFmod } from '../../graph/ops/logic.js';
 import { ACTIVATIONS, BINARY_OPS, WebGPUKernelError, groupsFor, type Kernel, type KernelContext, type ProgramSpec, type UniformField } from './program.js';
-import { WG, broadcastStrides, checkRank, inputShape } from './kernel_util.js';
+import { WG, broadcastStrides, checkRank, coalesceDims, inputShape } from './kernel_util.js';
 
 /** act_a / act_b uniforms for activations with parameters (LeakyRelu alpha, Clip bounds, HardSigmoid alpha/beta). */
 export function activationParams(op: string, attrs: (key: string, dflt: number) => number): UniformField[] {
@@ -59,10 +59,12 @@ export const unaryKernel: Kernel = (ctx) => {
 
 function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor: string, aShape: readonly number[], bShape: readonly number[]): ProgramSpec {
   const { node } = ctx;
-  const outShape = ctx.outputShapes[0]!;
-  checkRank(ctx, outShape.length);
-  const total = sizeOf(outShape);
+  const full = ctx.outputShapes[0]!;
+  const total = sizeOf(full);
   const same = aShape.length === bShape.length && aShape.every((d, i) => d === bShape[i]) && sizeOf(aShape) === total;
+  const walk = coalesceDims(full, [broadcastStrides(aShape, full), broadcastStrides(bShape, full)]);
+  const outShape = walk.shape;
+  checkRank(ctx, outShape.length);
   const rank = Math.max(outShape.length, 1);
   // Same shapes: four elements per thread through vec4 accessors (shaders/binary.wgsl).
   const v4 = same && elementwiseSwitches.vec4;
@@ -80,8 +82,8 @@ function binaryProgram(ctx: KernelContext, op: string, aTensor: string, bTensor:
     uniforms: [
       { name: 'total', type: 'u32', value: total },
       { name: 'out_shape', type: 'u32' as const, value: outShape.length ? [...outShape] : [1] },
-      { name: 'a_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(aShape, outShape) : [0] },
-      { name: 'b_strides', type: 'u32' as const, value: outShape.length ? broadcastStrides(bShape, outShape) : [0] },
+      { name: 'a_strides', type: 'u32' as const, value: outShape.length ? walk.strides[0]! : [0] },
+      { name: 'b_strides', type: 'u32' as const, value: outShape.length ? walk.strides[1]! : [0] },
     ],
     workgroups: groupsFor(v4 ? Math.ceil(total / 4) : total, WG),
   };

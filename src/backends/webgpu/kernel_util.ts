@@ -41,6 +41,28 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   return out;
 }
 
+/**
+ * The same strided walk over fewer dims: size-1 dims dropped, and neighbours merged where every operand steps through
+ * them as one (stride[d] = stride[d+1] · shape[d+1], broadcast 0s included). MViT-V2's relative-position sum is a
+ * rank-8 broadcast Add whose five leading dims are alike in both operands: rank 4 after this, within MAX_RANK.
+ */
+export function coalesceDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  shape.forEach((n, d) => {
+    if (n === 1) return;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * n)) {
+      outShape[last]! *= n;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+      return;
+    }
+    outShape.push(n);
+    strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+  });
+  return { shape: outShape, strides: outStrides };
+}
+
 /** Explicit [begin..., end...] pads from auto_pad, given the output spatial sizes. */
 export function resolveAutoPads(
   autoPad: string,

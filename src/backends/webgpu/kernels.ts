@@ -19,6 +19,7 @@ import { im2colWebgpuKernels } from './im2col.js';
 import { resizeWebgpuKernels } from './resize.js';
 import { gatherKernel } from './gather.js';
 import { cumSumKernel } from './cumsum.js';
+import { scatterNDKernel } from './scatter_nd.js';
 
 /** 5-D inputs (NCDHW) go to the 3-D kernels, the rest to the 1-D/2-D ones. */
 const bySpatialRank =
@@ -52,6 +53,7 @@ export const webgpuKernels: Record<string, Kernel> = {
   Expand: expandKernel,
   Gather: gatherKernel,
   CumSum: cumSumKernel,
+  ScatterND: scatterNDKernel,
   ReduceMean: reduceKernel,
   ReduceSum: reduceKernel,
   ReduceMax: reduceKernel,

@@ -66,6 +66,9 @@ describe('WebGPU elementwise kernels vs CPU reference', () => {
     }
     cases.push({ label: 'Add NCHW + per-channel', op: 'Add', inputs: [{ shape: [2, 16, 8, 8] }, { shape: [1, 16, 1, 1], kind: 'const' }], seed: 300 });
     cases.push({ label: 'Pow', op: 'Pow', inputs: [{ shape: [4, 5], lo: 0.1, hi: 3 }, { shape: [5], lo: -2, hi: 2 }], seed: 301 });
+    // Ranks over the backend's 6 that coalesce to fewer dims (MViT-V2's relative-position sum is rank 8).
+    cases.push({ label: 'Add rank 8 (MViT-V2)', op: 'Add', inputs: [{ shape: [1, 2, 2, 3, 3, 1, 4, 1] }, { shape: [1, 2, 2, 3, 3, 1, 1, 5] }], seed: 302 });
+    cases.push({ label: 'Mul rank 7', op: 'Mul', inputs: [{ shape: [2, 3, 1, 2, 2, 3, 2] }, { shape: [3, 4, 1, 1, 1, 1], kind: 'const' }], seed: 303 });
     const results = await runCases(session, cases);
     expect(failures(results)).toEqual([]);
     // Both the same-shape and the broadcasting variants were exercised.
