@@ -34,6 +34,8 @@ export (the error is quoted). The export errors, with what was tried:
   constant folding. Exporting without that pass (\`torch.onnx.utils._export(..., onnx_shape_inference=False)\`) takes
   79 s but writes an invalid model: torch's \`tensor_split\` symbolic, blind to ranks, emits Tile repeats of shape
   [1, 1], which onnxruntime refuses ("'Repeats' input must be 1D") and which splits the class token off wrongly.
+  Its blocks (residual pooling, relative-position embeddings: a runtime ScatterND and a rank-8 broadcast Add) run
+  in CI at a small size instead: \`tests/fixtures/modern/mvitv2-mini\` (tools/export_tiny_modern.py), on every backend.
 - MViT-V1-B imports since If / Loop / sequence support (\`src/import/onnx/control_flow.ts\`): its \`tensor_split\` is a
   Loop filling a sequence with Slices, unrolled at import.
 
