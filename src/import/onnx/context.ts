@@ -29,6 +29,8 @@ export class ImportContext {
   readonly used = new Set<string>();
   /** Sequence values (SequenceEmpty, SequenceInsert...): lists of tensor names, resolved at import (sequences.ts). */
   readonly sequences = new Map<string, string[]>();
+  /** Nodes inlined plus Loop iterations run at import, over the whole model (nested loops included): see `unroll`. */
+  private unrolledWork = 0;
   private readonly tensorNames = new Set<string>();
   private readonly nodeNames = new Set<string>();
   /** Next suffix to try per base name: keeps naming linear when a hostile model gives every node the same name. */
@@ -63,6 +65,15 @@ export class ImportContext {
     }
     taken.add(name);
     return name;
+  }
+
+  /**
+   * Counts `count` units of If / Loop resolution (inlined nodes, iterations) against `maxNodes`, for the whole import:
+   * a Loop nested in a Loop cannot multiply its way past the limit, and empty bodies still count.
+   */
+  unroll(count: number, where: string): void {
+    this.unrolledWork += count;
+    checkLimit('maxNodes', this.unrolledWork, where, 'nodes and iterations unrolled from If / Loop at import');
   }
 
   // ----- values -----

@@ -8,10 +8,10 @@
  * - Sequence values (sequences.ts) live only at import, as lists of tensor names.
  *
  * A condition or trip count that depends on the input's values cannot be resolved and raises OnnxImportError naming
- * the node. Unrolling is bounded by the node limit, so a hostile trip count cannot make the importer spin.
+ * the node. Unrolling is bounded by the node limit over the whole import (ctx.unroll), so a hostile trip count, or
+ * loops nested in loops, cannot make the importer spin.
  */
 import { makeTensor, tensorToNumbers, type Tensor } from '../../graph/ir.js';
-import { checkLimit } from '../../load/limits.js';
 import type { ImportContext } from './context.js';
 import type { OnnxGraphProto, OnnxNode } from './decode.js';
 import { OnnxImportError } from './errors.js';
@@ -35,6 +35,7 @@ function importIf(ctx: ImportContext, n: OnnxNode, name: string, importBody: Bod
   const where = `If node '${name}'`;
   const taken = constantFlag(ctx, n.inputs[0] ?? '', where, 'condition') ? 'then_branch' : 'else_branch';
   const branch = graphAttr(n, taken, where);
+  ctx.unroll(branch.nodes.length, where);
   const body = inline(ctx, branch, new Map(), `${name}/${taken}`, importBody);
   if (body.length !== n.outputs.length)
     throw new OnnxImportError(`${taken} has ${body.length} outputs, the node ${n.outputs.length}`, where);
@@ -57,15 +58,12 @@ function importLoop(ctx: ImportContext, n: OnnxNode, name: string, importBody: B
   let running = condName === '' ? true : constantFlag(ctx, condName, where, 'condition');
   let carried = [...initial];
   const scans: string[][] = Array.from({ length: scanCount }, () => []);
-  let unrolledNodes = 0;
   for (let i = 0; i < maxTrips && running; i++) {
-    checkLimit('maxNodes', i + 1, where, 'iterations unrolled at import');
+    ctx.unroll(1 + body.nodes.length, where);
     const bindings = new Map<string, string>();
     bindings.set(body.inputs[0]!.name, scalarConstant(ctx, `${name}/iter${i}/i`, makeTensor('i64', [], BigInt64Array.of(BigInt(i)))));
     bindings.set(body.inputs[1]!.name, scalarConstant(ctx, `${name}/iter${i}/cond`, makeTensor('bool', [], Uint8Array.of(1))));
     body.inputs.slice(2).forEach((input, k) => bindings.set(input.name, carried[k]!));
-    unrolledNodes += body.nodes.length;
-    checkLimit('maxNodes', unrolledNodes, where, 'nodes unrolled from the body');
     const outs = inline(ctx, body, bindings, `${name}/iter${i}`, importBody);
     running = constantFlag(ctx, outs[0]!, where, `condition after iteration ${i}`);
     carried = outs.slice(1, 1 + carriedCount);

@@ -221,6 +221,28 @@ describe('import: If / Loop / sequences resolved at import', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
+  it('loops nested in loops share one unrolling budget', () => {
+    // 1000 x 1000 iterations of an (almost) empty body: each loop alone is under maxNodes, together they are not.
+    const inner = subgraph('inner', [node('Identity', ['c1'], ['c1o'], 'c')], [scalarInfo('j', INT64), scalarInfo('c1', BOOL), valueInfo('w', [1])], ['c1o', 'w']);
+    const outer = subgraph(
+      'outer',
+      [node('Loop', ['thousand', '', 'v'], ['v2'], 'inner_loop', [graphAttr('body', inner)]), node('Identity', ['c0'], ['c0o'], 'c')],
+      [scalarInfo('i', INT64), scalarInfo('c0', BOOL), valueInfo('v', [1])],
+      ['c0o', 'v2'],
+    );
+    const bytes = encodeModel({
+      opset: 17,
+      nodes: [node('Loop', ['thousand', '', 'x'], ['y'], 'outer_loop', [graphAttr('body', outer)]), node('Relu', ['y'], ['z'], 'relu')],
+      inputs: [valueInfo('x', [1])],
+      outputs: [{ name: 'z' }],
+      initializers: [i64('thousand', 1000)],
+    });
+    const t0 = performance.now();
+    expect(() => importOnnx(bytes)).toThrow(LimitError);
+    expect(() => importOnnx(bytes)).toThrow(/unrolled from If \/ Loop/);
+    expect(performance.now() - t0).toBeLessThan(10000);
+  });
+
   it('subgraphs nested deeper than the cap are refused at decode', () => {
     const leaf = subgraph('leaf', [node('Relu', ['x'], ['t'], 'relu')], [], ['t']);
     let inner: object = leaf;
