@@ -6,7 +6,7 @@
  */
 import { attrInt, sizeOf, stridesOf, tensorToNumbers } from '../../graph/ir.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
-import { WG, checkRank, inputShape, normAxis } from './kernel_util.js';
+import { WG, checkRank, constantIndices, inputShape, normAxis } from './kernel_util.js';
 import { stridedCopy } from './layout_ops.js';
 
 /** Largest index the gather shader reads exactly from an f32 (2^24). */
@@ -23,9 +23,7 @@ export const gatherKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const x = inputShape(ctx, 0);
   const indShape = inputShape(ctx, 1);
-  const ind = ctx.constant?.(node.inputs[1]!);
-  if (!ind)
-    throw new WebGPUKernelError('indices must be a constant (the WebGPU backend computes f32 only, so it cannot produce indices)', node.name, node.op);
+  const ind = constantIndices(ctx, 1);
   const axis = normAxis(node, attrInt(node, 'axis', 0), x.length);
   const dim = x[axis]!;
   const values = tensorToNumbers(ind).map((v) => {

@@ -1,5 +1,5 @@
 /** Small helpers shared by the kernel modules. */
-import { stridesOf, type Node, type Shape } from '../../graph/ir.js';
+import { stridesOf, type Node, type Shape, type Tensor } from '../../graph/ir.js';
 import { WebGPUKernelError, type KernelContext } from './program.js';
 
 /** Default workgroup size for one-thread-per-output kernels (SwiftShader and desktop GPUs both do well with 64). */
@@ -21,6 +21,17 @@ export function inputShape(ctx: KernelContext, index: number): Shape {
 
 export function checkRank(ctx: KernelContext, rank: number): void {
   if (rank > MAX_RANK) throw new WebGPUKernelError(`rank ${rank} exceeds the WebGPU backend's maximum of ${MAX_RANK}`, ctx.node.name, ctx.node.op);
+}
+
+/**
+ * Constant input `i` of an index-taking op (Gather, ScatterND): the backend computes f32 only, so it never produces
+ * indices; a runtime index tensor is a WebGPUKernelError naming the node.
+ */
+export function constantIndices(ctx: KernelContext, i: number): Tensor {
+  const t = ctx.constant?.(ctx.node.inputs[i]!);
+  if (!t)
+    throw new WebGPUKernelError('indices must be a constant (the WebGPU backend computes f32 only, so it cannot produce indices)', ctx.node.name, ctx.node.op);
+  return t;
 }
 
 export function normAxis(node: Node, axis: number, rank: number): number {

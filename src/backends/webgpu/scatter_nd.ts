@@ -8,7 +8,7 @@
  */
 import { attrString, sizeOf, stridesOf, tensorToNumbers } from '../../graph/ir.js';
 import { WebGPUKernelError, groupsFor, type Kernel } from './program.js';
-import { WG, inputShape } from './kernel_util.js';
+import { WG, constantIndices, inputShape } from './kernel_util.js';
 import { stridedCopy } from './layout_ops.js';
 
 /** Largest slot the shader reads exactly from an f32 (2^24). */
@@ -19,9 +19,7 @@ export const scatterNDKernel: Kernel = (ctx) => {
   const { node } = ctx;
   const data = inputShape(ctx, 0);
   const indShape = inputShape(ctx, 1);
-  const ind = ctx.constant?.(node.inputs[1]!);
-  if (!ind)
-    throw new WebGPUKernelError('indices must be a constant (the WebGPU backend computes f32 only, so it cannot produce indices)', node.name, node.op);
+  const ind = constantIndices(ctx, 1);
   const reduction = attrString(node, 'reduction', 'none');
   const reduce = REDUCE_CODE[reduction];
   if (reduce === undefined) throw new WebGPUKernelError(`unsupported reduction '${reduction}'`, node.name, node.op);
