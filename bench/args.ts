@@ -28,6 +28,8 @@ export interface BenchArgs {
   reps?: number;
   /** Overrides every model's per-job time budget for steady runs (seconds). */
   maxSeconds?: number;
+  /** Seconds of warm-up runs per job between the cold run and the timed runs (bench/page_util.ts timedRuns). */
+  warmupSeconds: number;
   outDir: string;
   /** Tessera: session.profile() after timing (default on). */
   profile: boolean;
@@ -53,6 +55,8 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
                      'wasm' = ${WASM_RUNTIMES.join(',')} (WASM SIMD, threads = cores; '-1t' = one thread)
   --reps N           steady-state runs per job (default per model: 20 small, 5-10 mid, 2 big)
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
+  --warmup-seconds S runs after the cold run that the median leaves out, for S seconds per job (default 1; 0: none;
+                     every runtime alike; their times are kept in the JSON)
   --out DIR          results folder (default ${DEFAULT_OUT.chromium}; ${DEFAULT_OUT.node} with --host node)
   --no-profile       skip Tessera's session.profile() pass
   --tune             Tessera: also create a session with autotune: true (first-load tuning, fresh in-memory
@@ -78,6 +82,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     host: 'chromium',
     models: [...DEFAULT_MODELS],
     runtimes: [...ALL_RUNTIMES],
+    warmupSeconds: 1,
     outDir: DEFAULT_OUT.chromium,
     profile: true,
     tune: false,
@@ -116,6 +121,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--max-seconds':
         args.maxSeconds = positiveInt(flag, value(), error);
         break;
+      case '--warmup-seconds': {
+        const v = Number(value());
+        if (!Number.isFinite(v) || v < 0 || v > 60) throw new BenchArgsError('--warmup-seconds needs a number of seconds from 0 to 60');
+        args.warmupSeconds = v;
+        break;
+      }
       case '--job-timeout':
         args.jobTimeoutSeconds = positiveInt(flag, value(), error);
         break;

@@ -78,10 +78,9 @@ export async function runTessera(spec: JobSpec, model: Uint8Array, input: Float3
   r.phasesMs['first run'] = r.firstRunMs;
   r.dispatches = session.dispatches()?.length;
   const afterFirst = session.gpuStats();
-  r.runsMs = await timedRuns(spec, async () => {
+  Object.assign(r, await timedRuns(spec, async () => {
     out = Object.values(await session.run(feeds))[0]!;
-  });
-  r.medianMs = median(r.runsMs);
+  }));
   const stats = session.gpuStats();
   if (stats && afterFirst) {
     r.gpuObjects = {
@@ -129,9 +128,9 @@ async function measureTuning(spec: JobSpec, model: Uint8Array, feedsFor: (s: Ses
   try {
     const feeds = feedsFor(tuned);
     await tuned.run(feeds);
-    runsMs = await timedRuns(spec, async () => {
+    ({ runsMs } = await timedRuns(spec, async () => {
       await tuned.run(feeds);
-    });
+    }));
   } finally {
     tuned.release();
   }
@@ -185,10 +184,9 @@ export async function runTesseraWasm(spec: JobSpec, model: Uint8Array, input: Fl
   r.device = `wasm ${info.relaxedSimd ? 'relaxed SIMD' : 'SIMD128'}, ${r.wasm.threads} thread(s) of ${numThreads} asked`;
   if (info.threadsNote) r.notes!.push(info.threadsNote);
   if (info.fallbackNodes?.length) r.notes!.push(`${info.fallbackNodes.length} node(s) on the CPU reference: ${info.fallbackNodes.slice(0, 8).join(', ')}`);
-  r.runsMs = await timedRuns(spec, async () => {
+  Object.assign(r, await timedRuns(spec, async () => {
     out = Object.values(await session.run(feeds))[0]!;
-  });
-  r.medianMs = median(r.runsMs);
+  }));
   // With threads the session measures pool runs against single-thread runs and uses the faster (adaptiveThreads).
   const choice = session.backendInfo.threadChoice;
   if (choice) {
@@ -247,10 +245,9 @@ export async function runOrt(spec: JobSpec, model: Uint8Array, input: Float32Arr
   r.createMs = t1 - t0;
   r.firstRunMs = t2 - t1;
   r.coldMs = t2 - t0;
-  r.runsMs = await timedRuns(spec, async () => {
+  Object.assign(r, await timedRuns(spec, async () => {
     out = await once();
-  });
-  r.medianMs = median(r.runsMs);
+  }));
   r.outputShape = [...out.dims];
   r.output = Array.from(await out.getData());
   await session.release();

@@ -33,10 +33,9 @@ export async function timeTfjsRuns(
   r.createMs = t1 - t0;
   r.firstRunMs = t2 - t1;
   r.coldMs = t2 - t0;
-  r.runsMs = await timedRuns(spec, async () => {
+  Object.assign(r, await timedRuns(spec, async () => {
     out = await once();
-  });
-  r.medianMs = median(r.runsMs);
+  }));
   r.outputShape = [...program.output.shape];
   r.output = Array.from(out);
   r.notes!.push(`${program.steps.length} tfjs steps, ${tf.memory().numTensors} live tensors after the runs`);

@@ -22,6 +22,8 @@ export interface JobSpec {
   /** Stop adding timed runs once this much time went into them (but do at least minReps). */
   maxSeconds: number;
   minReps: number;
+  /** Untimed-for-the-median runs after the cold run, for this many seconds (at least one run when > 0): timedRuns. */
+  warmupSeconds?: number;
   /** ORT-web ES module to import (e.g. '/ort/ort.webgpu.bundle.min.mjs'); unused for Tessera. */
   ortModule?: string;
   /** WASM threads of ORT-web, Tessera's WASM backend and TF.js WASM (more than 1 needs a crossOriginIsolated page). */
@@ -105,6 +107,8 @@ export interface JobResult {
   coldMs?: number;
   /** Steady-state runs (input upload + execution + output readback each), in order. */
   runsMs?: number[];
+  /** The warm-up runs before them (JobSpec.warmupSeconds), in order: recorded, not in the median. */
+  warmupRunsMs?: number[];
   medianMs?: number;
   outputShape?: number[];
   output?: number[];

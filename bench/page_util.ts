@@ -21,17 +21,32 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Runs `once` repeatedly: at least minReps, at most reps, stopping early once maxSeconds went into it. */
-export async function timedRuns(spec: JobSpec, once: () => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < spec.reps) {
+/**
+ * The steady-state timing of a job: first a warm-up (runs until `spec.warmupSeconds` have passed since the first of
+ * them, at least one run when the warm-up is on), then `once` repeatedly: at least minReps, at most reps, stopping
+ * early once maxSeconds went into it. The warm-up is the same for every runtime: right after the cold run, every
+ * engine here is still compiling optimised code (V8 tiers WebAssembly up on a background thread, and ORT-web's and
+ * TF.js's engines too), and the first fraction of a second of a freshly launched page is disturbed (docs/performance.md);
+ * a 2-ms model's 20 timed runs would otherwise all fall inside that window. Its run times are returned too, so that
+ * nothing measured is hidden (the bench's JSON keeps them).
+ */
+export async function timedRuns(spec: Pick<JobSpec, 'reps' | 'minReps' | 'maxSeconds' | 'warmupSeconds'>, once: () => Promise<void>): Promise<{ runsMs: number[]; warmupRunsMs: number[]; medianMs: number }> {
+  const warmupRunsMs: number[] = [];
+  const warmupStart = performance.now();
+  while ((spec.warmupSeconds ?? 0) > 0 && (warmupRunsMs.length === 0 || performance.now() - warmupStart < spec.warmupSeconds! * 1000)) {
     const t0 = performance.now();
     await once();
-    times.push(performance.now() - t0);
-    if (times.length >= spec.minReps && performance.now() - start > spec.maxSeconds * 1000) break;
+    warmupRunsMs.push(performance.now() - t0);
   }
-  return times;
+  const runsMs: number[] = [];
+  const start = performance.now();
+  while (runsMs.length < spec.reps) {
+    const t0 = performance.now();
+    await once();
+    runsMs.push(performance.now() - t0);
+    if (runsMs.length >= spec.minReps && performance.now() - start > spec.maxSeconds * 1000) break;
+  }
+  return { runsMs, warmupRunsMs, medianMs: median(runsMs) };
 }
 
 const COMPUTE_LIMITS = [

@@ -28,6 +28,7 @@ import { graphStats } from '../src/graph/stats.js';
 import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { coldSplitTable, markdownTable, median, profileLine, relL2, wasmTable, type ModelRow, type RuntimeFigures } from './metrics.js';
 import { ratioChartSvg } from './chart.js';
+import { timedRuns } from './page_util.js';
 import { tfjsProgramFromOnnx, type LoweredModel } from './tfjs_program.js';
 import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
 import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
@@ -102,6 +103,9 @@ async function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Pro
 
 let chromiumVersion = 'unknown';
 
+/** How the tables describe the warm-up (bench/page_util.ts timedRuns). */
+const warmupWords = (s: number) => (s > 0 ? `${s} s of warm-up runs (every runtime alike; their times are in the JSON)` : 'no warm-up (--warmup-seconds 0)');
+
 /** One runtime on one model, in a freshly launched Chromium. */
 async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
   const info = modelInfo(name);
@@ -126,6 +130,7 @@ async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: B
       reps: args.reps ?? info.reps,
       maxSeconds: args.maxSeconds ?? info.maxSeconds,
       minReps: Math.min(3, args.reps ?? info.reps),
+      warmupSeconds: args.warmupSeconds,
       ortModule: ORT_MODULES[runtime],
       wasmThreads: wasmThreadsFor(runtime),
       tfjsWasmPath: runtime === 'tfjs-wasm' ? '/tfjs-wasm/' : undefined,
@@ -182,6 +187,7 @@ async function nodeHostJob(runtime: RuntimeName, m: Loaded, files: NodeModelFile
     reps: args.reps ?? info.reps,
     maxSeconds: args.maxSeconds ?? info.maxSeconds,
     minReps: Math.min(3, args.reps ?? info.reps),
+    warmupSeconds: args.warmupSeconds,
     ortModule: runtime === 'ort-webgpu' ? url(join(ORT_DIST, 'ort.webgpu.bundle.min.mjs')) : undefined,
     // ORT-web's pthread workers cannot load in Node (they fetch() their WASM from a file: URL); the WebGPU EP does
     // not need them (Chromium's page gets 1 thread too on 2 cores: ORT's default is half the hardware threads).
@@ -209,16 +215,13 @@ async function ortNodeJob(m: Loaded, name: string, args: BenchArgs): Promise<Job
     const feeds = () => ({ [session.inputNames[0]!]: new ort.Tensor('float32', m.input, m.inputShape) });
     let out = (await session.run(feeds()))[session.outputNames[0]!]!;
     const t2 = performance.now();
-    const runs: number[] = [];
     const reps = Math.max(args.reps ?? info.reps, 10);
-    while (runs.length < reps) {
-      const s = performance.now();
+    const timed = await timedRuns({ reps, minReps: reps, maxSeconds: Infinity, warmupSeconds: args.warmupSeconds }, async () => {
       out = (await session.run(feeds()))[session.outputNames[0]!]!;
-      runs.push(performance.now() - s);
-    }
+    });
     await session.release();
     const data = out.data as Float32Array;
-    return { runtime: 'ort-node', ok: true, device: 'cpu', createMs: t1 - t0, firstRunMs: t2 - t1, coldMs: t2 - t0, runsMs: runs, medianMs: median(runs), outputShape: [...out.dims], output: Array.from(data) };
+    return { runtime: 'ort-node', ok: true, device: 'cpu', createMs: t1 - t0, firstRunMs: t2 - t1, coldMs: t2 - t0, ...timed, outputShape: [...out.dims], output: Array.from(data) };
   } catch (e) {
     return { runtime: 'ort-node', ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
   }
@@ -361,6 +364,7 @@ async function main(argv: string[]): Promise<number> {
       date: new Date().toISOString(),
       command: argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench',
       host: args.host,
+      warmupSeconds: args.warmupSeconds,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model,
@@ -402,7 +406,7 @@ async function main(argv: string[]): Promise<number> {
     nodeHost
       ? 'Cold = session creation + first run (wall clock, in the job process, fresh Node process per job; ORT-web WASM not run in Node); median = steady runs including'
       : 'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
-    'input upload and output readback. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in',
+    `input upload and output readback, after ${warmupWords(args.warmupSeconds)}. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in`,
     'brackets; lower is better for Tessera). TF.js runs the same ONNX weights lowered to tfjs ops (bench/tfjs_program.ts).',
     loadLine,
     '',
@@ -426,7 +430,7 @@ async function main(argv: string[]): Promise<number> {
     'three runtimes can start threads); multi-threaded rows ask for one thread per core, \'1t\' rows for one. Tessera-WASM:',
     "`Session.create(onnxBytes, { backend: 'wasm', numThreads })` on the same ONNX file; TF.js runs it lowered to tfjs ops",
     '(bench/tfjs_program.ts). Cold = create + first run; median = steady runs including the input copy in and output copy',
-    'out. Ratios: Tessera-WASM median / the other runtime\'s median at the same thread count (lower is better for Tessera).',
+    `out, after ${warmupWords(args.warmupSeconds)}. Ratios: Tessera-WASM median / the other runtime's median at the same thread count (lower is better for Tessera).`,
     ...(gpuRun ? [] : [loadLine]),
     '',
     wasmMd,

@@ -50,6 +50,14 @@ describe('bench arguments', () => {
     expect(() => parseBenchArgs(['--int8', '--runtimes', 'wasm'])).toThrow(BenchArgsError);
   });
 
+  it('--warmup-seconds: 1 by default, 0 turns it off, bad values refused', () => {
+    expect(parseBenchArgs([]).warmupSeconds).toBe(1);
+    expect(parseBenchArgs(['--warmup-seconds', '0']).warmupSeconds).toBe(0);
+    expect(parseBenchArgs(['--warmup-seconds=2.5']).warmupSeconds).toBe(2.5);
+    for (const bad of ['-1', 'abc', '61']) expect(() => parseBenchArgs(['--warmup-seconds', bad])).toThrow(/--warmup-seconds/);
+    expect(() => parseBenchArgs(['--warmup-seconds'])).toThrow(BenchArgsError);
+  });
+
   it('rejects bad input with BenchArgsError', () => {
     expect(() => parseBenchArgs(['--reps', '0'])).toThrow(BenchArgsError);
     expect(() => parseBenchArgs(['--reps'])).toThrow(/positive integer/);
