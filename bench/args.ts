@@ -30,6 +30,8 @@ export interface BenchArgs {
   maxSeconds?: number;
   /** Seconds of warm-up runs per job between the cold run and the timed runs (bench/page_util.ts timedRuns). */
   warmupSeconds: number;
+  /** Jobs per runtime and model, run round-robin over the runtimes and merged (bench/rounds.ts). */
+  rounds: number;
   outDir: string;
   /** Tessera: session.profile() after timing (default on). */
   profile: boolean;
@@ -57,6 +59,8 @@ export const USAGE = `npm run bench -- [--host chromium|node] [--models resnet20
   --max-seconds S    stop adding steady runs after S seconds per job (at least 3 runs)
   --warmup-seconds S runs after the cold run that the median leaves out, for S seconds per job (default 1; 0: none;
                      every runtime alike; their times are kept in the JSON)
+  --rounds N         N jobs per runtime and model, round-robin over the runtimes (default 1): timed runs pooled
+                     into one median, cold start the median of the rounds (bench/rounds.ts)
   --out DIR          results folder (default ${DEFAULT_OUT.chromium}; ${DEFAULT_OUT.node} with --host node)
   --no-profile       skip Tessera's session.profile() pass
   --tune             Tessera: also create a session with autotune: true (first-load tuning, fresh in-memory
@@ -83,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     models: [...DEFAULT_MODELS],
     runtimes: [...ALL_RUNTIMES],
     warmupSeconds: 1,
+    rounds: 1,
     outDir: DEFAULT_OUT.chromium,
     profile: true,
     tune: false,
@@ -127,6 +132,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.warmupSeconds = v;
         break;
       }
+      case '--rounds':
+        args.rounds = positiveInt(flag, value(), error);
+        if (args.rounds > 10) throw new BenchArgsError('--rounds: at most 10');
+        break;
       case '--job-timeout':
         args.jobTimeoutSeconds = positiveInt(flag, value(), error);
         break;

@@ -29,6 +29,7 @@ import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js
 import { coldSplitTable, markdownTable, median, profileLine, relL2, wasmTable, type ModelRow, type RuntimeFigures } from './metrics.js';
 import { ratioChartSvg } from './chart.js';
 import { timedRuns } from './page_util.js';
+import { mergeRounds } from './rounds.js';
 import { tfjsProgramFromOnnx, type LoweredModel } from './tfjs_program.js';
 import { ensureModel, modelInfo, REPO_ROOT, type ModelFiles } from './models.js';
 import type { JobResult, JobSpec, RuntimeName } from './page_types.js';
@@ -104,7 +105,9 @@ async function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Pro
 let chromiumVersion = 'unknown';
 
 /** How the tables describe the warm-up (bench/page_util.ts timedRuns). */
-const warmupWords = (s: number) => (s > 0 ? `${s} s of warm-up runs (every runtime alike; their times are in the JSON)` : 'no warm-up (--warmup-seconds 0)');
+const warmupWords = (args: BenchArgs) =>
+  (args.warmupSeconds > 0 ? `${args.warmupSeconds} s of warm-up runs (every runtime alike; their times are in the JSON)` : 'no warm-up (--warmup-seconds 0)') +
+  (args.rounds > 1 ? `; ${args.rounds} rounds (every runtime's job once per round, round-robin; median over all rounds' timed runs, cold = median of the rounds)` : '');
 
 /** One runtime on one model, in a freshly launched Chromium. */
 async function browserJob(runtime: RuntimeName, m: Loaded, name: string, args: BenchArgs): Promise<JobResult> {
@@ -323,17 +326,27 @@ async function main(argv: string[]): Promise<number> {
     }
     const results: JobResult[] = [];
     const nodeFiles = jobDir ? writeNodeModelFiles(m, jobDir, name) : undefined;
+    // --rounds: every runtime once per round, round after round (bench/rounds.ts); merged below.
+    const jobs = new Map<RuntimeName, JobResult[]>(browserRuntimes.map((r) => [r, []]));
+    for (let round = 1; round <= args.rounds; round++) {
+      for (const runtime of browserRuntimes) {
+        const t = Date.now();
+        const load = loadavg()[0];
+        const r = nodeHost ? await nodeHostJob(runtime, m, nodeFiles!, name, args, host!) : await browserJob(runtime, m, name, args);
+        r.loadAverage1m = load;
+        loads.push(load ?? 0);
+        jobs.get(runtime)!.push(r);
+        const tag = args.rounds > 1 ? ` (round ${round}/${args.rounds})` : '';
+        log(`  ${describe(r, m.expected)}${tag}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
+      }
+    }
     for (const runtime of browserRuntimes) {
-      const t = Date.now();
-      const load = loadavg()[0];
-      const r = nodeHost ? await nodeHostJob(runtime, m, nodeFiles!, name, args, host!) : await browserJob(runtime, m, name, args);
-      r.loadAverage1m = load;
-      loads.push(load ?? 0);
+      const r = mergeRounds(jobs.get(runtime)!, (out) => relL2(out, m.expected));
       results.push(r);
       if (r.profile) profiles.push(profileLine(name, r.profile.byKernel));
       if (r.tune) tuneLines.push(tuneLine(name, r));
       if (r.int8) int8Lines.push(int8Line(name, r));
-      log(`  ${describe(r, m.expected)}  [job ${((Date.now() - t) / 1000).toFixed(0)} s, load ${load?.toFixed(1)}]`);
+      if (args.rounds > 1) log(`  ${describe(r, m.expected)} (${args.rounds} rounds merged)`);
     }
     if (nodeFiles) for (const f of Object.values(nodeFiles)) rmSync(f, { force: true }); // big models' tfjs weights
     if (args.runtimes.includes('ort-node')) {
@@ -365,6 +378,7 @@ async function main(argv: string[]): Promise<number> {
       command: argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench',
       host: args.host,
       warmupSeconds: args.warmupSeconds,
+      rounds: args.rounds,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model,
@@ -406,7 +420,7 @@ async function main(argv: string[]): Promise<number> {
     nodeHost
       ? 'Cold = session creation + first run (wall clock, in the job process, fresh Node process per job; ORT-web WASM not run in Node); median = steady runs including'
       : 'Cold = session creation + first run (wall clock, in the page, fresh browser per job); median = steady runs including',
-    `input upload and output readback, after ${warmupWords(args.warmupSeconds)}. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in`,
+    `input upload and output readback, after ${warmupWords(args)}. Ratios are Tessera / the faster of ORT-web WebGPU and TF.js WebGPU (named in`,
     'brackets; lower is better for Tessera). TF.js runs the same ONNX weights lowered to tfjs ops (bench/tfjs_program.ts).',
     loadLine,
     '',
@@ -430,7 +444,7 @@ async function main(argv: string[]): Promise<number> {
     'three runtimes can start threads); multi-threaded rows ask for one thread per core, \'1t\' rows for one. Tessera-WASM:',
     "`Session.create(onnxBytes, { backend: 'wasm', numThreads })` on the same ONNX file; TF.js runs it lowered to tfjs ops",
     '(bench/tfjs_program.ts). Cold = create + first run; median = steady runs including the input copy in and output copy',
-    `out, after ${warmupWords(args.warmupSeconds)}. Ratios: Tessera-WASM median / the other runtime's median at the same thread count (lower is better for Tessera).`,
+    `out, after ${warmupWords(args)}. Ratios: Tessera-WASM median / the other runtime's median at the same thread count (lower is better for Tessera).`,
     ...(gpuRun ? [] : [loadLine]),
     '',
     wasmMd,

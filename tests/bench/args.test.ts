@@ -58,6 +58,13 @@ describe('bench arguments', () => {
     expect(() => parseBenchArgs(['--warmup-seconds'])).toThrow(BenchArgsError);
   });
 
+  it('--rounds: 1 by default, at most 10', () => {
+    expect(parseBenchArgs([]).rounds).toBe(1);
+    expect(parseBenchArgs(['--rounds', '3']).rounds).toBe(3);
+    expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(['--rounds', '11'])).toThrow(/at most 10/);
+  });
+
   it('rejects bad input with BenchArgsError', () => {
     expect(() => parseBenchArgs(['--reps', '0'])).toThrow(BenchArgsError);
     expect(() => parseBenchArgs(['--reps'])).toThrow(/positive integer/);
