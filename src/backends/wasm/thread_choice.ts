@@ -7,7 +7,11 @@
  * (bench: median 2.5 ms on 2 threads vs 1.95 ms on 1), while on a quiet or larger machine they are faster (1.3 ms).
  * Neither a fixed rule nor the model size decides it, so the executor measures: after the first (cold) run and a few
  * warm-up runs it alternates the two modes a few times, then runs the faster one and re-measures the other now and
- * then, so a change of load is noticed (exploring stops early when one mode is clearly slower). Runs slower than
+ * then, so a change of load is noticed (exploring stops early when one mode is clearly slower). "Faster" is the median
+ * of each mode's last few runs: on this shared 2-core VM the second core is sometimes taken for seconds at a time
+ * (invisible to the guest: no steal time), and the pool then runs fast one run and 2x slower the next; deciding on
+ * each mode's fastest run kept such a pool (MobileNetV3-small in a page: a median of 7.3 ms on the pool, whose fastest
+ * run was 3.6 ms, against 5.6 ms on one thread). Runs slower than
  * `POOL_ALWAYS_MS` on the pool never try the single thread: there the per-node meeting costs are noise and the pool
  * wins by the thread count.
  *
@@ -23,7 +27,7 @@ export type ThreadMode = 'pool' | 'single';
 const WARMUP_RUNS = 3;
 /** Runs per mode while exploring, right after the warm-up. */
 const EXPLORE_PER_MODE = 3;
-/** Samples kept per mode (the fastest of these decides). */
+/** Samples kept per mode (their median decides). */
 const WINDOW = 5;
 /** After exploring, one run of the other mode every this many runs. */
 const PROBE_EVERY = 24;
@@ -35,7 +39,7 @@ const POOL_ALWAYS_MS = 15;
 export interface ThreadChoiceReport {
   /** The mode the next runs use. */
   mode: ThreadMode;
-  /** The fastest of each mode's recent runs, ms (undefined: not measured yet): what the choice compares. */
+  /** The median of each mode's recent runs, ms (undefined: not measured yet): what the choice compares. */
   poolMs?: number;
   singleMs?: number;
   runs: number;
@@ -47,8 +51,6 @@ export interface ThreadChoiceReport {
  * worker is descheduled (bench run 16: 4.5, 7.4, 5.0 ms runs among 2.1 ms ones moved the median to 0.85x ORT-web).
  */
 const POOL_MARGIN = 1.1;
-
-const fastest = (xs: readonly number[]): number | undefined => (xs.length ? Math.min(...xs) : undefined);
 
 const median = (xs: readonly number[]): number | undefined => {
   if (!xs.length) return undefined;
@@ -93,16 +95,18 @@ export class ThreadChoice {
     const w = this.samples[mode];
     w.push(ms);
     if (w.length > WINDOW) w.shift();
-    // The fastest run of each mode, not the median: noise only adds time, and the first explored runs still carry
-    // the engine's warm-up (ResNet-20's single runs 2.9, 4.5, 2.5 ms while exploring, 1.7 ms once warm).
-    const p = fastest(this.samples.pool);
-    const s = fastest(this.samples.single);
+    // The median of each mode's recent runs: what a caller's typical run costs. The fastest run (used before) is what
+    // a mode can do, not what it does: a pool whose second core comes and goes has fast runs among 2x slower ones.
+    // Explored runs that still carry the engine's warm-up (ResNet-20's single runs 2.9, 4.5, 2.5 ms while exploring,
+    // 1.7 ms once warm) leave the window as re-measurements come in.
+    const p = median(this.samples.pool);
+    const s = median(this.samples.single);
     if (p !== undefined && s !== undefined) this.best = p * POOL_MARGIN < s ? 'pool' : 'single';
   }
 
   report(): ThreadChoiceReport {
-    const poolMs = fastest(this.samples.pool);
-    const singleMs = fastest(this.samples.single);
+    const poolMs = median(this.samples.pool);
+    const singleMs = median(this.samples.single);
     return { mode: this.next(), runs: this.runs, ...(poolMs !== undefined ? { poolMs } : {}), ...(singleMs !== undefined ? { singleMs } : {}) };
   }
 }

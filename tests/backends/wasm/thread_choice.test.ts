@@ -66,17 +66,28 @@ describe('ThreadChoice', () => {
     expect(modes.slice(10).every((m) => m === 'pool')).toBe(true);
   });
 
-  it('decides on each mode\'s fastest run, and the pool must win by 10 %: ResNet-20 in bench run 16 stays single', () => {
+  it('decides on each mode\'s recent median, and the pool must win by 10 %: ResNet-20 in bench run 16 ends single', () => {
     const c = new ThreadChoice(true);
-    // exploring: single 2.9, 4.5, 2.5 (still warming), pool 2.5, 7.4, 2.4 (a stall); then single runs 1.7 ms
+    // exploring: single 2.9, 4.5, 2.5 (still warming), pool 2.5, 7.4, 2.4 (a stall); then single runs 1.7 ms, pool 2.1
     const single = [2.9, 4.5, 2.5];
     const pool = [2.5, 7.4, 2.4];
-    const modes = drive(c, 20, (m, run) => (run <= 3 ? 12 : m === 'single' ? (single.shift() ?? 1.7) : (pool.shift() ?? 2.1)));
-    expect(modes.slice(10).every((m) => m === 'single')).toBe(true);
-    expect(c.report()).toMatchObject({ mode: 'single', poolMs: 2.4, singleMs: 1.7 });
+    const modes = drive(c, 130, (m, run) => (run <= 3 ? 12 : m === 'single' ? (single.shift() ?? 1.7) : (pool.shift() ?? 2.1)));
+    // the warm-up samples leave the single thread's window as it is re-measured; then 2.1 is not 10 % below 1.7
+    expect(modes.slice(100).filter((m) => m === 'pool').length).toBeLessThanOrEqual(2);
+    expect(c.report()).toMatchObject({ mode: 'single', singleMs: 1.7 });
     // the same with a pool 1.5x faster: the pool
     const d = new ThreadChoice(true);
     expect(drive(d, 20, (m) => (m === 'pool' ? 1.0 : 1.5)).slice(10).every((m) => m === 'pool')).toBe(true);
+  });
+
+  it('a pool that is fast only one run in three loses to a steady single thread (its fastest run would have won)', () => {
+    // MobileNetV3-small in a page while the second core comes and goes: pool runs 3.6 ms, then 7.3 twice; single 5.6
+    const c = new ThreadChoice(true);
+    let k = 0;
+    const modes = drive(c, 200, (m) => (m === 'single' ? 5.6 : k++ % 3 === 0 ? 3.6 : 7.3));
+    const late = modes.slice(100);
+    expect(late.filter((m) => m === 'single').length).toBeGreaterThan(90);
+    expect(c.report()).toMatchObject({ mode: 'single', singleMs: 5.6, poolMs: 7.3 });
   });
 
   it('not adaptive: always the pool, nothing measured', () => {
