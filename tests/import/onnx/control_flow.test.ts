@@ -207,15 +207,19 @@ describe('import: If / Loop / sequences resolved at import', () => {
     expect(() => importOnnx(bytes)).toThrow(/If node 'branch'.*not known at import time/);
   });
 
-  it('a huge trip count is refused by the node limit, not spun through', () => {
-    const body = subgraph('spin', [node('Identity', ['cond_in'], ['cond_out'], 'cond')], [scalarInfo('i', INT64), scalarInfo('cond_in', BOOL), valueInfo('v', [1])], ['cond_out', 'v']);
-    const bytes = encodeModel({
+  /** x[1] → Loop (trip count `trips`, no condition, x carried through `body`) → Relu → z. */
+  const loopThenRelu = (name: string, body: Parameters<typeof graphAttr>[1], trips: number) =>
+    encodeModel({
       opset: 17,
-      nodes: [node('Loop', ['many', '', 'x'], ['y'], 'spin', [graphAttr('body', body)]), node('Relu', ['y'], ['z'], 'relu')],
+      nodes: [node('Loop', ['trips', '', 'x'], ['y'], name, [graphAttr('body', body)]), node('Relu', ['y'], ['z'], 'relu')],
       inputs: [valueInfo('x', [1])],
       outputs: [{ name: 'z' }],
-      initializers: [i64('many', 1e12)],
+      initializers: [i64('trips', trips)],
     });
+
+  it('a huge trip count is refused by the node limit, not spun through', () => {
+    const body = subgraph('spin', [node('Identity', ['cond_in'], ['cond_out'], 'cond')], [scalarInfo('i', INT64), scalarInfo('cond_in', BOOL), valueInfo('v', [1])], ['cond_out', 'v']);
+    const bytes = loopThenRelu('spin', body, 1e12);
     const t0 = performance.now();
     expect(() => importOnnx(bytes)).toThrow(LimitError);
     expect(performance.now() - t0).toBeLessThan(5000);
@@ -226,17 +230,11 @@ describe('import: If / Loop / sequences resolved at import', () => {
     const inner = subgraph('inner', [node('Identity', ['c1'], ['c1o'], 'c')], [scalarInfo('j', INT64), scalarInfo('c1', BOOL), valueInfo('w', [1])], ['c1o', 'w']);
     const outer = subgraph(
       'outer',
-      [node('Loop', ['thousand', '', 'v'], ['v2'], 'inner_loop', [graphAttr('body', inner)]), node('Identity', ['c0'], ['c0o'], 'c')],
+      [node('Loop', ['trips', '', 'v'], ['v2'], 'inner_loop', [graphAttr('body', inner)]), node('Identity', ['c0'], ['c0o'], 'c')],
       [scalarInfo('i', INT64), scalarInfo('c0', BOOL), valueInfo('v', [1])],
       ['c0o', 'v2'],
     );
-    const bytes = encodeModel({
-      opset: 17,
-      nodes: [node('Loop', ['thousand', '', 'x'], ['y'], 'outer_loop', [graphAttr('body', outer)]), node('Relu', ['y'], ['z'], 'relu')],
-      inputs: [valueInfo('x', [1])],
-      outputs: [{ name: 'z' }],
-      initializers: [i64('thousand', 1000)],
-    });
+    const bytes = loopThenRelu('outer_loop', outer, 1000);
     const t0 = performance.now();
     expect(() => importOnnx(bytes)).toThrow(LimitError);
     expect(() => importOnnx(bytes)).toThrow(/unrolled from If \/ Loop/);
