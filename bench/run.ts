@@ -26,7 +26,7 @@ import { importOnnx } from '../src/import/onnx/index.js';
 import { inferShapes } from '../src/graph/infer.js';
 import { graphStats } from '../src/graph/stats.js';
 import { BenchArgsError, parseBenchArgs, USAGE, type BenchArgs } from './args.js';
-import { coldSplitTable, markdownTable, median, profileLine, relL2, wasmTable, type ModelRow, type RuntimeFigures } from './metrics.js';
+import { coldSplitTable, markdownTable, profileLine, relL2, wasmTable, type ModelRow, type RuntimeFigures } from './metrics.js';
 import { ratioChartSvg } from './chart.js';
 import { timedRuns } from './page_util.js';
 import { mergeRounds } from './rounds.js';
